@@ -1,0 +1,196 @@
+// Copyright 2026 The coral Authors.
+//
+// The header of a spawned task, and the promise of the root coroutine that Runtime::Spawn builds
+// around the user's callable. Private to coral; templates in the public headers need it.
+//
+// Memory layout. One allocation holds [TaskHeader | root coroutine frame]. The promise's
+// operator new places the header in front of the frame; the header outlives the frame when a
+// task is aborted while wakers still reference it (runtime/scheduler.cc, "Task state").
+
+#ifndef CORAL_INTERNAL_TASK_HEADER_H_
+#define CORAL_INTERNAL_TASK_HEADER_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <optional>
+#include <utility>
+
+#include "coral/internal/check.h"
+
+namespace coral::internal {
+
+class Scheduler;
+
+// The state word of a spawned task: flag bits in the low byte, reference count above.
+// runtime/scheduler.cc documents each bit and who may change it.
+namespace task_state {
+inline constexpr uint64_t kScheduled = 1 << 0;       // In a run queue; the queue owns a ref.
+inline constexpr uint64_t kRunning = 1 << 1;         // A worker is resuming it.
+inline constexpr uint64_t kComplete = 1 << 2;        // Finished; never runs again.
+inline constexpr uint64_t kCancelled = 1 << 3;       // Abort requested.
+inline constexpr uint64_t kJoinInterest = 1 << 4;    // A JoinHandle still wants the output.
+inline constexpr uint64_t kJoinWaiter = 1 << 5;      // join_waiter_ holds a registered task.
+inline constexpr uint64_t kFrameDestroyed = 1 << 6;  // Frame destroyed before completing.
+inline constexpr uint64_t kRefOne = 1 << 8;
+inline constexpr uint64_t kFlagMask = kRefOne - 1;
+}  // namespace task_state
+
+class alignas(16) TaskHeader {
+ public:
+  // What the worker must do after resuming a task that did not complete.
+  enum class AfterRun { kIdle, kReschedule, kCancel };
+
+  TaskHeader() = default;
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  // Called once, before the task is first scheduled: `refs` references, `flags` set.
+  void Initialize(Scheduler* scheduler, uint64_t flags, uint64_t refs);
+
+  std::coroutine_handle<> root() noexcept {
+    return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(this) + sizeof(*this));
+  }
+  static TaskHeader* FromFrame(void* frame) noexcept {
+    return reinterpret_cast<TaskHeader*>(static_cast<char*>(frame) - sizeof(TaskHeader));
+  }
+  Scheduler* scheduler() const noexcept { return scheduler_; }
+
+  // Where the task resumes next: set by whatever awaitable suspends it (only the worker that holds
+  // kRunning writes it; the next worker reads it after popping the task from a queue).
+  void set_resume_point(std::coroutine_handle<> handle) noexcept { resume_point_ = handle; }
+  std::coroutine_handle<> resume_point() const noexcept { return resume_point_; }
+
+  uint64_t LoadState() const noexcept {
+    // acquire: a reader that sees kComplete also sees the output the completer wrote.
+    return state_.load(std::memory_order_acquire);
+  }
+
+  // --- Transitions (runtime/task_header.cc). ---
+  // Worker, holding the queue's reference: kScheduled -> kRunning. Returns false if the task was
+  // cancelled and must be torn down instead of resumed.
+  bool TransitionToRunning();
+  // Worker, after a resume that left the task suspended. `yielded`: the task asked to run again.
+  AfterRun TransitionToIdle(bool yielded);
+  // Worker, holding kRunning: the task finished (frame_destroyed: it was torn down instead).
+  // Wakes the join waiter and drops the running reference.
+  void Complete(bool frame_destroyed);
+  // A waker that owns one reference hands it over. Returns true if the caller must push the task
+  // on a run queue (the reference now belongs to the queue).
+  bool TransitionToScheduled();
+  // JoinHandle::Abort. Returns true if the caller must push the task (one new reference).
+  bool TransitionToCancelled();
+  // JoinHandle: registers `waiter` (which must be running) to be scheduled at completion. Returns
+  // false if the task already completed (the waiter must not suspend).
+  bool RegisterJoinWaiter(TaskHeader* waiter);
+  // JoinHandle awaiter destroyed before completion (its task was torn down).
+  void UnregisterJoinWaiter();
+  // JoinHandle destroyed or detached.
+  void DropJoinInterest();
+
+  void AddReference();
+  void DropReference();
+
+  // The frame's storage: allocated with room for the header in front.
+  static void* AllocateFrame(std::size_t frame_size);
+  static void ReleaseFrameStorage(void* frame) noexcept;
+
+  // The task's queue link, used by the global injection queue; owned by the queue reference.
+  TaskHeader* queue_next = nullptr;
+
+ private:
+  void Deallocate() noexcept;
+
+  std::atomic<uint64_t> state_{0};
+  Scheduler* scheduler_ = nullptr;
+  std::coroutine_handle<> resume_point_;
+  // Written by the JoinHandle owner while kJoinWaiter is clear, read by the completer after it
+  // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
+  TaskHeader* join_waiter_ = nullptr;
+};
+
+static_assert(sizeof(TaskHeader) % alignof(std::max_align_t) == 0,
+              "the coroutine frame that follows the header must stay max-aligned");
+
+// Reports an exception that escaped a task whose output nobody will read.
+void ReportUnobservedException(const std::exception_ptr& exception) noexcept;
+
+// The root coroutine of a spawned task: owns the decay-copied callable and arguments (as the
+// coroutine's by-value parameters) and stores the output for the JoinHandle.
+class SpawnedPromiseBase {
+ public:
+  static void* operator new(std::size_t size) { return TaskHeader::AllocateFrame(size); }
+  static void operator delete(void* frame) noexcept { TaskHeader::ReleaseFrameStorage(frame); }
+
+  ~SpawnedPromiseBase() {
+    if (exception_ && !exception_observed_) ReportUnobservedException(exception_);
+  }
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  std::suspend_always final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+ protected:
+  void RethrowIfFailed() {
+    if (exception_) {
+      exception_observed_ = true;
+      std::rethrow_exception(exception_);
+    }
+  }
+
+ private:
+  std::exception_ptr exception_;
+  bool exception_observed_ = false;
+};
+
+template <typename T>
+class SpawnedPromise;
+
+// The return type of the root coroutine.
+template <typename T>
+struct SpawnedRoot {
+  using promise_type = SpawnedPromise<T>;
+  std::coroutine_handle<promise_type> handle;
+};
+
+template <typename T>
+class SpawnedPromise final : public SpawnedPromiseBase {
+ public:
+  SpawnedRoot<T> get_return_object() noexcept {
+    return {std::coroutine_handle<SpawnedPromise>::from_promise(*this)};
+  }
+
+  template <typename U>
+  void return_value(U&& value) {
+    output_.emplace(std::forward<U>(value));
+  }
+
+  // JoinHandle, after observing kComplete without kFrameDestroyed.
+  T TakeOutput() {
+    RethrowIfFailed();
+    CORAL_CHECK(output_.has_value(), "coral::JoinHandle awaited twice");
+    T out = std::move(*output_);
+    output_.reset();
+    return out;
+  }
+
+ private:
+  std::optional<T> output_;
+};
+
+template <>
+class SpawnedPromise<void> final : public SpawnedPromiseBase {
+ public:
+  SpawnedRoot<void> get_return_object() noexcept {
+    return {std::coroutine_handle<SpawnedPromise>::from_promise(*this)};
+  }
+  void return_void() noexcept {}
+  void TakeOutput() { RethrowIfFailed(); }
+};
+
+}  // namespace coral::internal
+
+#endif  // CORAL_INTERNAL_TASK_HEADER_H_

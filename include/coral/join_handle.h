@@ -1,0 +1,156 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::JoinHandle<T>: the owner's view of a spawned task.
+//
+//   coral::JoinHandle<int> h = runtime.Spawn([]() -> coral::Task<int> { co_return 7; });
+//   absl::StatusOr<int> r = co_await std::move(h);   // 7
+//
+// Awaiting a handle (from inside a coral task) waits for the task to finish and yields its
+// output: absl::StatusOr<T> (absl::Status for T = void). If the task was aborted, or torn down by
+// runtime shutdown before it finished, the result is absl::CancelledError. If the task threw, the
+// exception is rethrown from the `co_await`.
+//
+// Dropping or detaching a handle lets the task run on; its output is then discarded (an exception
+// it throws is reported on stderr, never silently swallowed). Abort() asks the task to stop: a task
+// that has not started never runs; a suspended task is destroyed at its suspension point (the
+// destructors of its locals run, on a worker thread) without resuming.
+//
+// A handle may be moved between threads; awaiting it is valid once.
+//
+// Cancellation: if the awaiting task is aborted while it waits here, it stops waiting; the joined
+// task is not affected.
+
+#ifndef CORAL_JOIN_HANDLE_H_
+#define CORAL_JOIN_HANDLE_H_
+
+#include <coroutine>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "coral/internal/check.h"
+#include "coral/internal/task_header.h"
+
+namespace coral {
+
+template <typename T>
+using JoinResult = std::conditional_t<std::is_void_v<T>, absl::Status, absl::StatusOr<T>>;
+
+namespace internal {
+
+struct JoinHandleFactory;
+
+// The type-independent half of awaiting a JoinHandle (runtime/join.cc).
+class JoinAwaiterBase {
+ public:
+  explicit JoinAwaiterBase(TaskHeader* joined) : joined_(joined) {
+    CORAL_CHECK(joined_ != nullptr, "co_await on an empty, moved-from or detached coral::JoinHandle");
+  }
+  JoinAwaiterBase(const JoinAwaiterBase&) = delete;
+  JoinAwaiterBase& operator=(const JoinAwaiterBase&) = delete;
+  ~JoinAwaiterBase() {
+    if (registered_) joined_->UnregisterJoinWaiter();
+  }
+
+  bool await_ready() const noexcept { return joined_->LoadState() & task_state::kComplete; }
+  bool await_suspend(std::coroutine_handle<> awaiter);
+
+ protected:
+  // After resumption: the joined task is complete. True if it was torn down without an output.
+  bool JoinedWithoutOutput() noexcept;
+
+  TaskHeader* joined_;
+
+ private:
+  bool registered_ = false;
+};
+
+absl::Status CancelledJoinStatus();
+
+template <typename T>
+class JoinAwaiter final : public JoinAwaiterBase {
+ public:
+  using JoinAwaiterBase::JoinAwaiterBase;
+
+  JoinResult<T> await_resume() {
+    if (JoinedWithoutOutput()) return CancelledJoinStatus();
+    auto& promise =
+        std::coroutine_handle<SpawnedPromise<T>>::from_address(joined_->root().address())
+            .promise();
+    if constexpr (std::is_void_v<T>) {
+      promise.TakeOutput();
+      return absl::OkStatus();
+    } else {
+      return promise.TakeOutput();
+    }
+  }
+};
+
+}  // namespace internal
+
+template <typename T>
+class [[nodiscard]] JoinHandle {
+ public:
+  JoinHandle() = default;
+  JoinHandle(JoinHandle&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
+  JoinHandle& operator=(JoinHandle&& other) noexcept {
+    if (this != &other) {
+      Detach();
+      task_ = std::exchange(other.task_, nullptr);
+    }
+    return *this;
+  }
+  JoinHandle(const JoinHandle&) = delete;
+  JoinHandle& operator=(const JoinHandle&) = delete;
+  ~JoinHandle() { Detach(); }
+
+  // True while this handle refers to a task (not default-constructed, moved from or detached).
+  bool valid() const noexcept { return task_ != nullptr; }
+
+  // True once the task has finished (completed, thrown, or been torn down).
+  bool IsFinished() const noexcept {
+    return task_ != nullptr && (task_->LoadState() & internal::task_state::kComplete);
+  }
+
+  // Lets the task run on without an owner. The handle becomes empty.
+  void Detach() noexcept {
+    if (task_ != nullptr) std::exchange(task_, nullptr)->DropJoinInterest();
+  }
+
+  // Asks the task to stop (see the header comment). Safe from any thread, at any time, repeatedly;
+  // awaiting the handle afterwards yields CancelledError unless the task had already finished.
+  void Abort();
+
+  internal::JoinAwaiter<T> operator co_await() && noexcept { return internal::JoinAwaiter<T>(task_); }
+  internal::JoinAwaiter<T> operator co_await() & noexcept { return internal::JoinAwaiter<T>(task_); }
+
+ private:
+  friend struct internal::JoinHandleFactory;
+  explicit JoinHandle(internal::TaskHeader* task) noexcept : task_(task) {}
+
+  internal::TaskHeader* task_ = nullptr;
+};
+
+namespace internal {
+
+void AbortTask(TaskHeader* task);
+
+// Lets Spawn hand a new task's JoinHandle reference to a JoinHandle.
+struct JoinHandleFactory {
+  template <typename T>
+  static JoinHandle<T> Adopt(TaskHeader* task) noexcept {
+    return JoinHandle<T>(task);
+  }
+};
+
+}  // namespace internal
+
+template <typename T>
+void JoinHandle<T>::Abort() {
+  if (task_ != nullptr) internal::AbortTask(task_);
+}
+
+}  // namespace coral
+
+#endif  // CORAL_JOIN_HANDLE_H_

@@ -1,0 +1,107 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::Runtime: a pool of worker threads that run coroutine tasks and steal them from each other.
+//
+//   coral::Runtime runtime;                          // one worker per hardware thread
+//   int sum = runtime.BlockOn(SumTree(0, 1 << 20));  // from main: run a task, wait for it
+//
+//   coral::Task<int> SumTree(int lo, int hi) {
+//     if (hi - lo < 1024) co_return Sum(lo, hi);
+//     auto left = coral::Spawn(SumTree, lo, (lo + hi) / 2);   // runs in parallel
+//     int right = co_await SumTree((lo + hi) / 2, hi);
+//     co_return *co_await std::move(left) + right;
+//   }
+//
+// Spawning. Runtime::Spawn (from any thread) and coral::Spawn (from a task on a worker) take a
+// callable returning coral::Task<T> and its arguments. Both are decay-copied into the new task, as
+// std::thread does, so lambda captures and arguments live exactly as long as the task. A reference
+// parameter does not compile unless the argument is wrapped in std::ref / std::cref (the caller
+// then promises the referent outlives the task). The returned JoinHandle<T> joins, detaches or
+// aborts the task (join_handle.h).
+//
+// Threads. A task may be suspended on one worker and resumed on another: do not keep raw
+// thread-local state across a co_await.
+//
+// Shutdown. Shutdown() (also run by the destructor) stops the workers after the tasks they are
+// running suspend or finish, then destroys every task that has not finished, running the
+// destructors of its locals on the calling thread; their JoinHandles report CancelledError. Tasks
+// spawned after shutdown are destroyed at once the same way. Nothing leaks and nothing hangs.
+//
+// Misuse (aborts with a message): BlockOn from a worker thread (of any coral runtime), destroying
+// or shutting down a runtime from one of its own workers, coral::Spawn outside a worker, Shutdown
+// while another thread is blocked in BlockOn on this runtime.
+
+#ifndef CORAL_RUNTIME_H_
+#define CORAL_RUNTIME_H_
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "coral/internal/block_on.h"
+#include "coral/internal/check.h"
+#include "coral/internal/scheduling.h"
+#include "coral/join_handle.h"
+#include "coral/task.h"
+
+namespace coral {
+
+class Runtime {
+ public:
+  struct Options {
+    // Number of worker threads; 0 means std::thread::hardware_concurrency().
+    int num_workers = 0;
+  };
+
+  Runtime();
+  explicit Runtime(Options options);
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime();
+
+  int num_workers() const noexcept;
+
+  // Spawns `f(args...)` as a new task. Safe from any thread, including this runtime's workers.
+  template <typename F, typename... Args>
+  auto Spawn(F&& f, Args&&... args) {
+    static_assert(internal::CheckSpawnable<F, Args...>());
+    using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
+    return internal::JoinHandleFactory::Adopt<R>(internal::CreateAndSubmit<R>(
+        scheduler_.get(), std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  // Runs `task` on the workers and blocks the calling thread until it finishes; returns its result
+  // or rethrows its exception. Must not be called from a worker thread.
+  template <typename T>
+  T BlockOn(Task<T> task) {
+    CheckBlockOnAllowed();
+    internal::BlockingResult<T> result;
+    Spawn(&internal::RunToBlockingResult<T>, std::move(task), &result).Detach();
+    return result.Wait();
+  }
+
+  // Stops the workers and destroys every unfinished task (see the header comment). Idempotent.
+  void Shutdown();
+
+ private:
+  void CheckBlockOnAllowed() const;
+
+  std::unique_ptr<internal::Scheduler> scheduler_;
+};
+
+// Spawns `f(args...)` on the runtime whose worker is calling (see Runtime::Spawn). Aborts when
+// called from a thread that is not a coral worker.
+template <typename F, typename... Args>
+auto Spawn(F&& f, Args&&... args) {
+  static_assert(internal::CheckSpawnable<F, Args...>());
+  using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
+  internal::Scheduler* scheduler = internal::CurrentScheduler();
+  CORAL_CHECK(scheduler != nullptr,
+              "coral::Spawn called from a thread that is not a coral worker; use Runtime::Spawn");
+  return internal::JoinHandleFactory::Adopt<R>(
+      internal::CreateAndSubmit<R>(scheduler, std::forward<F>(f), std::forward<Args>(args)...));
+}
+
+}  // namespace coral
+
+#endif  // CORAL_RUNTIME_H_

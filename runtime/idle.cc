@@ -1,0 +1,55 @@
+// Copyright 2026 The coral Authors.
+
+#include "runtime/idle.h"
+
+#include <algorithm>
+
+namespace coral::internal {
+
+Idle::Idle(int num_workers)
+    : num_workers_(static_cast<uint32_t>(num_workers)),
+      state_(static_cast<uint32_t>(num_workers) * kUnparkedOne) {
+  sleepers_.reserve(num_workers);
+}
+
+bool Idle::TransitionToSearching() {
+  // The check and the increment are not one atomic step: two workers may both pass it and
+  // overshoot the bound by one, which costs a little contention and nothing else.
+  if (2 * Searching(state_.load()) >= num_workers_) return false;
+  state_.fetch_add(1);
+  return true;
+}
+
+bool Idle::TransitionFromSearching() { return Searching(state_.fetch_sub(1)) == 1; }
+
+bool Idle::TransitionToParked(int worker, bool searching) {
+  MutexLock lock(&mu_);
+  const uint32_t previous = state_.fetch_sub(kUnparkedOne + (searching ? 1 : 0));
+  sleepers_.push_back(worker);
+  return searching && Searching(previous) == 1;
+}
+
+bool Idle::TransitionFromParked(int worker) {
+  MutexLock lock(&mu_);
+  auto it = std::find(sleepers_.begin(), sleepers_.end(), worker);
+  if (it == sleepers_.end()) return true;
+  sleepers_.erase(it);
+  state_.fetch_add(kUnparkedOne);
+  return false;
+}
+
+int Idle::WorkerToNotify() {
+  // An RMW, not a load: it orders the caller's earlier push against a parker's decrement (see
+  // "Parking" in scheduler.cc). Adding zero changes nothing.
+  uint32_t state = state_.fetch_add(0);
+  if (Searching(state) != 0 || Unparked(state) == num_workers_) return -1;
+  MutexLock lock(&mu_);
+  state = state_.load();
+  if (Searching(state) != 0 || Unparked(state) == num_workers_ || sleepers_.empty()) return -1;
+  state_.fetch_add(kUnparkedOne + 1);
+  const int worker = sleepers_.back();
+  sleepers_.pop_back();
+  return worker;
+}
+
+}  // namespace coral::internal

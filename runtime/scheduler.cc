@@ -1,0 +1,390 @@
+// Copyright 2026 The coral Authors.
+//
+// coral's scheduler: design
+// =========================
+//
+// Concepts
+// --------
+// A *task* is a spawned coroutine: one heap block holding a TaskHeader followed by the root
+// coroutine frame, which owns the user's callable and decay-copied arguments and awaits the
+// coral::Task<T> the callable returns. Plain Task<T> coroutines awaited inside it are not tasks:
+// they run as part of it. A *worker* is a thread that runs tasks; the *scheduler* owns N workers
+// and a *global injection queue*. Each worker owns:
+//
+//   - a LIFO slot: the task most recently spawned or woken on this worker, run next (its data is
+//     hot in cache, and a spawn-then-await or wake-then-run pair runs back to back);
+//   - a local run queue (LocalQueue, 256 slots): the owner pushes at the tail and pops at the
+//     head; idle workers steal half of it at once; when full, half of it moves to the global
+//     queue in one batch;
+//   - a Parker: an epoll instance plus an eventfd. Parking is epoll_wait; waking a worker from
+//     another thread writes its eventfd. The same epoll instance is the worker's reactor (sockets
+//     and timers, issue #3), so a parked worker also wakes for I/O.
+//
+// Tasks submitted from outside the workers (Runtime::Spawn from main, a JoinHandle::Abort from
+// another thread) go to the global queue. A task suspends only in coral's awaitables; each records
+// where the task resumes (TaskHeader::resume_point) before suspending, and whoever wakes it
+// schedules it on the waking worker's LIFO slot, or the global queue if the waker is not a worker.
+// A task may therefore run on a different worker after every suspension.
+//
+// The worker loop
+// ---------------
+// Worker::Run repeats, until shutdown:
+//   1. Every kGlobalQueueInterval-th tick, take a batch from the global queue first, so that
+//      tasks there are not starved by a worker whose local work never runs out.
+//   2. The LIFO slot, at most kMaxLifoPolls times in a row (then its occupant goes to the back of
+//      the local queue: two tasks waking each other through the slot would starve the queue).
+//   3. The local queue.
+//   4. A batch from the global queue (up to half the local queue's capacity, and no more than a
+//      fair share: its length divided by the number of workers, plus one).
+//   5. Search: if fewer than half the workers are searching, become a searcher and try to steal
+//      half of another worker's queue, visiting victims from a random start; then the global
+//      queue once more.
+//   6. Park.
+// A searcher that finds work stops searching; if it was the last searcher, it wakes another
+// parked worker, since where there was work to steal there is likely more ("the last searcher to
+// find work wakes one more"). Together with the bound on searchers, this ramps parallelism up one
+// worker at a time without a thundering herd.
+//
+// Parking and its memory-ordering rule
+// ------------------------------------
+// A submitter (a push onto any queue another worker could take from) calls NotifyParked: if no
+// worker is searching and some worker is parked, it wakes one and counts it as searching. A worker
+// that goes to park decrements the unparked (and searching) counts in Idle's state word; if it was
+// the last searcher, it then re-checks every queue and wakes a worker if any holds work. The race
+// to close is the classic lost wake-up: the submitter reads "someone is searching", while that
+// searcher has already looked at the queue and is about to park. The rule (Go's "#StoreLoad"):
+//
+//   submitter: push the task; then read-modify-write Idle's state word (seq_cst).
+//   parker:    read-modify-write Idle's state word (seq_cst); then re-check every queue.
+//
+// Both sides use RMWs on the same word, so one of them comes first in its modification order. If
+// the parker's comes first, the submitter reads the decremented counts and wakes a worker. If the
+// submitter's comes first, the parker's RMW reads from it (RMWs extend release sequences), so the
+// push happens before the parker's re-check, which finds the task. We use an RMW (fetch_add(0))
+// rather than a seq_cst fence plus a load because ThreadSanitizer does not model fences.
+//
+// A push that cannot strand work does not notify: a task placed in an empty LIFO slot is run next
+// by its worker anyway, and a task in a LIFO slot cannot be stolen, so only a displaced occupant
+// (which goes to the local queue) is worth waking a thief for.
+//
+// The Parker itself remembers an Unpark that comes before the Park (kNotified), so the eventfd is
+// written only when the worker is really asleep, once per sleep.
+//
+// An idle runtime uses no CPU: every worker sleeps in epoll_wait with no timeout.
+//
+// Task state
+// ----------
+// TaskHeader::state_ is one atomic word: flag bits plus a reference count (include/coral/internal/
+// task_header.h names them).
+//
+//   kScheduled       the task is in a run queue, or was notified while running (the worker then
+//                    requeues it when it suspends). Set by: spawn, wake, abort, yield.
+//   kRunning         a worker is resuming it, or tearing it down. Only that worker touches the
+//                    frame and resume_point.
+//   kComplete        finished: returned, threw, or was torn down. Terminal.
+//   kCancelled       Abort was requested. A worker that would run the task tears it down instead:
+//                    it destroys the frame (the destructors of its locals run, and each awaitable
+//                    deregisters itself) without resuming it.
+//   kJoinInterest    the JoinHandle still exists.
+//   kJoinWaiter      a task awaiting the JoinHandle is registered in join_waiter_.
+//   kFrameDestroyed  the frame was destroyed before completion; there is no output.
+//
+// References. The count is the number of owners of the heap block:
+//   - the run queue: one reference while kScheduled; it becomes the running reference when a
+//     worker pops the task, goes back to the queue if the task yields or was notified while
+//     running, and is dropped when the task goes idle or completes;
+//   - the JoinHandle: one, until dropped or detached;
+//   - each outstanding waker: one (today, a task registered as join waiter is owned by the
+//     joined task's join_waiter_). Waking hands the reference to the queue, or drops it if the
+//     task is already queued, running or complete.
+// Whoever drops the last reference deallocates, on whatever thread that is: it destroys the frame
+// if it still exists, then frees the block. A task that goes idle with no references (no waker,
+// no handle: it can never run again) is destroyed right there.
+//
+// Why the header sits in front of the frame: a task aborted while suspended has its frame
+// destroyed at once, but a waker may still hold a reference and later try to schedule it. The
+// promise's operator delete therefore frees the block only when the count is zero; otherwise the
+// header stays, marked kFrameDestroyed, until the last reference goes.
+//
+// Who may touch what:
+//   frame, resume_point_      the worker holding kRunning (handed over by queue push/pop and by
+//                             the acq_rel transitions of state_)
+//   output (in the promise)   written by the running worker before kComplete; read by the
+//                             JoinHandle owner after it observes kComplete (acquire)
+//   join_waiter_              the JoinHandle owner while kJoinWaiter is clear; the completer after
+//                             it set kComplete over kJoinWaiter
+//   queue_next                whoever holds the queue reference (the global queue, under its lock)
+//
+// Cancellation
+// ------------
+// JoinHandle::Abort sets kCancelled. A task not yet started never runs. A queued or running task
+// is torn down by the next worker that would resume it. An idle (suspended) task is queued by the
+// abort itself so a worker tears it down promptly. Token-based cooperative cancellation, which
+// lets a task observe cancellation as absl::CancelledError and clean up asynchronously, is issue
+// #4's; teardown is the forceful form.
+//
+// Shutdown, step by step
+// ----------------------
+//   1. Shutdown sets shutting_down_ and unparks every worker.
+//   2. Each worker finishes the task it is running (until that task suspends or completes) and
+//      leaves its loop; Shutdown joins the threads. No task runs after this step.
+//   3. The global queue is closed: every later Submit (a spawn from another thread, a wake from
+//      a destructor, an abort) tears the task down on the submitting thread instead of queueing.
+//   4. Every task still queued (global queue, each LIFO slot and local queue) is torn down on the
+//      calling thread. Tearing a task down completes it, which wakes its join waiter, which is
+//      torn down in turn (step 3), and so on.
+//   5. What remains are tasks owned only by handles held outside (complete now: their handles
+//      report CancelledError) and tasks that were idle with no waker at all (already freed when
+//      they went idle).
+// Destroying a runtime runs Shutdown. Doing either from one of its own workers is a fatal misuse:
+// the worker would have to join itself.
+//
+// Tunables
+// --------
+//   LocalQueue::kCapacity = 256: tokio's value. Large enough that bursts rarely overflow to the
+//     global queue; small enough that stealing half is a short copy.
+//   kMaxLifoPolls = 3: tokio's MAX_LIFO_POLLS_PER_TICK. Enough for request/response pairs to run
+//     back to back, small enough that a pair of tasks waking each other cannot starve the queue.
+//   kGlobalQueueInterval = 61: Go's schedtick % 61 and tokio's default; a prime, so it does not
+//     beat against periodic task patterns.
+//   Searchers at most half the workers: Go's and tokio's rule.
+//   Global batch: min(len / num_workers + 1, kCapacity / 2): Go's globrunqget.
+//
+// Alternatives rejected
+// ---------------------
+//   - One shared queue for all workers: every push and pop contends on one lock or cache line.
+//   - Chase-Lev deques with owner LIFO pops: the owner pops what it pushed last, which is cache
+//     friendly but starves old tasks under a steady spawn load; the LIFO slot gives the cache
+//     benefit for the one task that matters, and the FIFO ring keeps fairness.
+//   - Condition variables or futexes for parking: the worker must also wait for I/O, and epoll can
+//     wait for both at once, so a worker needs no separate I/O thread.
+//   - Symmetric transfer for Task<T> completion: gcc 12 does not make it a tail call at -O0 or
+//     under the sanitizers, and a loop awaiting 1,000,000 completed tasks overflows the stack;
+//     task.h uses a rendezvous flag instead.
+//   - Storing the task header inside the promise: an aborted task's frame could not be destroyed
+//     while a waker still held a reference (see "Task state").
+
+#include "runtime/scheduler.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "coral/internal/check.h"
+#include "coral/internal/scheduling.h"
+
+namespace coral::internal {
+namespace {
+
+constexpr int kMaxLifoPolls = 3;
+constexpr uint32_t kGlobalQueueInterval = 61;
+
+thread_local Worker* current_worker = nullptr;
+
+}  // namespace
+
+Worker* CurrentWorker() noexcept { return current_worker; }
+
+// --- Worker -------------------------------------------------------------------------------------
+
+Worker::Worker(Scheduler* scheduler, int index)
+    : scheduler_(scheduler),
+      index_(index),
+      random_state_(0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1)) {}
+
+void Worker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Worker::Join() { thread_.join(); }
+
+uint32_t Worker::NextRandom() {
+  // xorshift64*: victim selection needs speed, not quality.
+  random_state_ ^= random_state_ >> 12;
+  random_state_ ^= random_state_ << 25;
+  random_state_ ^= random_state_ >> 27;
+  return static_cast<uint32_t>((random_state_ * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+void Worker::PushBack(TaskHeader* task) {
+  queue_.PushBack(task, scheduler_->global_queue());
+  scheduler_->NotifyParked();
+}
+
+void Worker::ScheduleLocal(TaskHeader* task) {
+  TaskHeader* displaced = std::exchange(lifo_slot_, task);
+  if (displaced != nullptr) PushBack(displaced);
+}
+
+void Worker::Run() {
+  current_worker = this;
+  while (!scheduler_->is_shutting_down()) {
+    ++tick_;
+    TaskHeader* task = NextLocalTask();
+    if (task == nullptr) task = Search();
+    if (task != nullptr) {
+      RunTask(task);
+    } else {
+      Park();
+    }
+  }
+  if (searching_) {
+    searching_ = false;
+    scheduler_->idle().TransitionFromSearching();
+  }
+  current_worker = nullptr;
+}
+
+TaskHeader* Worker::NextLocalTask() {
+  GlobalQueue& global = scheduler_->global_queue();
+  const uint32_t global_batch = std::min<uint32_t>(
+      LocalQueue::kCapacity / 2,
+      static_cast<uint32_t>(global.ApproximateSize() / scheduler_->num_workers()) + 1);
+  if (tick_ % kGlobalQueueInterval == 0) {
+    if (TaskHeader* task = global.PopBatchInto(queue_, global_batch)) return task;
+  }
+  if (lifo_slot_ != nullptr) {
+    if (lifo_polls_ < kMaxLifoPolls) {
+      ++lifo_polls_;
+      return std::exchange(lifo_slot_, nullptr);
+    }
+    PushBack(std::exchange(lifo_slot_, nullptr));
+  }
+  lifo_polls_ = 0;
+  if (TaskHeader* task = queue_.Pop()) return task;
+  return global.PopBatchInto(queue_, global_batch);
+}
+
+TaskHeader* Worker::Search() {
+  if (!searching_) {
+    if (!scheduler_->idle().TransitionToSearching()) return nullptr;
+    searching_ = true;
+  }
+  const int n = scheduler_->num_workers();
+  const int start = static_cast<int>(NextRandom() % static_cast<uint32_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const int victim = (start + i) % n;
+    if (victim == index_) continue;
+    if (TaskHeader* task = scheduler_->worker(victim).queue().StealHalfInto(queue_)) return task;
+  }
+  return scheduler_->global_queue().PopBatchInto(queue_, LocalQueue::kCapacity / 2);
+}
+
+void Worker::RunTask(TaskHeader* task) {
+  if (searching_) {
+    searching_ = false;
+    if (scheduler_->idle().TransitionFromSearching()) scheduler_->NotifyParked();
+  }
+  if (!task->TransitionToRunning()) {
+    Scheduler::TearDown(task);
+    return;
+  }
+  current_task_ = task;
+  task->resume_point().resume();
+  current_task_ = nullptr;
+  if (task->root().done()) {
+    task->Complete(/*frame_destroyed=*/false);
+    return;
+  }
+  switch (task->TransitionToIdle(std::exchange(yield_requested_, false))) {
+    case TaskHeader::AfterRun::kIdle:
+      return;
+    case TaskHeader::AfterRun::kReschedule:
+      PushBack(task);
+      return;
+    case TaskHeader::AfterRun::kCancel:
+      Scheduler::TearDown(task);
+      return;
+  }
+}
+
+void Worker::Park() {
+  Idle& idle = scheduler_->idle();
+  if (idle.TransitionToParked(index_, std::exchange(searching_, false))) {
+    scheduler_->NotifyIfWorkPending();
+  }
+  if (!scheduler_->is_shutting_down()) parker_.Park();
+  searching_ = idle.TransitionFromParked(index_);
+}
+
+TaskHeader* Worker::TakeQueuedTask() {
+  if (lifo_slot_ != nullptr) return std::exchange(lifo_slot_, nullptr);
+  return queue_.Pop();
+}
+
+// --- Scheduler ----------------------------------------------------------------------------------
+
+Scheduler::Scheduler(int num_workers) : idle_(num_workers) {
+  CORAL_CHECK(num_workers > 0 && num_workers < (1 << 15),
+              "coral::Runtime needs between 1 and 32767 workers");
+  workers_.reserve(num_workers);
+  for (int i = 0; i < num_workers; ++i) workers_.push_back(std::make_unique<Worker>(this, i));
+  for (auto& worker : workers_) worker->Start();
+}
+
+Scheduler::~Scheduler() { Shutdown(); }
+
+void Scheduler::Submit(TaskHeader* task) {
+  Worker* worker = current_worker;
+  if (worker != nullptr && worker->scheduler() == this && !is_shutting_down()) {
+    worker->ScheduleLocal(task);
+    return;
+  }
+  if (!global_queue_.Push(task)) {
+    TearDown(task);
+    return;
+  }
+  NotifyParked();
+}
+
+void Scheduler::NotifyParked() {
+  const int worker = idle_.WorkerToNotify();
+  if (worker >= 0) workers_[worker]->parker().Unpark();
+}
+
+void Scheduler::NotifyIfWorkPending() {
+  bool pending = global_queue_.MaybeHasTasks();
+  for (auto& worker : workers_) pending = pending || worker->queue().MaybeHasTasks();
+  if (pending) NotifyParked();
+}
+
+void Scheduler::TearDown(TaskHeader* task) {
+  if ((task->LoadState() & task_state::kRunning) == 0) task->TransitionToRunning();
+  task->root().destroy();
+  task->Complete(/*frame_destroyed=*/true);
+}
+
+void Scheduler::Shutdown() {
+  CORAL_CHECK(current_worker == nullptr || current_worker->scheduler() != this,
+              "coral::Runtime shut down or destroyed from one of its own worker threads");
+  // seq_cst exchange: concurrent Shutdown calls agree on one winner.
+  if (shut_down_.exchange(true)) return;
+  // release: pairs with is_shutting_down's acquire.
+  shutting_down_.store(true, std::memory_order_release);
+  for (auto& worker : workers_) worker->parker().Unpark();
+  for (auto& worker : workers_) worker->Join();
+  TaskHeader* queued = global_queue_.Close();
+  while (queued != nullptr) {
+    TaskHeader* next = queued->queue_next;
+    TearDown(queued);
+    queued = next;
+  }
+  for (auto& worker : workers_) {
+    while (TaskHeader* task = worker->TakeQueuedTask()) TearDown(task);
+  }
+}
+
+// --- Entry points for the public templates (coral/internal/scheduling.h) ------------------------
+
+Scheduler* CurrentScheduler() noexcept {
+  return current_worker != nullptr ? current_worker->scheduler() : nullptr;
+}
+
+TaskHeader* CurrentTask() noexcept {
+  return current_worker != nullptr ? current_worker->current_task() : nullptr;
+}
+
+void SubmitNewTask(Scheduler* scheduler, TaskHeader* task) { scheduler->Submit(task); }
+
+void RequestYield() noexcept { current_worker->RequestYield(); }
+
+}  // namespace coral::internal

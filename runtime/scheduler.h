@@ -1,0 +1,116 @@
+// Copyright 2026 The coral Authors.
+//
+// Scheduler and Worker: coral's work-stealing runtime. The design is explained at the top of
+// scheduler.cc.
+
+#ifndef CORAL_RUNTIME_SCHEDULER_H_
+#define CORAL_RUNTIME_SCHEDULER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "coral/internal/task_header.h"
+#include "runtime/global_queue.h"
+#include "runtime/idle.h"
+#include "runtime/local_queue.h"
+#include "runtime/parker.h"
+
+namespace coral::internal {
+
+class Scheduler;
+
+class Worker {
+ public:
+  Worker(Scheduler* scheduler, int index);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Start();
+  void Join();
+
+  // --- Called on this worker's own thread. ---
+  // A task spawned or woken here: into the LIFO slot, displacing its occupant to the queue.
+  void ScheduleLocal(TaskHeader* task);
+  void RequestYield() { yield_requested_ = true; }
+  TaskHeader* current_task() const { return current_task_; }
+  Scheduler* scheduler() const { return scheduler_; }
+
+  // --- Any thread. ---
+  LocalQueue& queue() { return queue_; }
+  Parker& parker() { return parker_; }
+
+  // --- After the thread has been joined: hands over every task still queued here. ---
+  TaskHeader* TakeQueuedTask();
+
+ private:
+  void Run();
+  TaskHeader* NextLocalTask();
+  TaskHeader* Search();
+  void RunTask(TaskHeader* task);
+  void Park();
+  void PushBack(TaskHeader* task);
+  uint32_t NextRandom();
+
+  Scheduler* const scheduler_;
+  const int index_;
+  LocalQueue queue_;
+  Parker parker_;
+  std::thread thread_;
+  // The fields below belong to the worker's thread.
+  TaskHeader* lifo_slot_ = nullptr;
+  int lifo_polls_ = 0;
+  uint32_t tick_ = 0;
+  bool searching_ = false;
+  bool yield_requested_ = false;
+  TaskHeader* current_task_ = nullptr;
+  uint64_t random_state_;
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(int num_workers);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  ~Scheduler();
+
+  int num_workers() const { return static_cast<int>(workers_.size()); }
+
+  // Queues a task that holds one queue reference: on the calling worker if it is one of ours,
+  // else on the global queue. After shutdown, tears it down instead.
+  void Submit(TaskHeader* task);
+  // Stops the workers and tears down every unfinished task. Idempotent; not from a worker.
+  void Shutdown();
+
+  // --- For workers. ---
+  bool is_shutting_down() const {
+    // acquire: pairs with Shutdown's release; nothing else is published through it.
+    return shutting_down_.load(std::memory_order_acquire);
+  }
+  GlobalQueue& global_queue() { return global_queue_; }
+  Idle& idle() { return idle_; }
+  Worker& worker(int index) { return *workers_[index]; }
+  // Wakes a parked worker if none is searching.
+  void NotifyParked();
+  // The last searcher is going to sleep: wake someone if any queue still holds work.
+  void NotifyIfWorkPending();
+
+  // Destroys the frame of a task that holds a queue reference (or kRunning), and completes it.
+  static void TearDown(TaskHeader* task);
+
+ private:
+  GlobalQueue global_queue_;
+  Idle idle_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> shut_down_{false};
+};
+
+// The worker whose thread is calling, or null.
+Worker* CurrentWorker() noexcept;
+
+}  // namespace coral::internal
+
+#endif  // CORAL_RUNTIME_SCHEDULER_H_

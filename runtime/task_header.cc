@@ -1,0 +1,195 @@
+// Copyright 2026 The coral Authors.
+//
+// Task state transitions. The table of bits and owners is in scheduler.cc, "Task state".
+//
+// Memory order: every read-modify-write of state_ is acq_rel. The state word is where a task's
+// frame passes from thread to thread (a worker releases it when the task goes idle; the waker that
+// schedules it, and then the next worker, acquire it), and on x86 each locked RMW is a full
+// barrier anyway, so a weaker order per transition would save nothing and cost a proof each.
+
+#include <cstdio>
+#include <new>
+
+#include "coral/internal/task_header.h"
+#include "runtime/scheduler.h"
+
+namespace coral::internal {
+
+using namespace task_state;  // NOLINT: the bit names are the vocabulary of this file.
+
+namespace {
+constexpr uint64_t RefCount(uint64_t state) { return state / kRefOne; }
+}  // namespace
+
+void* TaskHeader::AllocateFrame(std::size_t frame_size) {
+  void* block = ::operator new(sizeof(TaskHeader) + frame_size);
+  return reinterpret_cast<char*>(new (block) TaskHeader()) + sizeof(TaskHeader);
+}
+
+void TaskHeader::ReleaseFrameStorage(void* frame) noexcept {
+  TaskHeader* header = FromFrame(frame);
+  // relaxed: either the caller dropped the last reference (it alone touches the task now), or it
+  // holds one (the task is being torn down early and the storage must survive); both are facts
+  // about this thread's own history.
+  if (RefCount(header->state_.load(std::memory_order_relaxed)) == 0) ::operator delete(header);
+}
+
+void TaskHeader::Initialize(Scheduler* scheduler, uint64_t flags, uint64_t refs) {
+  scheduler_ = scheduler;
+  resume_point_ = root();
+  // relaxed: the task reaches other threads only through a queue push, which releases.
+  state_.store(flags | refs * kRefOne, std::memory_order_relaxed);
+}
+
+bool TaskHeader::TransitionToRunning() {
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    const uint64_t next = (state & ~kScheduled) | kRunning;
+    if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      return (state & kCancelled) == 0;
+    }
+  }
+}
+
+TaskHeader::AfterRun TaskHeader::TransitionToIdle(bool yielded) {
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (state & kCancelled) return AfterRun::kCancel;  // Stays kRunning for the teardown.
+    uint64_t next = state & ~kRunning;
+    AfterRun after;
+    if (yielded || (state & kScheduled)) {
+      next |= kScheduled;  // The running reference becomes the queue's.
+      after = AfterRun::kReschedule;
+    } else {
+      next -= kRefOne;  // Wakers and the JoinHandle hold the task now.
+      after = AfterRun::kIdle;
+    }
+    if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      // Nobody can ever wake the task: no waker, no handle. Destroy it.
+      if (after == AfterRun::kIdle && RefCount(next) == 0) Deallocate();
+      return after;
+    }
+  }
+}
+
+void TaskHeader::Complete(bool frame_destroyed) {
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  uint64_t next;
+  do {
+    next = (state & ~(kRunning | kScheduled)) | kComplete | (frame_destroyed ? kFrameDestroyed : 0);
+  } while (!state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed));
+  if (state & kJoinWaiter) {
+    // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours.
+    TaskHeader* waiter = std::exchange(join_waiter_, nullptr);
+    if (waiter->TransitionToScheduled()) waiter->scheduler()->Submit(waiter);
+  }
+  DropReference();  // The running reference.
+}
+
+bool TaskHeader::TransitionToScheduled() {
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint64_t next;
+    bool push = false;
+    if (state & kComplete) {
+      next = state - kRefOne;
+    } else if (state & (kRunning | kScheduled)) {
+      // Queued, or running: the worker requeues it when it suspends. Our reference is not needed.
+      next = (state | kScheduled) - kRefOne;
+    } else {
+      next = state | kScheduled;  // Our reference becomes the queue's.
+      push = true;
+    }
+    if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      if (RefCount(next) == 0) Deallocate();
+      return push;
+    }
+  }
+}
+
+bool TaskHeader::TransitionToCancelled() {
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (state & (kComplete | kCancelled)) return false;
+    uint64_t next = state | kCancelled;
+    const bool push = (state & (kRunning | kScheduled)) == 0;
+    if (push) next = (next | kScheduled) + kRefOne;  // Queue it so a worker tears it down.
+    if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      return push;
+    }
+  }
+}
+
+bool TaskHeader::RegisterJoinWaiter(TaskHeader* waiter) {
+  waiter->AddReference();
+  join_waiter_ = waiter;  // kJoinWaiter is clear: the field is the JoinHandle owner's.
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (state & kComplete) {
+      join_waiter_ = nullptr;
+      waiter->DropReference();
+      return false;
+    }
+    if (state_.compare_exchange_weak(state, state | kJoinWaiter, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+}
+
+void TaskHeader::UnregisterJoinWaiter() {
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    // Complete: the completer owns join_waiter_ and hands its reference to the scheduler.
+    if (state & kComplete) return;
+    if (state_.compare_exchange_weak(state, state & ~kJoinWaiter, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+      std::exchange(join_waiter_, nullptr)->DropReference();
+      return;
+    }
+  }
+}
+
+void TaskHeader::DropJoinInterest() {
+  const uint64_t previous = state_.fetch_sub(kJoinInterest + kRefOne, std::memory_order_acq_rel);
+  if (RefCount(previous) == 1) Deallocate();
+}
+
+void TaskHeader::AddReference() {
+  // relaxed: the caller already owns a reference, so the task is alive; like shared_ptr's copy.
+  state_.fetch_add(kRefOne, std::memory_order_relaxed);
+}
+
+void TaskHeader::DropReference() {
+  // acq_rel: every owner's use of the task happens before the deallocation by the last one.
+  if (RefCount(state_.fetch_sub(kRefOne, std::memory_order_acq_rel)) == 1) Deallocate();
+}
+
+void TaskHeader::Deallocate() noexcept {
+  // relaxed: we dropped the last reference; the acq_rel RMW that did so ordered everything.
+  if (state_.load(std::memory_order_relaxed) & kFrameDestroyed) {
+    ::operator delete(this);
+  } else {
+    root().destroy();  // Its operator delete frees the block (refcount is zero).
+  }
+}
+
+void ReportUnobservedException(const std::exception_ptr& exception) noexcept {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coral: a task whose JoinHandle was dropped or detached threw: %s\n",
+                 e.what());
+  } catch (...) {
+    std::fprintf(stderr,
+                 "coral: a task whose JoinHandle was dropped or detached threw a non-std "
+                 "exception\n");
+  }
+}
+
+}  // namespace coral::internal
