@@ -46,6 +46,11 @@
 
 namespace coral {
 
+// True if Spawn(f, args...) compiles for an F and Args... of these types: the decay-copied
+// callable, invoked with the decay-copied arguments as rvalues, returns a coral::Task<T>.
+template <typename F, typename... Args>
+inline constexpr bool kSpawnable = internal::IsSpawnable<F, Args...>();
+
 class Runtime {
  public:
   struct Options {

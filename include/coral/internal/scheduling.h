@@ -43,6 +43,15 @@ template <typename F, typename... Args>
 using SpawnedTaskType = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&&...>;
 
 template <typename F, typename... Args>
+constexpr bool IsSpawnable() {
+  if constexpr (std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&&...>) {
+    return IsTask<SpawnedTaskType<F, Args...>>::value;
+  } else {
+    return false;
+  }
+}
+
+template <typename F, typename... Args>
 constexpr bool CheckSpawnable() {
   static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&&...>,
                 "coral::Spawn decay-copies the callable and its arguments into the task (like "
