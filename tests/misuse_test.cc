@@ -1,0 +1,128 @@
+// Copyright 2026 The coral Authors.
+//
+// Misuse aborts with a message that names it.
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
+#include "coral/task.h"
+#include "coral/yield.h"
+#include "gtest/gtest.h"
+
+namespace coral {
+namespace {
+
+class MisuseDeathTest : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(MisuseDeathTest, BlockOnFromWorker) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        auto body = [&runtime]() -> Task<void> {
+          runtime.BlockOn([]() -> Task<void> { co_return; }());
+          co_return;
+        };
+        runtime.BlockOn(body());
+      },
+      "BlockOn called from a coral worker thread");
+}
+
+TEST_F(MisuseDeathTest, AwaitMovedFromTask) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        auto body = []() -> Task<void> {
+          Task<int> task = []() -> Task<int> { co_return 1; }();
+          Task<int> other = std::move(task);
+          co_await task;  // NOLINT(bugprone-use-after-move): the misuse under test.
+        };
+        runtime.BlockOn(body());
+      },
+      "co_await on a moved-from coral::Task");
+}
+
+TEST_F(MisuseDeathTest, AwaitTaskTwice) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        auto body = []() -> Task<void> {
+          Task<int> task = []() -> Task<int> { co_return 1; }();
+          co_await task;
+          co_await task;
+        };
+        runtime.BlockOn(body());
+      },
+      "already awaited");
+}
+
+TEST_F(MisuseDeathTest, DestroyRuntimeFromItsOwnWorker) {
+  EXPECT_DEATH(
+      {
+        auto* runtime = new Runtime({.num_workers = 1});
+        runtime->Spawn([runtime]() -> Task<void> {
+                 delete runtime;
+                 co_return;
+               })
+            .Detach();
+        for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Until it aborts.
+      },
+      "destroyed from one of its own worker threads");
+}
+
+TEST_F(MisuseDeathTest, SpawnOutsideWorker) {
+  EXPECT_DEATH(
+      { Spawn([]() -> Task<void> { co_return; }).Detach(); },
+      "coral::Spawn called from a thread that is not a coral worker");
+}
+
+TEST_F(MisuseDeathTest, AwaitEmptyJoinHandle) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        auto body = []() -> Task<void> {
+          JoinHandle<void> handle;
+          co_await std::move(handle);
+        };
+        runtime.BlockOn(body());
+      },
+      "empty, moved-from or detached coral::JoinHandle");
+}
+
+TEST_F(MisuseDeathTest, AwaitJoinHandleTwice) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        auto body = []() -> Task<void> {
+          JoinHandle<int> handle = Spawn([]() -> Task<int> { co_return 1; });
+          co_await handle;
+          co_await handle;
+        };
+        runtime.BlockOn(body());
+      },
+      "JoinHandle awaited twice");
+}
+
+TEST_F(MisuseDeathTest, ShutdownWhileBlockedInBlockOn) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        std::thread stopper([&runtime] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          runtime.Shutdown();
+        });
+        runtime.BlockOn([]() -> Task<void> {
+          for (;;) co_await Yield();
+        }());
+        stopper.join();
+      },
+      "shut down while another thread was blocked in BlockOn");
+}
+
+}  // namespace
+}  // namespace coral
