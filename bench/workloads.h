@@ -1,0 +1,34 @@
+// Copyright 2026 The coral Authors.
+//
+// coral's implementations of the micro workloads of ../shared/peers/WORKLOADS.md, shared by the
+// Google Benchmark program (runtime_benchmark) and the peer-runner driver (coral_peerbench). Each
+// function runs its workload once on `runtime` (2 workers, created by the caller and reused),
+// checks its own result (aborting on a wrong one), and returns the measured seconds.
+
+#ifndef CORAL_BENCH_WORKLOADS_H_
+#define CORAL_BENCH_WORKLOADS_H_
+
+#include <cstdint>
+
+#include "coral/runtime.h"
+
+namespace coral::bench {
+
+inline constexpr int64_t kSpawnTasks = 1'000'000;
+inline constexpr int64_t kChainDepth = 100'000;
+inline constexpr int64_t kYieldTasks = 100;
+inline constexpr int64_t kYieldsPerTask = 10'000;
+
+// Main spawns kSpawnTasks trivial tasks, then waits for every JoinHandle.
+double SpawnOutside(Runtime& runtime);
+// A task on a worker spawns kSpawnTasks trivial children and awaits their JoinHandles; timed
+// inside that task.
+double SpawnInside(Runtime& runtime);
+// Main spawns hop 1 of kChainDepth; each hop spawns the next; the last one signals main.
+double ChainedSpawn(Runtime& runtime);
+// Main spawns kYieldTasks tasks that each yield kYieldsPerTask times, and waits for all.
+double YieldMany(Runtime& runtime);
+
+}  // namespace coral::bench
+
+#endif  // CORAL_BENCH_WORKLOADS_H_
