@@ -38,8 +38,8 @@ class GlobalQueue {
 
   // Any thread, approximate.
   bool MaybeHasTasks() const {
-    // acquire: see the parking protocol in scheduler.cc (pairs with the release of Push/PushBatch).
-    return size_.load(std::memory_order_acquire) != 0;
+    // seq_cst: the parker's side of the parking protocol (scheduler.cc, "Parking").
+    return size_.load() != 0;
   }
   size_t ApproximateSize() const {
     // relaxed: a sizing hint only.

@@ -38,10 +38,20 @@ bool Idle::TransitionFromParked(int worker) {
   return false;
 }
 
+uint32_t Idle::LoadAfterPush() {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer does not model fences; an RMW (adding zero) orders the caller's push against
+  // a parker's decrement just as well, at the price of a write to a shared cache line.
+  return state_.fetch_add(0);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return state_.load();
+#endif
+}
+
 int Idle::WorkerToNotify() {
-  // An RMW, not a load: it orders the caller's earlier push against a parker's decrement (see
-  // "Parking" in scheduler.cc). Adding zero changes nothing.
-  uint32_t state = state_.fetch_add(0);
+  // See "Parking" in scheduler.cc for why this is a StoreLoad barrier and not a plain load.
+  uint32_t state = LoadAfterPush();
   if (Searching(state) != 0 || Unparked(state) == num_workers_) return -1;
   MutexLock lock(&mu_);
   state = state_.load();

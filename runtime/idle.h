@@ -37,6 +37,9 @@ class Idle {
   int WorkerToNotify();
 
  private:
+  // Reads state_ after the caller's earlier push with a StoreLoad barrier in between.
+  uint32_t LoadAfterPush();
+
   static constexpr uint32_t kUnparkedOne = 1 << 16;
   static uint32_t Searching(uint32_t state) { return state & (kUnparkedOne - 1); }
   static uint32_t Unparked(uint32_t state) { return state >> 16; }

@@ -71,10 +71,10 @@ TaskHeader* LocalQueue::Pop() {
 }
 
 bool LocalQueue::MaybeHasTasks() const {
-  // acquire: a caller that learned of a push through another synchronizing operation (the idle
-  // state RMW of the parking protocol) must see it; acquire on both loads keeps that simple.
-  const uint32_t real = Real(head_.load(std::memory_order_acquire));
-  return tail_.load(std::memory_order_acquire) != real;
+  // seq_cst: the parker's side of the parking protocol (scheduler.cc, "Parking"): these loads
+  // follow its seq_cst RMW of the idle state in the single total order.
+  const uint32_t real = Real(head_.load());
+  return tail_.load() != real;
 }
 
 uint32_t LocalQueue::Size() const {

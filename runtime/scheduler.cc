@@ -207,7 +207,8 @@ uint32_t Worker::NextRandom() {
 
 void Worker::PushBack(TaskHeader* task) {
   queue_.PushBack(task, scheduler_->global_queue());
-  scheduler_->NotifyParked();
+  // Wake a thief only if this worker holds more than the one task it would run next anyway.
+  if (queue_.Size() + (lifo_slot_ != nullptr ? 1 : 0) > 1) scheduler_->NotifyParked();
 }
 
 void Worker::ScheduleLocal(TaskHeader* task) {
@@ -234,16 +235,21 @@ void Worker::Run() {
   current_worker = nullptr;
 }
 
-TaskHeader* Worker::NextLocalTask() {
+TaskHeader* Worker::PopGlobalBatch() {
   GlobalQueue& global = scheduler_->global_queue();
-  const uint32_t global_batch = std::min<uint32_t>(
-      LocalQueue::kCapacity / 2,
-      static_cast<uint32_t>(global.ApproximateSize() / scheduler_->num_workers()) + 1);
+  if (!global.MaybeHasTasks()) return nullptr;
+  const uint32_t fair_share =
+      static_cast<uint32_t>(global.ApproximateSize() / scheduler_->num_workers()) + 1;
+  return global.PopBatchInto(queue_, std::min<uint32_t>(LocalQueue::kCapacity / 2, fair_share));
+}
+
+TaskHeader* Worker::NextLocalTask() {
   if (tick_ % kGlobalQueueInterval == 0) {
-    if (TaskHeader* task = global.PopBatchInto(queue_, global_batch)) return task;
+    if (TaskHeader* task = PopGlobalBatch()) return task;
   }
   if (lifo_slot_ != nullptr) {
-    if (lifo_polls_ < kMaxLifoPolls) {
+    // The bound protects queued tasks; with none queued, running the slot starves nobody.
+    if (lifo_polls_ < kMaxLifoPolls || queue_.Size() == 0) {
       ++lifo_polls_;
       return std::exchange(lifo_slot_, nullptr);
     }
@@ -251,7 +257,7 @@ TaskHeader* Worker::NextLocalTask() {
   }
   lifo_polls_ = 0;
   if (TaskHeader* task = queue_.Pop()) return task;
-  return global.PopBatchInto(queue_, global_batch);
+  return PopGlobalBatch();
 }
 
 TaskHeader* Worker::Search() {
@@ -266,7 +272,7 @@ TaskHeader* Worker::Search() {
     if (victim == index_) continue;
     if (TaskHeader* task = scheduler_->worker(victim).queue().StealHalfInto(queue_)) return task;
   }
-  return scheduler_->global_queue().PopBatchInto(queue_, LocalQueue::kCapacity / 2);
+  return PopGlobalBatch();
 }
 
 void Worker::RunTask(TaskHeader* task) {

@@ -48,6 +48,7 @@ class Worker {
  private:
   void Run();
   TaskHeader* NextLocalTask();
+  TaskHeader* PopGlobalBatch();
   TaskHeader* Search();
   void RunTask(TaskHeader* task);
   void Park();

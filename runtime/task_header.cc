@@ -42,14 +42,10 @@ void TaskHeader::Initialize(Scheduler* scheduler, uint64_t flags, uint64_t refs)
 }
 
 bool TaskHeader::TransitionToRunning() {
-  uint64_t state = state_.load(std::memory_order_relaxed);
-  for (;;) {
-    const uint64_t next = (state & ~kScheduled) | kRunning;
-    if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
-                                     std::memory_order_relaxed)) {
-      return (state & kCancelled) == 0;
-    }
-  }
+  // kScheduled is set and kRunning clear (the caller popped the task from a queue), so one add
+  // swaps them without a CAS loop.
+  const uint64_t previous = state_.fetch_add(kRunning - kScheduled, std::memory_order_acq_rel);
+  return (previous & kCancelled) == 0;
 }
 
 TaskHeader::AfterRun TaskHeader::TransitionToIdle(bool yielded) {
@@ -79,14 +75,18 @@ void TaskHeader::Complete(bool frame_destroyed) {
   uint64_t next;
   do {
     next = (state & ~(kRunning | kScheduled)) | kComplete | (frame_destroyed ? kFrameDestroyed : 0);
+    next -= kRefOne;  // The running reference, dropped in the same step.
   } while (!state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                          std::memory_order_relaxed));
   if (state & kJoinWaiter) {
-    // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours.
+    // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours. The
+    // header is still alive although we dropped our reference: the JoinHandle's owner is the
+    // waiter, suspended until we schedule it.
     TaskHeader* waiter = std::exchange(join_waiter_, nullptr);
     if (waiter->TransitionToScheduled()) waiter->scheduler()->Submit(waiter);
+  } else if (RefCount(next) == 0) {
+    Deallocate();
   }
-  DropReference();  // The running reference.
 }
 
 bool TaskHeader::TransitionToScheduled() {

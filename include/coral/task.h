@@ -16,6 +16,12 @@
 // second resumes the awaiter. A task that completes synchronously therefore returns to its
 // awaiter's loop without growing the stack, whatever the optimization level.
 //
+// The flag is a plain bool: a Task always runs inside a spawned task, and coral resumes a spawned
+// task only on the worker that holds it, after the previous resumption returned (see "Task state"
+// in runtime/scheduler.cc). So the awaiter's Start and the task's completion never run at the same
+// time, even when the task completes on another thread; the scheduler's hand-off orders them.
+// Consequently a Task must suspend only on coral's awaitables.
+//
 // Misuse: awaiting a moved-from Task, or awaiting one Task twice, aborts with a message.
 //
 // Cancellation: a Task has no cancellation of its own; it is destroyed together with the spawned
@@ -24,7 +30,6 @@
 #ifndef CORAL_TASK_H_
 #define CORAL_TASK_H_
 
-#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <optional>
@@ -52,11 +57,7 @@ class TaskPromiseBase {
     template <typename Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
       TaskPromiseBase& promise = self.promise();
-      // acq_rel: release publishes the result to the awaiter; acquire pairs with the awaiter's
-      // release in Start so its suspension is complete before we resume it.
-      if (promise.rendezvous_.exchange(true, std::memory_order_acq_rel)) {
-        return promise.continuation_;
-      }
+      if (std::exchange(promise.awaiter_suspended_, true)) return promise.continuation_;
       return std::noop_coroutine();
     }
     void await_resume() noexcept {}
@@ -70,8 +71,9 @@ class TaskPromiseBase {
   bool Start(std::coroutine_handle<> self, std::coroutine_handle<> awaiter) {
     continuation_ = awaiter;
     self.resume();
-    // acq_rel: see FinalAwaiter.
-    return !rendezvous_.exchange(true, std::memory_order_acq_rel);
+    // Set here: the task suspended (it will resume the awaiter when it completes). Already set:
+    // the task completed during resume().
+    return !std::exchange(awaiter_suspended_, true);
   }
 
  protected:
@@ -81,7 +83,8 @@ class TaskPromiseBase {
 
  private:
   std::coroutine_handle<> continuation_;
-  std::atomic<bool> rendezvous_{false};
+  // The rendezvous flag: set by whichever of {Start after resume(), final suspension} runs first.
+  bool awaiter_suspended_ = false;
   std::exception_ptr exception_;
 };
 
