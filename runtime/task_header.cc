@@ -11,6 +11,8 @@
 #include <new>
 
 #include "coral/internal/task_header.h"
+
+#include "coral/internal/frame_allocator.h"
 #include "runtime/scheduler.h"
 
 namespace coral::internal {
@@ -22,16 +24,20 @@ constexpr uint64_t RefCount(uint64_t state) { return state / kRefOne; }
 }  // namespace
 
 void* TaskHeader::AllocateFrame(std::size_t frame_size) {
-  void* block = ::operator new(sizeof(TaskHeader) + frame_size);
-  return reinterpret_cast<char*>(new (block) TaskHeader()) + sizeof(TaskHeader);
+  void* block = AllocateFrameMemory(sizeof(TaskHeader) + frame_size);
+  TaskHeader* header = new (block) TaskHeader();
+  header->frame_size_ = frame_size;
+  return reinterpret_cast<char*>(header) + sizeof(TaskHeader);
 }
 
-void TaskHeader::ReleaseFrameStorage(void* frame) noexcept {
+void TaskHeader::ReleaseFrameStorage(void* frame, std::size_t frame_size) noexcept {
   TaskHeader* header = FromFrame(frame);
   // relaxed: either the caller dropped the last reference (it alone touches the task now), or it
   // holds one (the task is being torn down early and the storage must survive); both are facts
   // about this thread's own history.
-  if (RefCount(header->state_.load(std::memory_order_relaxed)) == 0) ::operator delete(header);
+  if (RefCount(header->state_.load(std::memory_order_relaxed)) == 0) {
+    FreeFrameMemory(header, sizeof(TaskHeader) + frame_size);
+  }
 }
 
 void TaskHeader::Initialize(Scheduler* scheduler, uint64_t flags, uint64_t refs) {
@@ -173,7 +179,7 @@ void TaskHeader::DropReference() {
 void TaskHeader::Deallocate() noexcept {
   // relaxed: we dropped the last reference; the acq_rel RMW that did so ordered everything.
   if (state_.load(std::memory_order_relaxed) & kFrameDestroyed) {
-    ::operator delete(this);
+    FreeFrameMemory(this, sizeof(TaskHeader) + frame_size_);
   } else {
     root().destroy();  // Its operator delete frees the block (refcount is zero).
   }

@@ -31,12 +31,14 @@
 #define CORAL_TASK_H_
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "coral/internal/check.h"
+#include "coral/internal/frame_allocator.h"
 
 namespace coral {
 
@@ -48,6 +50,11 @@ namespace internal {
 // State shared by every Task<T> promise: the awaiter and the rendezvous flag.
 class TaskPromiseBase {
  public:
+  static void* operator new(std::size_t size) { return AllocateFrameMemory(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    FreeFrameMemory(frame, size);
+  }
+
   std::suspend_always initial_suspend() noexcept { return {}; }
 
   // Final suspension: the second of {task completes, awaiter finished suspending} resumes the

@@ -96,7 +96,7 @@ class alignas(16) TaskHeader {
 
   // The frame's storage: allocated with room for the header in front.
   static void* AllocateFrame(std::size_t frame_size);
-  static void ReleaseFrameStorage(void* frame) noexcept;
+  static void ReleaseFrameStorage(void* frame, std::size_t frame_size) noexcept;
 
   // The task's queue link, used by the global injection queue; owned by the queue reference.
   TaskHeader* queue_next = nullptr;
@@ -106,6 +106,8 @@ class alignas(16) TaskHeader {
 
   std::atomic<uint64_t> state_{0};
   Scheduler* scheduler_ = nullptr;
+  // Size of the frame that follows; set once by AllocateFrame.
+  std::size_t frame_size_ = 0;
   std::coroutine_handle<> resume_point_;
   // Written by the JoinHandle owner while kJoinWaiter is clear, read by the completer after it
   // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
@@ -123,7 +125,9 @@ void ReportUnobservedException(const std::exception_ptr& exception) noexcept;
 class SpawnedPromiseBase {
  public:
   static void* operator new(std::size_t size) { return TaskHeader::AllocateFrame(size); }
-  static void operator delete(void* frame) noexcept { TaskHeader::ReleaseFrameStorage(frame); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    TaskHeader::ReleaseFrameStorage(frame, size);
+  }
 
   ~SpawnedPromiseBase() {
     if (exception_ && !exception_observed_) ReportUnobservedException(exception_);
