@@ -11,7 +11,7 @@ namespace coral::internal {
 
 bool GlobalQueue::Push(TaskHeader* task) {
   task->queue_next = nullptr;
-  MutexLock lock(&mu_);
+  SpinLockHolder lock(&mu_);
   if (closed_) return false;
   if (tail_ == nullptr) {
     head_ = task;
@@ -26,7 +26,7 @@ bool GlobalQueue::Push(TaskHeader* task) {
 
 void GlobalQueue::PushBatch(TaskHeader* first, TaskHeader* last, uint32_t count) {
   last->queue_next = nullptr;
-  MutexLock lock(&mu_);
+  SpinLockHolder lock(&mu_);
   CORAL_CHECK(!closed_, "internal: local queue overflow after shutdown");
   if (tail_ == nullptr) {
     head_ = first;
@@ -44,7 +44,7 @@ TaskHeader* GlobalQueue::PopBatchInto(LocalQueue& local, uint32_t max) {
   TaskHeader* rest;
   uint32_t taken = 0;
   {
-    MutexLock lock(&mu_);
+    SpinLockHolder lock(&mu_);
     first = head_;
     if (first == nullptr) return nullptr;
     TaskHeader* last = first;
@@ -69,7 +69,7 @@ TaskHeader* GlobalQueue::PopBatchInto(LocalQueue& local, uint32_t max) {
 }
 
 TaskHeader* GlobalQueue::Close() {
-  MutexLock lock(&mu_);
+  SpinLockHolder lock(&mu_);
   closed_ = true;
   TaskHeader* all = head_;
   head_ = tail_ = nullptr;

@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/task_header.h"
-#include "runtime/mutex.h"
+#include "runtime/spin_lock.h"
 
 namespace coral::internal {
 
@@ -47,7 +47,7 @@ class GlobalQueue {
   }
 
  private:
-  Mutex mu_;
+  SpinLock mu_;
   TaskHeader* head_ ABSL_GUARDED_BY(mu_) = nullptr;
   TaskHeader* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -167,6 +167,7 @@
 #include "runtime/scheduler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "coral/internal/check.h"
@@ -177,6 +178,8 @@ namespace {
 
 constexpr int kMaxLifoPolls = 3;
 constexpr uint32_t kGlobalQueueInterval = 61;
+constexpr std::chrono::microseconds kSearchSpin(20);
+constexpr int kPausesPerSearchRound = 32;
 
 thread_local Worker* current_worker = nullptr;
 
@@ -265,6 +268,17 @@ TaskHeader* Worker::Search() {
     if (!scheduler_->idle().TransitionToSearching()) return nullptr;
     searching_ = true;
   }
+  const auto deadline = std::chrono::steady_clock::now() + kSearchSpin;
+  for (;;) {
+    if (TaskHeader* task = StealOnce()) return task;
+    if (std::chrono::steady_clock::now() >= deadline || scheduler_->is_shutting_down()) {
+      return nullptr;
+    }
+    for (int i = 0; i < kPausesPerSearchRound; ++i) __builtin_ia32_pause();
+  }
+}
+
+TaskHeader* Worker::StealOnce() {
   const int n = scheduler_->num_workers();
   const int start = static_cast<int>(NextRandom() % static_cast<uint32_t>(n));
   for (int i = 0; i < n; ++i) {

@@ -50,6 +50,7 @@ class Worker {
   TaskHeader* NextLocalTask();
   TaskHeader* PopGlobalBatch();
   TaskHeader* Search();
+  TaskHeader* StealOnce();
   void RunTask(TaskHeader* task);
   void Park();
   void PushBack(TaskHeader* task);

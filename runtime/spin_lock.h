@@ -1,0 +1,60 @@
+// Copyright 2026 The coral Authors.
+//
+// SpinLock: a test-and-test-and-set lock for critical sections of a few pointer operations (the
+// global injection queue). A contended std::mutex parks the waiter in the kernel at once, which
+// costs a futex round trip per contended push; measured on spawn_outside, the futex waits took
+// ~6% of the main thread. Waiters spin with a CPU pause, and after kSpinsBeforeYield attempts yield
+// the CPU so that a preempted holder can run (this machine has 2 cores for 3+ threads).
+
+#ifndef CORAL_RUNTIME_SPIN_LOCK_H_
+#define CORAL_RUNTIME_SPIN_LOCK_H_
+
+#include <atomic>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+
+namespace coral::internal {
+
+class ABSL_LOCKABLE SpinLock {
+ public:
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    for (int spins = 0;; ++spins) {
+      // acquire: the critical section sees the previous holder's writes.
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      // relaxed: only a hint of when to retry the exchange.
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (spins++ < kSpinsBeforeYield) {
+          __builtin_ia32_pause();
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    // release: publishes the critical section to the next holder.
+    locked_.store(false, std::memory_order_release);
+  }
+
+ private:
+  static constexpr int kSpinsBeforeYield = 100;
+  std::atomic<bool> locked_{false};
+};
+
+class ABSL_SCOPED_LOCKABLE SpinLockHolder {
+ public:
+  explicit SpinLockHolder(SpinLock* lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {
+    lock_->Lock();
+  }
+  SpinLockHolder(const SpinLockHolder&) = delete;
+  SpinLockHolder& operator=(const SpinLockHolder&) = delete;
+  ~SpinLockHolder() ABSL_UNLOCK_FUNCTION() { lock_->Unlock(); }
+
+ private:
+  SpinLock* const lock_;
+};
+
+}  // namespace coral::internal
+
+#endif  // CORAL_RUNTIME_SPIN_LOCK_H_
