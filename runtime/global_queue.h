@@ -1,7 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
 // GlobalQueue: the injection queue for tasks spawned or woken off the workers, and for a local
-// queue's overflow. A mutex-protected intrusive FIFO (TaskHeader::queue_next); workers take
+// queue's overflow. A spin-lock-protected intrusive FIFO (TaskHeader::queue_next); workers take
 // batches, so the lock is taken once per batch, not once per task. Closed at shutdown: pushes are
 // then refused and the caller tears the task down.
 
@@ -51,7 +51,7 @@ class GlobalQueue {
   TaskHeader* head_ ABSL_GUARDED_BY(mu_) = nullptr;
   TaskHeader* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // Mirrors the list length for lock-free emptiness checks; written under mu_.
+  // Mirrors the list length for lock-free emptiness checks; written only under mu_.
   std::atomic<size_t> size_{0};
 };
 
