@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "coral/join_handle.h"
-#include "coral/yield.h"
 #include "runtime/scheduler.h"
 
 namespace coral {
@@ -41,13 +40,6 @@ absl::Status CancelledJoinStatus() {
 
 void AbortTask(TaskHeader* task) {
   if (task->TransitionToCancelled()) task->scheduler()->Submit(task);
-}
-
-void YieldAwaiter::await_suspend(std::coroutine_handle<> self) noexcept {
-  TaskHeader* task = CurrentTask();
-  CORAL_CHECK(task != nullptr, "coral::Yield() awaited outside a coral task");
-  task->set_resume_point(self);
-  RequestYield();
 }
 
 }  // namespace internal

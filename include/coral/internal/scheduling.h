@@ -24,9 +24,6 @@ TaskHeader* CurrentTask() noexcept;
 // belongs to `scheduler`, else on the global injection queue. After shutdown the task is torn down
 // at once, and its JoinHandle reports cancellation.
 void SubmitNewTask(Scheduler* scheduler, TaskHeader* task);
-// Asks the worker running the current task to requeue it at the back of its run queue once the
-// task has suspended.
-void RequestYield() noexcept;
 
 template <typename R, typename Fn, typename... Args>
 SpawnedRoot<R> RunSpawned(Fn fn, Args... args) {
