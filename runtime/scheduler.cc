@@ -266,6 +266,9 @@ void Worker::Run() {
   current_worker = this;
   while (!scheduler_->is_shutting_down()) {
     ++tick_;
+    // Like the global queue, the reactor is checked every kGlobalQueueInterval ticks even when
+    // there is local work, so I/O and timers are not starved by a busy worker.
+    if (tick_ % kGlobalQueueInterval == 0) reactor_.Poll();
     TaskHeader* task = NextLocalTask();
     if (task == nullptr) task = Search();
     if (task != nullptr) {
@@ -365,7 +368,7 @@ void Worker::Park() {
   if (idle.TransitionToParked(index_, std::exchange(searching_, false))) {
     scheduler_->NotifyIfWorkPending();
   }
-  if (!scheduler_->is_shutting_down()) parker_.Park();
+  if (!scheduler_->is_shutting_down()) reactor_.Park();
   searching_ = idle.TransitionFromParked(index_);
 }
 
@@ -401,7 +404,7 @@ void Scheduler::Submit(TaskHeader* task) {
 
 void Scheduler::NotifyParked() {
   const int worker = idle_.WorkerToNotify();
-  if (worker >= 0) workers_[worker]->parker().Unpark();
+  if (worker >= 0) workers_[worker]->reactor().Unpark();
 }
 
 void Scheduler::NotifyIfWorkPending() {
@@ -423,7 +426,7 @@ void Scheduler::Shutdown() {
   if (shut_down_.exchange(true)) return;
   // release: pairs with is_shutting_down's acquire.
   shutting_down_.store(true, std::memory_order_release);
-  for (auto& worker : workers_) worker->parker().Unpark();
+  for (auto& worker : workers_) worker->reactor().Unpark();
   for (auto& worker : workers_) worker->Join();
   TaskHeader* queued = global_queue_.Close();
   while (queued != nullptr) {
@@ -434,6 +437,8 @@ void Scheduler::Shutdown() {
   for (auto& worker : workers_) {
     while (TaskHeader* task = worker->TakeQueuedTask()) TearDown(task);
   }
+  // Tasks waiting for I/O or timers: waking them now tears them down (the queue is closed).
+  for (auto& worker : workers_) worker->reactor().Shutdown();
 }
 
 // --- Entry points for the public templates (coral/internal/scheduling.h) ------------------------
@@ -447,6 +452,19 @@ TaskHeader* CurrentTask() noexcept {
 }
 
 void SubmitNewTask(Scheduler* scheduler, TaskHeader* task) { scheduler->Submit(task); }
+
+void Wake(TaskHeader* task) {
+  if (task->TransitionToScheduled()) task->scheduler()->Submit(task);
+}
+
+std::shared_ptr<ReactorCore> CurrentReactorCore() {
+  return current_worker != nullptr ? current_worker->reactor().core() : nullptr;
+}
+
+TimerQueue& CurrentTimers() {
+  CORAL_CHECK(current_worker != nullptr, "a coral timer was awaited outside a coral worker");
+  return current_worker->reactor().timers();
+}
 
 void YieldAwaiter::await_suspend(std::coroutine_handle<> self) noexcept {
   Worker* worker = current_worker;

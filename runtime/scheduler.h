@@ -16,7 +16,7 @@
 #include "runtime/global_queue.h"
 #include "runtime/idle.h"
 #include "runtime/local_queue.h"
-#include "runtime/parker.h"
+#include "runtime/reactor.h"
 
 namespace coral::internal {
 
@@ -40,7 +40,7 @@ class Worker {
 
   // --- Any thread. ---
   LocalQueue& queue() { return queue_; }
-  Parker& parker() { return parker_; }
+  Reactor& reactor() { return reactor_; }
 
   // --- After the thread has been joined: hands over every task still queued here. ---
   TaskHeader* TakeQueuedTask();
@@ -59,7 +59,7 @@ class Worker {
   Scheduler* const scheduler_;
   const int index_;
   LocalQueue queue_;
-  Parker parker_;
+  Reactor reactor_;
   std::thread thread_;
   // The fields below belong to the worker's thread.
   TaskHeader* lifo_slot_ = nullptr;
@@ -112,6 +112,13 @@ class Scheduler {
 
 // The worker whose thread is calling, or null.
 Worker* CurrentWorker() noexcept;
+
+// Hands a waker's reference on `task` to the scheduler: queues the task if it is idle.
+void Wake(TaskHeader* task);
+
+// The reactor core and timers of the calling worker (null / aborts off the workers).
+std::shared_ptr<ReactorCore> CurrentReactorCore();
+TimerQueue& CurrentTimers();
 
 }  // namespace coral::internal
 

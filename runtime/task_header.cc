@@ -88,8 +88,7 @@ void TaskHeader::Complete(bool frame_destroyed) {
     // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours. The
     // header is still alive although we dropped our reference: the JoinHandle's owner is the
     // waiter, suspended until we schedule it.
-    TaskHeader* waiter = std::exchange(join_waiter_, nullptr);
-    if (waiter->TransitionToScheduled()) waiter->scheduler()->Submit(waiter);
+    Wake(std::exchange(join_waiter_, nullptr));
   } else if (RefCount(next) == 0) {
     Deallocate();
   }

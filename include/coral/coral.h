@@ -7,6 +7,7 @@
 
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
+#include "coral/sleep.h"
 #include "coral/task.h"
 #include "coral/yield.h"
 

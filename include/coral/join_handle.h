@@ -113,6 +113,9 @@ class [[nodiscard]] JoinHandle {
     return task_ != nullptr && (task_->LoadState() & internal::task_state::kComplete);
   }
 
+  // For coral's own awaitables (Timeout): the task, or null. The handle keeps its reference.
+  internal::TaskHeader* task_header() const noexcept { return task_; }
+
   // Lets the task run on without an owner. The handle becomes empty.
   void Detach() noexcept {
     if (task_ != nullptr) std::exchange(task_, nullptr)->DropJoinInterest();

@@ -1,0 +1,39 @@
+// Copyright 2026 The coral Authors.
+//
+// The readiness side of coral's I/O: what an awaitable waiting for an fd holds. Private to coral.
+
+#ifndef CORAL_INTERNAL_IO_WAITER_H_
+#define CORAL_INTERNAL_IO_WAITER_H_
+
+#include <cstdint>
+
+namespace coral::internal {
+
+class IoRegistration;
+class TaskHeader;
+
+// Readiness bits of a registered fd (IoRegistration::readiness_, low 16 bits).
+namespace readiness {
+inline constexpr uint32_t kReadable = 1 << 0;
+inline constexpr uint32_t kWritable = 1 << 1;
+inline constexpr uint32_t kReadClosed = 1 << 2;   // EPOLLRDHUP: the peer shut its write side.
+inline constexpr uint32_t kHangUp = 1 << 3;       // EPOLLHUP: both directions closed.
+inline constexpr uint32_t kError = 1 << 4;        // EPOLLERR.
+inline constexpr uint32_t kShutdown = 1 << 5;     // The runtime shut down.
+// What ends a wait for each direction.
+inline constexpr uint32_t kReadInterest = kReadable | kReadClosed | kHangUp | kError | kShutdown;
+inline constexpr uint32_t kWriteInterest = kWritable | kHangUp | kError | kShutdown;
+}  // namespace readiness
+
+// A task waiting for readiness; lives in the awaitable, linked into the registration's list.
+struct IoWaiter {
+  IoWaiter* prev = nullptr;
+  IoWaiter* next = nullptr;
+  TaskHeader* task = nullptr;
+  uint32_t interest = 0;
+  bool linked = false;  // Guarded by the registration's lock.
+};
+
+}  // namespace coral::internal
+
+#endif  // CORAL_INTERNAL_IO_WAITER_H_

@@ -1,0 +1,182 @@
+// Copyright 2026 The coral Authors.
+
+#include "runtime/io_registration.h"
+
+#include <sys/epoll.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "coral/internal/check.h"
+#include "coral/internal/task_header.h"
+#include "runtime/scheduler.h"
+
+namespace coral::internal {
+
+// --- ReactorCore --------------------------------------------------------------------------------
+
+ReactorCore::~ReactorCore() { close(epoll_fd_); }
+
+absl::Status ReactorCore::Add(IoRegistration* registration, int fd) {
+  MutexLock lock(&mu_);
+  if (closed_) return absl::CancelledError("the runtime is shut down");
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.ptr = registration;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    const int error = errno;
+    return absl::Status(absl::ErrnoToStatusCode(error),
+                        absl::StrCat("epoll_ctl(ADD) of fd ", fd, ": ", strerror(error)));
+  }
+  registration->list_next_ = live_;
+  if (live_ != nullptr) live_->list_prev_ = registration;
+  live_ = registration;
+  // relaxed: a hint (see HasRegistrations), written under mu_.
+  live_count_.fetch_add(1, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void ReactorCore::RemoveAndRelease(IoRegistration* registration, int fd) {
+  MutexLock lock(&mu_);
+  if (closed_) {
+    delete registration;  // No reactor turns any more, so no event can refer to it.
+    return;
+  }
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (registration->list_prev_ != nullptr) {
+    registration->list_prev_->list_next_ = registration->list_next_;
+  } else {
+    live_ = registration->list_next_;
+  }
+  if (registration->list_next_ != nullptr) {
+    registration->list_next_->list_prev_ = registration->list_prev_;
+  }
+  released_.push_back(registration);
+}
+
+void ReactorCore::FreeReleased() {
+  std::vector<IoRegistration*> released;
+  {
+    MutexLock lock(&mu_);
+    if (released_.empty()) return;
+    released.swap(released_);
+  }
+  for (IoRegistration* registration : released) delete registration;
+  // relaxed: a hint (see HasRegistrations).
+  live_count_.fetch_sub(static_cast<int64_t>(released.size()), std::memory_order_relaxed);
+}
+
+std::vector<TaskHeader*> ReactorCore::Close() {
+  std::vector<TaskHeader*> woken;
+  std::vector<IoRegistration*> released;
+  {
+    MutexLock lock(&mu_);
+    closed_ = true;
+    for (IoRegistration* r = live_; r != nullptr; r = r->list_next_) {
+      r->SetReadiness(readiness::kShutdown, &woken);
+    }
+    live_ = nullptr;
+    released.swap(released_);
+  }
+  for (IoRegistration* registration : released) delete registration;
+  return woken;
+}
+
+// --- IoRegistration -----------------------------------------------------------------------------
+
+absl::Status IoRegistration::EnsureRegistered(int fd) {
+  // acquire: pairs with the release below; a caller that sees true sees core_ set.
+  if (registered_.load(std::memory_order_acquire)) return absl::OkStatus();
+  MutexLock lock(&register_mu_);
+  if (core_ != nullptr) return absl::OkStatus();
+  std::shared_ptr<ReactorCore> core = CurrentReactorCore();
+  CORAL_CHECK(core != nullptr, "coral I/O awaited outside a coral worker");
+  absl::Status status = core->Add(this, fd);
+  if (!status.ok()) return status;
+  core_ = std::move(core);
+  registered_.store(true, std::memory_order_release);  // release: see the acquire above.
+  return absl::OkStatus();
+}
+
+bool IoRegistration::ClearReadiness(uint64_t observed, uint32_t bits) {
+  // acq_rel on success: orders the clear with the events recorded around it; relaxed on failure:
+  // the caller just retries its operation.
+  return readiness_.compare_exchange_strong(observed, observed & ~static_cast<uint64_t>(bits),
+                                            std::memory_order_acq_rel, std::memory_order_relaxed);
+}
+
+bool IoRegistration::AddWaiter(IoWaiter* waiter) {
+  SpinLockHolder hold(&lock_);
+  // Checked under the lock that SetReadiness takes after recording bits: either we see the bits,
+  // or SetReadiness sees the linked waiter.
+  if (Bits(readiness_.load(std::memory_order_acquire)) & waiter->interest) return false;
+  waiter->prev = nullptr;
+  waiter->next = waiters_;
+  if (waiters_ != nullptr) waiters_->prev = waiter;
+  waiters_ = waiter;
+  waiter->linked = true;
+  return true;
+}
+
+bool IoRegistration::RemoveWaiter(IoWaiter* waiter) {
+  SpinLockHolder hold(&lock_);
+  if (!waiter->linked) return false;
+  if (waiter->prev != nullptr) {
+    waiter->prev->next = waiter->next;
+  } else {
+    waiters_ = waiter->next;
+  }
+  if (waiter->next != nullptr) waiter->next->prev = waiter->prev;
+  waiter->linked = false;
+  return true;
+}
+
+void IoRegistration::SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken) {
+  constexpr uint64_t kTickOne = 1 << 16;
+  // acq_rel: release publishes the event to tasks that read readiness_ (acquire). The bits and
+  // the tick share one word, so OR-and-increment is a CAS loop.
+  uint64_t current = readiness_.load(std::memory_order_relaxed);
+  while (!readiness_.compare_exchange_weak(current, (current | bits) + kTickOne,
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+  SpinLockHolder hold(&lock_);
+  for (IoWaiter* waiter = waiters_; waiter != nullptr;) {
+    IoWaiter* next = waiter->next;
+    if (waiter->interest & bits) {
+      if (waiter->prev != nullptr) {
+        waiter->prev->next = next;
+      } else {
+        waiters_ = next;
+      }
+      if (next != nullptr) next->prev = waiter->prev;
+      waiter->linked = false;
+      // The waiter's reference passes to the caller; the waiter itself must not be touched
+      // again (its task may be torn down as soon as we unlock).
+      woken->push_back(waiter->task);
+    }
+    waiter = next;
+  }
+}
+
+void IoRegistration::Release(int fd) {
+  {
+    SpinLockHolder hold(&lock_);
+    CORAL_CHECK(waiters_ == nullptr, "an AsyncFd was closed while a task was waiting on it");
+  }
+  std::shared_ptr<ReactorCore> core;
+  {
+    MutexLock lock(&register_mu_);
+    core = core_;
+  }
+  if (core == nullptr) {
+    delete this;
+    return;
+  }
+  core->RemoveAndRelease(this, fd);
+}
+
+}  // namespace coral::internal

@@ -1,0 +1,119 @@
+// Copyright 2026 The coral Authors.
+//
+// IoRegistration: coral's per-fd readiness state, shared by the AsyncFd that owns the fd and the
+// reactor (epoll instance) it is registered with.
+//
+// Readiness is edge-triggered: the reactor ORs the bits epoll reports into readiness_ and bumps a
+// tick; an operation that then fails with EAGAIN clears the bit it relied on, but only if the tick
+// is unchanged (ClearReadiness), so an edge that arrived in between is never lost.
+//
+// Lifetime. The fd is added to the epoll instance of the worker that first waits on it. Closing
+// removes it from epoll, then hands the registration to that reactor, which frees it at the start
+// of its next turn: by then no event fetched before the removal can still refer to it (only the
+// owner fetches events from its epoll instance).
+
+#ifndef CORAL_RUNTIME_IO_REGISTRATION_H_
+#define CORAL_RUNTIME_IO_REGISTRATION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "coral/internal/io_waiter.h"
+#include "runtime/mutex.h"
+#include "runtime/spin_lock.h"
+
+namespace coral::internal {
+
+class TaskHeader;
+
+// The part of a reactor that registrations point to; it outlives the reactor while any
+// registration does (an AsyncFd may be destroyed after its runtime).
+class ReactorCore {
+ public:
+  // Takes ownership of `epoll_fd`.
+  explicit ReactorCore(int epoll_fd) : epoll_fd_(epoll_fd) {}
+  ReactorCore(const ReactorCore&) = delete;
+  ReactorCore& operator=(const ReactorCore&) = delete;
+  ~ReactorCore();
+
+  int epoll_fd() const { return epoll_fd_; }
+  // A hint: false only if no fd is registered (then a turn need not call epoll at all).
+  bool HasRegistrations() const {
+    // relaxed: a stale answer delays an event by one turn at most; parking always calls epoll.
+    return live_count_.load(std::memory_order_relaxed) != 0;
+  }
+
+  // Adds `registration` to the epoll set. Fails after shutdown.
+  absl::Status Add(IoRegistration* registration, int fd);
+  // Removes it (if the reactor is alive) and frees it now or at the reactor's next turn.
+  void RemoveAndRelease(IoRegistration* registration, int fd);
+  // Owner, at the start of each turn.
+  void FreeReleased();
+  // Shutdown: marks every registration shut down; returns the tasks that waited on them.
+  std::vector<TaskHeader*> Close();
+
+ private:
+  const int epoll_fd_;
+  Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Live registrations (for Close), intrusive through IoRegistration::list_prev_/list_next_.
+  IoRegistration* live_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::vector<IoRegistration*> released_ ABSL_GUARDED_BY(mu_);
+  // Live plus released-but-not-freed registrations; written under mu_.
+  std::atomic<int64_t> live_count_{0};
+};
+
+class IoRegistration {
+ public:
+  IoRegistration() = default;
+  IoRegistration(const IoRegistration&) = delete;
+  IoRegistration& operator=(const IoRegistration&) = delete;
+
+  // Registers `fd` with the calling worker's reactor unless already registered.
+  absl::Status EnsureRegistered(int fd);
+
+  // The readiness bits (low 16) and tick (above).
+  uint64_t Readiness() const {
+    // acquire: a caller that sees a bit also sees what happened before the event was recorded.
+    return readiness_.load(std::memory_order_acquire);
+  }
+  static uint32_t Bits(uint64_t readiness) { return static_cast<uint32_t>(readiness & 0xffff); }
+  // Clears `bits` if no event arrived since `observed` was read. Returns false if one did.
+  bool ClearReadiness(uint64_t observed, uint32_t bits);
+
+  // Links `waiter` unless its interest is already ready; returns false (not linked) if it is.
+  bool AddWaiter(IoWaiter* waiter);
+  // Unlinks `waiter` if it is still linked; returns true if it was (the caller owns the
+  // waiter's task reference again).
+  bool RemoveWaiter(IoWaiter* waiter);
+
+  // Reactor: records `bits` and returns (appends to `woken`) the waiters they satisfy.
+  void SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken);
+
+  // The owner closes the fd: deregisters, then frees this object (now or later).
+  void Release(int fd);
+
+ private:
+  friend class ReactorCore;
+
+  // Bits in the low 16, a tick counting events above.
+  std::atomic<uint64_t> readiness_{0};
+  SpinLock lock_;
+  IoWaiter* waiters_ ABSL_GUARDED_BY(lock_) = nullptr;
+  // Set once, by the first EnsureRegistered; the mutex serializes racing first calls and
+  // registered_ lets every later call skip it.
+  std::atomic<bool> registered_{false};
+  Mutex register_mu_;
+  std::shared_ptr<ReactorCore> core_ ABSL_GUARDED_BY(register_mu_);
+  // ReactorCore::live_ links, guarded by that core's mu_.
+  IoRegistration* list_prev_ = nullptr;
+  IoRegistration* list_next_ = nullptr;
+};
+
+}  // namespace coral::internal
+
+#endif  // CORAL_RUNTIME_IO_REGISTRATION_H_

@@ -1,0 +1,129 @@
+// Copyright 2026 The coral Authors.
+
+#include "runtime/reactor.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/time/clock.h"
+#include "runtime/scheduler.h"
+
+namespace coral::internal {
+namespace {
+
+constexpr int kMaxEvents = 256;
+
+[[noreturn]] void FatalErrno(const char* what) {
+  std::fprintf(stderr, "coral: %s failed: %s\n", what, std::strerror(errno));
+  std::abort();
+}
+
+uint32_t ReadinessBits(uint32_t events) {
+  uint32_t bits = 0;
+  if (events & EPOLLIN) bits |= readiness::kReadable;
+  if (events & EPOLLOUT) bits |= readiness::kWritable;
+  if (events & EPOLLRDHUP) bits |= readiness::kReadClosed;
+  if (events & EPOLLHUP) bits |= readiness::kHangUp;
+  if (events & EPOLLERR) bits |= readiness::kError;
+  return bits;
+}
+
+}  // namespace
+
+Reactor::Reactor() {
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) FatalErrno("epoll_create1");
+  core_ = std::make_shared<ReactorCore>(epoll_fd);
+  event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event_fd_ < 0) FatalErrno("eventfd");
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = nullptr;  // Registrations are never null: null means the eventfd.
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, event_fd_, &event) != 0) FatalErrno("epoll_ctl");
+}
+
+Reactor::~Reactor() { close(event_fd_); }
+
+int Reactor::Turn(int64_t timeout_ns) {
+  core_->FreeReleased();
+  epoll_event events[kMaxEvents];
+  timespec timeout{};
+  if (timeout_ns >= 0) {
+    timeout.tv_sec = timeout_ns / 1'000'000'000;
+    timeout.tv_nsec = timeout_ns % 1'000'000'000;
+  }
+  int n;
+  do {
+    n = epoll_pwait2(core_->epoll_fd(), events, kMaxEvents, timeout_ns >= 0 ? &timeout : nullptr,
+                     nullptr);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) FatalErrno("epoll_pwait2");
+  woken_.clear();
+  for (int i = 0; i < n; ++i) {
+    auto* registration = static_cast<IoRegistration*>(events[i].data.ptr);
+    if (registration == nullptr) {
+      uint64_t count;
+      // Resets the counter; EAGAIN (already read) is fine.
+      [[maybe_unused]] ssize_t r = read(event_fd_, &count, sizeof(count));
+      continue;
+    }
+    registration->SetReadiness(ReadinessBits(events[i].events), &woken_);
+  }
+  for (TaskHeader* task : woken_) Wake(task);
+  const int woken = static_cast<int>(woken_.size());
+  return woken + timers_.FireExpired(absl::Now());
+}
+
+int Reactor::Poll() {
+  if (core_->HasRegistrations()) return Turn(0);
+  core_->FreeReleased();
+  return timers_.FireExpired(absl::Now());
+}
+
+void Reactor::Park() {
+  int expected = kEmpty;
+  // acq_rel: acquire pairs with Unpark's release (a consumed notification makes the notifier's
+  // writes visible); release is harmless.
+  if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_acq_rel)) {
+    state_.store(kEmpty, std::memory_order_relaxed);  // relaxed: only the owner writes kEmpty.
+    Poll();
+    return;
+  }
+  int64_t timeout_ns = -1;
+  if (std::optional<absl::Time> deadline = timers_.NextDeadline()) {
+    timeout_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(*deadline - absl::Now()));
+  }
+  Turn(timeout_ns);
+  // acquire: pairs with Unpark's release.
+  state_.exchange(kEmpty, std::memory_order_acquire);
+}
+
+void Reactor::Unpark() {
+  // acq_rel: release publishes the notifier's writes (the pushed task) to the parked worker;
+  // acquire orders our read of kParked before the eventfd write.
+  if (state_.exchange(kNotified, std::memory_order_acq_rel) == kParked) {
+    const uint64_t one = 1;
+    ssize_t r;
+    do {
+      r = write(event_fd_, &one, sizeof(one));
+    } while (r < 0 && errno == EINTR);
+    // EAGAIN: the counter is saturated, so the worker is already due to wake.
+    if (r < 0 && errno != EAGAIN) FatalErrno("write(eventfd)");
+  }
+}
+
+void Reactor::Shutdown() {
+  for (TaskHeader* task : core_->Close()) Wake(task);
+  timers_.FireAll();
+}
+
+}  // namespace coral::internal

@@ -1,0 +1,59 @@
+// Copyright 2026 The coral Authors.
+//
+// Reactor: a worker's epoll instance, its eventfd, its timers, and parking. The worker sleeps in
+// the reactor (epoll_pwait2 with the next timer's deadline as timeout); a remote Unpark writes the
+// eventfd. A notification that arrives before the worker parks is remembered, so it is never lost.
+// Every turn (parked or not) wakes the tasks whose fds became ready and whose timers expired.
+
+#ifndef CORAL_RUNTIME_REACTOR_H_
+#define CORAL_RUNTIME_REACTOR_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "coral/internal/task_header.h"
+#include "runtime/io_registration.h"
+#include "runtime/timer_queue.h"
+
+namespace coral::internal {
+
+class Reactor {
+ public:
+  Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+  ~Reactor();
+
+  // Owner only. Sleeps until Unpark (possibly one that came before this call), an fd event, or the
+  // next timer's deadline; then wakes the tasks that became ready. May return spuriously.
+  void Park();
+  // Owner only. Wakes the tasks whose fds or timers are ready, without sleeping. Returns how many
+  // tasks it woke.
+  int Poll();
+  // Any thread.
+  void Unpark();
+
+  TimerQueue& timers() { return timers_; }
+  const std::shared_ptr<ReactorCore>& core() const { return core_; }
+
+  // Shutdown, after the workers stopped: wakes (and so tears down) every task still waiting on
+  // this reactor's fds and timers; later registrations fail.
+  void Shutdown();
+
+ private:
+  enum : int { kEmpty, kParked, kNotified };
+
+  // One epoll_pwait2 with `timeout_ns` (-1: forever) and the dispatch of what it returned.
+  int Turn(int64_t timeout_ns);
+
+  int event_fd_ = -1;
+  std::shared_ptr<ReactorCore> core_;
+  TimerQueue timers_;
+  std::atomic<int> state_{kEmpty};
+  std::vector<TaskHeader*> woken_;  // Owner only; reused across turns.
+};
+
+}  // namespace coral::internal
+
+#endif  // CORAL_RUNTIME_REACTOR_H_

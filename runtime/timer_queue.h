@@ -1,0 +1,67 @@
+// Copyright 2026 The coral Authors.
+//
+// TimerQueue: a worker's timers, as a binary min-heap of intrusive entries ordered by deadline.
+// Entries are inserted by the worker that owns the queue (a task arms a timer on the worker it
+// runs on), fired by that worker's reactor, and removed from any thread (a task torn down on
+// another worker). One mutex guards the heap: insertion and removal are O(log n) under it.
+//
+// Firing hands the entry's target to its callback outside the lock, after copying the callback
+// out, so an entry may be destroyed as soon as Remove returns false (it already fired) or true.
+
+#ifndef CORAL_RUNTIME_TIMER_QUEUE_H_
+#define CORAL_RUNTIME_TIMER_QUEUE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
+#include "coral/internal/timer_entry.h"
+#include "runtime/mutex.h"
+
+namespace coral::internal {
+
+class TimerQueue {
+ public:
+  TimerQueue() = default;
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
+
+  // Arms `entry` (its deadline, callback and target set).
+  void Insert(TimerEntry* entry);
+  // Disarms `entry`. Returns true if it was still armed: its callback will never run. Returns
+  // false if it already fired (or is firing right now).
+  bool Remove(TimerEntry* entry);
+  // Fires every entry whose deadline is at or before `now`, in deadline order. Returns how many.
+  int FireExpired(absl::Time now);
+  // Fires every entry regardless of its deadline (shutdown).
+  void FireAll();
+  std::optional<absl::Time> NextDeadline();
+  size_t size();
+
+ private:
+  struct Fired {
+    void (*callback)(void*);
+    void* target;
+  };
+  void PopTopLocked(std::vector<Fired>* fired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SiftUp(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SiftDown(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Place(size_t index, TimerEntry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Publishes the earliest deadline for the lock-free check in FireExpired.
+  void UpdateEarliestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Mutex mu_;
+  std::vector<TimerEntry*> heap_ ABSL_GUARDED_BY(mu_);
+  // The top's deadline in Unix nanoseconds (INT64_MAX when empty), written under mu_. A hint:
+  // the owner reads its own latest insertions; another thread's removal can only make the true
+  // value later, so a stale read costs at most one needless locked check.
+  std::atomic<int64_t> earliest_ns_{INT64_MAX};
+};
+
+}  // namespace coral::internal
+
+#endif  // CORAL_RUNTIME_TIMER_QUEUE_H_

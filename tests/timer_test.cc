@@ -1,0 +1,175 @@
+// Copyright 2026 The coral Authors.
+//
+// SleepFor, SleepUntil, Timeout: durations, precision on an idle runtime, aborts and shutdown.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "coral/coral.h"
+#include "coral/sleep.h"
+#include "gtest/gtest.h"
+
+namespace coral {
+namespace {
+
+struct DropCounter {
+  explicit DropCounter(std::atomic<int>* drops) : drops(drops) {}
+  DropCounter(DropCounter&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
+  ~DropCounter() {
+    if (drops != nullptr) drops->fetch_add(1);
+  }
+  std::atomic<int>* drops;
+};
+
+TEST(TimerTest, SleepLastsAtLeastItsDuration) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<absl::Duration> {
+    const absl::Time start = absl::Now();
+    co_await SleepFor(absl::Milliseconds(30));
+    co_return absl::Now() - start;
+  };
+  EXPECT_GE(runtime.BlockOn(body()), absl::Milliseconds(30));
+}
+
+TEST(TimerTest, SleepUntilThePast) {
+  Runtime runtime({.num_workers = 1});
+  auto body = []() -> Task<int> {
+    co_await SleepUntil(absl::Now() - absl::Seconds(1));
+    co_return 1;
+  };
+  EXPECT_EQ(runtime.BlockOn(body()), 1);
+}
+
+// On an idle runtime a timer fires within 1 ms of its deadline (median of 20, to tolerate a
+// noisy machine).
+TEST(TimerTest, FiresWithinOneMillisecondOnIdleRuntime) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<std::vector<absl::Duration>> {
+    std::vector<absl::Duration> lateness;
+    for (int i = 0; i < 20; ++i) {
+      const absl::Time deadline = absl::Now() + absl::Milliseconds(5);
+      co_await SleepUntil(deadline);
+      lateness.push_back(absl::Now() - deadline);
+    }
+    co_return lateness;
+  };
+  std::vector<absl::Duration> lateness = runtime.BlockOn(body());
+  std::sort(lateness.begin(), lateness.end());
+  EXPECT_GE(lateness.front(), absl::ZeroDuration());
+  EXPECT_LT(lateness[lateness.size() / 2], absl::Milliseconds(1));
+}
+
+TEST(TimerTest, TimersFireInDeadlineOrder) {
+  Runtime runtime({.num_workers = 1});
+  std::vector<int> order;  // One worker: no concurrent access.
+  auto sleeper = [&order](int ms) -> Task<void> {
+    co_await SleepFor(absl::Milliseconds(ms));
+    order.push_back(ms);
+  };
+  auto body = [&]() -> Task<void> {
+    std::vector<JoinHandle<void>> handles;
+    for (int ms : {40, 10, 30, 20, 50}) handles.push_back(Spawn(sleeper, ms));
+    for (auto& h : handles) co_await std::move(h);
+  };
+  runtime.BlockOn(body());
+  EXPECT_EQ(order, (std::vector<int>{10, 20, 30, 40, 50}));
+}
+
+TEST(TimerTest, AbortedSleeperNeverWakes) {
+  Runtime runtime({.num_workers = 2});
+  std::atomic<bool> woke{false};
+  std::atomic<int> drops{0};
+  auto body = [&]() -> Task<absl::Status> {
+    JoinHandle<void> sleeper = Spawn(
+        [&woke](DropCounter guard) -> Task<void> {
+          DropCounter local(std::move(guard));
+          co_await SleepFor(absl::Milliseconds(20));
+          woke = true;
+        },
+        DropCounter(&drops));
+    co_await SleepFor(absl::Milliseconds(5));
+    sleeper.Abort();
+    absl::Status status = co_await std::move(sleeper);
+    co_await SleepFor(absl::Milliseconds(40));  // Past the aborted timer's deadline.
+    co_return status;
+  };
+  EXPECT_TRUE(absl::IsCancelled(runtime.BlockOn(body())));
+  EXPECT_FALSE(woke.load());
+  EXPECT_EQ(drops.load(), 1);
+}
+
+TEST(TimerTest, TimeoutReturnsResultWhenInTime) {
+  Runtime runtime({.num_workers = 2});
+  auto fast = []() -> Task<int> {
+    co_await SleepFor(absl::Milliseconds(1));
+    co_return 7;
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Seconds(5), fast());
+  };
+  absl::StatusOr<int> result = runtime.BlockOn(body());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 7);
+}
+
+TEST(TimerTest, TimeoutCancelsSlowTask) {
+  Runtime runtime({.num_workers = 2});
+  std::atomic<int> drops{0};
+  std::atomic<bool> finished{false};
+  auto slow = [&](DropCounter guard) -> Task<int> {
+    DropCounter local(std::move(guard));
+    co_await SleepFor(absl::Seconds(10));
+    finished = true;
+    co_return 1;
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Milliseconds(20), slow(DropCounter(&drops)));
+  };
+  const absl::Time start = absl::Now();
+  absl::StatusOr<int> result = runtime.BlockOn(body());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_FALSE(finished.load());
+  EXPECT_EQ(drops.load(), 1);  // Torn down before Timeout returned.
+}
+
+TEST(TimerTest, TimeoutRethrows) {
+  Runtime runtime({.num_workers = 2});
+  auto thrower = []() -> Task<int> {
+    throw std::runtime_error("inside timeout");
+    co_return 0;
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Seconds(5), thrower());
+  };
+  EXPECT_THROW(runtime.BlockOn(body()), std::runtime_error);
+}
+
+TEST(TimerTest, ShutdownDestroysSleepers) {
+  std::atomic<int> drops{0};
+  {
+    Runtime runtime({.num_workers = 2});
+    for (int i = 0; i < 100; ++i) {
+      runtime
+          .Spawn(
+              [](DropCounter guard) -> Task<void> {
+                DropCounter local(std::move(guard));
+                co_await SleepFor(absl::Hours(1));
+              },
+              DropCounter(&drops))
+          .Detach();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(drops.load(), 100);
+}
+
+}  // namespace
+}  // namespace coral
