@@ -75,6 +75,10 @@ class IoRegistration {
 
   // Registers `fd` with the calling worker's reactor unless already registered.
   absl::Status EnsureRegistered(int fd);
+  bool registered() const {
+    // acquire: see EnsureRegistered.
+    return registered_.load(std::memory_order_acquire);
+  }
 
   // The readiness bits (low 16) and tick (above).
   uint64_t Readiness() const {

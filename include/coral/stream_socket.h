@@ -1,0 +1,76 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::StreamSocket: the operations TCP and Unix-domain stream sockets share. Every operation
+// returns absl::Status / absl::StatusOr (errno mapped to its canonical code, with the errno text in
+// the message); none throws, and none raises SIGPIPE: a write to a reset peer returns an error.
+//
+//   std::array<char, 4096> buffer;
+//   absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));   // 0: end of stream
+//   absl::Status s = co_await stream.WriteAll(absl::MakeConstSpan(buffer.data(), *n));
+//
+// One task may read while another writes. The awaitables must be awaited inside a coral task.
+//
+// Cancellation: a task aborted inside an operation is torn down at its wait; bytes already
+// transferred by a partial WriteAll or ReadExact are not rolled back.
+
+#ifndef CORAL_STREAM_SOCKET_H_
+#define CORAL_STREAM_SOCKET_H_
+
+#include <sys/uio.h>
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "coral/async_fd.h"
+#include "coral/socket_address.h"
+#include "coral/task.h"
+
+namespace coral {
+
+class StreamSocket {
+ public:
+  StreamSocket() = default;
+  StreamSocket(StreamSocket&&) noexcept = default;
+  StreamSocket& operator=(StreamSocket&&) noexcept = default;
+
+  // Reads at most buffer.size() bytes; returns how many, 0 at end of stream.
+  Task<absl::StatusOr<size_t>> Read(absl::Span<char> buffer);
+  // Fills `buffer` completely; absl::OutOfRangeError if the stream ends first.
+  Task<absl::Status> ReadExact(absl::Span<char> buffer);
+  // Writes at most data.size() bytes (at least one); returns how many.
+  Task<absl::StatusOr<size_t>> Write(absl::Span<const char> data);
+  // Writes all of `data`.
+  Task<absl::Status> WriteAll(absl::Span<const char> data);
+  // Writes from several buffers in one system call where possible; returns the bytes written.
+  Task<absl::StatusOr<size_t>> WriteVectored(absl::Span<const iovec> buffers);
+
+  // Waits until a read would not block (data, end of stream, or an error), holding no buffer:
+  // the pattern for many mostly-idle connections (see the README's "C100k" section).
+  Task<absl::Status> WaitReadable();
+  // Non-blocking: reads what is available now; 0 at end of stream; absl::UnavailableError if
+  // nothing is available (then WaitReadable waits for more).
+  absl::StatusOr<size_t> TryRead(absl::Span<char> buffer);
+  // Non-blocking: writes what fits now (possibly 0 bytes).
+  absl::StatusOr<size_t> TryWrite(absl::Span<const char> data);
+
+  // Shuts down the writing side: the peer reads end of stream; this side can still read.
+  absl::Status ShutdownWrite();
+
+  absl::StatusOr<SocketAddress> LocalAddress() const;
+  absl::StatusOr<SocketAddress> PeerAddress() const;
+
+  int fd() const { return fd_.fd(); }
+  bool valid() const { return fd_.valid(); }
+  void Close() { fd_.Close(); }
+
+ protected:
+  explicit StreamSocket(AsyncFd fd) : fd_(std::move(fd)) {}
+
+  AsyncFd fd_;
+};
+
+}  // namespace coral
+
+#endif  // CORAL_STREAM_SOCKET_H_

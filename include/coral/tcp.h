@@ -1,0 +1,74 @@
+// Copyright 2026 The coral Authors.
+//
+// TCP: coral::TcpListener and coral::TcpStream, IPv4 and IPv6.
+//
+//   absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(8080));
+//   for (;;) {
+//     absl::StatusOr<TcpStream> stream = co_await listener->Accept();
+//     if (stream.ok()) coral::Spawn(Serve, *std::move(stream)).Detach();
+//   }
+//
+// Accept survives running out of file descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): it backs off
+// (1 ms, doubling up to 100 ms) and retries, so the listener neither fails nor spins, and accepts
+// again as soon as descriptors are free.
+//
+// Cancellation: see stream_socket.h; an aborted Accept or Connect closes whatever it had opened.
+
+#ifndef CORAL_TCP_H_
+#define CORAL_TCP_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "coral/async_fd.h"
+#include "coral/socket_address.h"
+#include "coral/stream_socket.h"
+#include "coral/task.h"
+
+namespace coral {
+
+class TcpStream : public StreamSocket {
+ public:
+  TcpStream() = default;
+
+  // Connects to `address`; fails with absl::DeadlineExceededError after `timeout`.
+  static Task<absl::StatusOr<TcpStream>> Connect(SocketAddress address,
+                                                 absl::Duration timeout = absl::InfiniteDuration());
+
+  // TCP_NODELAY: send small writes at once instead of coalescing them (Nagle).
+  absl::Status SetNoDelay(bool enabled);
+
+ private:
+  friend class TcpListener;
+  explicit TcpStream(AsyncFd fd) : StreamSocket(std::move(fd)) {}
+};
+
+struct TcpListenOptions {
+  // SO_REUSEPORT: several listeners (processes or threads) share the port.
+  bool reuse_port = false;
+  int backlog = 4096;
+};
+
+class TcpListener {
+ public:
+  TcpListener() = default;
+
+  // Binds (with SO_REUSEADDR) and listens. An IPv6 listener accepts IPv6 only.
+  static absl::StatusOr<TcpListener> Bind(const SocketAddress& address,
+                                          TcpListenOptions options = {});
+
+  // Waits for the next connection.
+  Task<absl::StatusOr<TcpStream>> Accept();
+
+  absl::StatusOr<SocketAddress> LocalAddress() const;
+  int fd() const { return fd_.fd(); }
+  void Close() { fd_.Close(); }
+
+ private:
+  explicit TcpListener(AsyncFd fd) : fd_(std::move(fd)) {}
+  AsyncFd fd_;
+};
+
+}  // namespace coral
+
+#endif  // CORAL_TCP_H_

@@ -1,0 +1,144 @@
+// Copyright 2026 The coral Authors.
+
+#include "coral/async_fd.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "coral/internal/check.h"
+#include "coral/internal/scheduling.h"
+#include "runtime/io_registration.h"
+
+namespace coral {
+namespace internal {
+
+absl::Status ErrnoStatus(int error, const char* operation) {
+  return absl::Status(absl::ErrnoToStatusCode(error),
+                      absl::StrCat(operation, ": ", std::strerror(error)));
+}
+
+namespace {
+
+uint32_t InterestBits(Interest interest) {
+  return interest == Interest::kRead ? readiness::kReadInterest : readiness::kWriteInterest;
+}
+
+}  // namespace
+
+ReadinessAwaiter::ReadinessAwaiter(IoRegistration* registration, int fd, Interest interest)
+    : registration_(registration), fd_(fd) {
+  CORAL_CHECK(registration_ != nullptr, "readiness awaited on a closed or moved-from AsyncFd");
+  waiter_.interest = InterestBits(interest);
+}
+
+ReadinessAwaiter::~ReadinessAwaiter() {
+  // Destroyed while waiting: the task is being torn down; take our waker reference back.
+  if (waiting_ && registration_->RemoveWaiter(&waiter_)) waiter_.task->DropReference();
+}
+
+bool ReadinessAwaiter::await_ready() {
+  status_ = registration_->EnsureRegistered(fd_);
+  if (!status_.ok()) return true;
+  return IoRegistration::Bits(registration_->Readiness()) & waiter_.interest;
+}
+
+bool ReadinessAwaiter::await_suspend(std::coroutine_handle<> self) {
+  TaskHeader* task = CurrentTask();
+  CORAL_CHECK(task != nullptr, "AsyncFd readiness awaited outside a coral task");
+  task->set_resume_point(self);
+  task->AddReference();  // The waker reference the reactor hands back when it wakes us.
+  waiter_.task = task;
+  if (!registration_->AddWaiter(&waiter_)) {
+    task->DropReference();
+    return false;
+  }
+  waiting_ = true;
+  return true;
+}
+
+absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
+  waiting_ = false;
+  if (!status_.ok()) return status_;
+  const uint64_t snapshot = registration_->Readiness();
+  if (IoRegistration::Bits(snapshot) & readiness::kShutdown) {
+    return absl::CancelledError("the coral runtime is shut down");
+  }
+  return Readiness(snapshot);
+}
+
+}  // namespace internal
+
+absl::StatusOr<AsyncFd> AsyncFd::Create(int fd) {
+  if (fd < 0) return absl::InvalidArgumentError("AsyncFd::Create: negative fd");
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    const int error = errno;
+    ::close(fd);
+    return internal::ErrnoStatus(error, "fcntl(O_NONBLOCK)");
+  }
+  return AsyncFd(fd);
+}
+
+AsyncFd::AsyncFd(int fd) : fd_(fd), registration_(new internal::IoRegistration()) {}
+
+AsyncFd::AsyncFd(AsyncFd&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      registration_(std::exchange(other.registration_, nullptr)) {}
+
+AsyncFd& AsyncFd::operator=(AsyncFd&& other) noexcept {
+  if (this != &other) {
+    Close();
+    fd_ = std::exchange(other.fd_, -1);
+    registration_ = std::exchange(other.registration_, nullptr);
+  }
+  return *this;
+}
+
+Readiness AsyncFd::CurrentReadiness() const { return Readiness(registration_->Readiness()); }
+
+void AsyncFd::ClearReady(Readiness observed, Interest interest) {
+  registration_->ClearReadiness(observed.snapshot_, interest == Interest::kRead
+                                                        ? internal::readiness::kReadable
+                                                        : internal::readiness::kWritable);
+}
+
+Task<absl::StatusOr<size_t>> AsyncFd::Io(Interest interest, absl::FunctionRef<ssize_t()> op,
+                                         const char* operation) {
+  const uint32_t ready_bits = internal::InterestBits(interest);
+  for (;;) {
+    const uint64_t seen = registration_->Readiness();
+    // Before the first wait the fd is not registered and its readiness unknown: just try.
+    if (!registration_->registered() || (internal::IoRegistration::Bits(seen) & ready_bits)) {
+      const ssize_t n = op();
+      if (n >= 0) co_return static_cast<size_t>(n);
+      const int error = errno;
+      if (error == EINTR) continue;
+      if (error != EAGAIN && error != EWOULDBLOCK) co_return internal::ErrnoStatus(error, operation);
+      ClearReady(Readiness(seen), interest);
+    }
+    absl::StatusOr<Readiness> ready = co_await internal::ReadinessAwaiter(registration_, fd_, interest);
+    if (!ready.ok()) co_return ready.status();
+  }
+}
+
+void AsyncFd::Close() {
+  if (fd_ < 0) return;
+  registration_->Release(fd_);
+  registration_ = nullptr;
+  ::close(std::exchange(fd_, -1));
+}
+
+int AsyncFd::Release() {
+  if (fd_ >= 0) {
+    registration_->Release(fd_);
+    registration_ = nullptr;
+  }
+  return std::exchange(fd_, -1);
+}
+
+}  // namespace coral

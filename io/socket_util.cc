@@ -1,0 +1,116 @@
+// Copyright 2026 The coral Authors.
+
+#include "io/socket_util.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+#include "absl/time/time.h"
+#include "coral/sleep.h"
+
+namespace coral::internal {
+
+absl::StatusOr<AsyncFd> NewSocket(int family, int type) {
+  const int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus(errno, "socket");
+  return AsyncFd::Create(fd);
+}
+
+absl::StatusOr<AsyncFd> BindAndListen(const SocketAddress& address, int type, bool reuse_port,
+                                      int backlog) {
+  absl::StatusOr<AsyncFd> fd = NewSocket(address.family(), type);
+  if (!fd.ok()) return fd.status();
+  const int one = 1;
+  if (address.family() != AF_UNIX &&
+      setsockopt(fd->fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
+    return ErrnoStatus(errno, "setsockopt(SO_REUSEADDR)");
+  }
+  if (reuse_port && setsockopt(fd->fd(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    return ErrnoStatus(errno, "setsockopt(SO_REUSEPORT)");
+  }
+  if (address.family() == AF_INET6 &&
+      setsockopt(fd->fd(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
+    return ErrnoStatus(errno, "setsockopt(IPV6_V6ONLY)");
+  }
+  if (bind(fd->fd(), address.sockaddr_ptr(), address.length()) != 0) {
+    return ErrnoStatus(errno, "bind");
+  }
+  if (type == SOCK_STREAM && listen(fd->fd(), backlog) != 0) return ErrnoStatus(errno, "listen");
+  return fd;
+}
+
+Task<absl::StatusOr<AsyncFd>> ConnectSocket(SocketAddress address, int type) {
+  absl::StatusOr<AsyncFd> fd = NewSocket(address.family(), type);
+  if (!fd.ok()) co_return fd.status();
+  if (connect(fd->fd(), address.sockaddr_ptr(), address.length()) == 0) co_return fd;
+  if (errno != EINPROGRESS) co_return ErrnoStatus(errno, "connect");
+  absl::StatusOr<Readiness> ready = co_await fd->Writable();
+  if (!ready.ok()) co_return ready.status();
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (getsockopt(fd->fd(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  if (error != 0) co_return ErrnoStatus(error, "connect");
+  co_return fd;
+}
+
+Task<absl::StatusOr<AsyncFd>> AcceptWithBackoff(AsyncFd& listener) {
+  constexpr absl::Duration kFirstBackoff = absl::Milliseconds(1);
+  constexpr absl::Duration kMaxBackoff = absl::Milliseconds(100);
+  absl::Duration backoff = kFirstBackoff;
+  std::optional<Readiness> last_ready;
+  for (;;) {
+    const int fd = accept4(listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) co_return AsyncFd::Create(fd);
+    const int error = errno;
+    switch (error) {
+      case EINTR:
+      case ECONNABORTED:  // The peer gave up while queued: take the next one.
+        continue;
+      case EAGAIN: {
+        if (last_ready.has_value()) listener.ClearReady(*last_ready, Interest::kRead);
+        absl::StatusOr<Readiness> ready = co_await listener.Readable();
+        if (!ready.ok()) co_return ready.status();
+        last_ready = *ready;
+        continue;
+      }
+      case EMFILE:
+      case ENFILE:
+      case ENOBUFS:
+      case ENOMEM:
+        // The pending connection stays queued and the listener stays readable, so waiting for
+        // readiness would spin: sleep, then retry.
+        co_await SleepFor(backoff);
+        backoff = std::min(backoff * 2, kMaxBackoff);
+        continue;
+      default:
+        co_return ErrnoStatus(error, "accept4");
+    }
+  }
+}
+
+absl::StatusOr<SocketAddress> LocalAddressOf(int fd) {
+  SocketAddress address;
+  socklen_t length = SocketAddress::capacity();
+  if (getsockname(fd, address.mutable_sockaddr_ptr(), &length) != 0) {
+    return ErrnoStatus(errno, "getsockname");
+  }
+  address.set_length(length);
+  return address;
+}
+
+absl::StatusOr<SocketAddress> PeerAddressOf(int fd) {
+  SocketAddress address;
+  socklen_t length = SocketAddress::capacity();
+  if (getpeername(fd, address.mutable_sockaddr_ptr(), &length) != 0) {
+    return ErrnoStatus(errno, "getpeername");
+  }
+  address.set_length(length);
+  return address;
+}
+
+}  // namespace coral::internal

@@ -1,0 +1,104 @@
+// Copyright 2026 The coral Authors.
+
+#include "coral/stream_socket.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "io/socket_util.h"
+
+namespace coral {
+
+Task<absl::StatusOr<size_t>> StreamSocket::Read(absl::Span<char> buffer) {
+  const int fd = fd_.fd();
+  co_return co_await fd_.Io(
+      Interest::kRead, [&] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
+}
+
+Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
+  while (!buffer.empty()) {
+    absl::StatusOr<size_t> n = co_await Read(buffer);
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) co_return absl::OutOfRangeError("ReadExact: end of stream before the buffer filled");
+    buffer.remove_prefix(*n);
+  }
+  co_return absl::OkStatus();
+}
+
+Task<absl::StatusOr<size_t>> StreamSocket::Write(absl::Span<const char> data) {
+  const int fd = fd_.fd();
+  co_return co_await fd_.Io(
+      Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
+      "send");
+}
+
+Task<absl::Status> StreamSocket::WriteAll(absl::Span<const char> data) {
+  while (!data.empty()) {
+    absl::StatusOr<size_t> n = co_await Write(data);
+    if (!n.ok()) co_return n.status();
+    data.remove_prefix(*n);
+  }
+  co_return absl::OkStatus();
+}
+
+Task<absl::StatusOr<size_t>> StreamSocket::WriteVectored(absl::Span<const iovec> buffers) {
+  const int fd = fd_.fd();
+  co_return co_await fd_.Io(
+      Interest::kWrite,
+      [&] {
+        msghdr message{};
+        message.msg_iov = const_cast<iovec*>(buffers.data());
+        message.msg_iovlen = buffers.size();
+        return sendmsg(fd, &message, MSG_NOSIGNAL);
+      },
+      "sendmsg");
+}
+
+Task<absl::Status> StreamSocket::WaitReadable() {
+  absl::StatusOr<Readiness> ready = co_await fd_.Readable();
+  co_return ready.status();
+}
+
+absl::StatusOr<size_t> StreamSocket::TryRead(absl::Span<char> buffer) {
+  for (;;) {
+    const Readiness seen = fd_.CurrentReadiness();
+    const ssize_t n = recv(fd_.fd(), buffer.data(), buffer.size(), 0);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      fd_.ClearReady(seen, Interest::kRead);
+      return absl::UnavailableError("TryRead: no data available");
+    }
+    return internal::ErrnoStatus(errno, "recv");
+  }
+}
+
+absl::StatusOr<size_t> StreamSocket::TryWrite(absl::Span<const char> data) {
+  for (;;) {
+    const Readiness seen = fd_.CurrentReadiness();
+    const ssize_t n = send(fd_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      fd_.ClearReady(seen, Interest::kWrite);
+      return 0;
+    }
+    return internal::ErrnoStatus(errno, "send");
+  }
+}
+
+absl::Status StreamSocket::ShutdownWrite() {
+  if (shutdown(fd_.fd(), SHUT_WR) != 0) return internal::ErrnoStatus(errno, "shutdown");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SocketAddress> StreamSocket::LocalAddress() const {
+  return internal::LocalAddressOf(fd_.fd());
+}
+
+absl::StatusOr<SocketAddress> StreamSocket::PeerAddress() const {
+  return internal::PeerAddressOf(fd_.fd());
+}
+
+}  // namespace coral
