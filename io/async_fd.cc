@@ -108,14 +108,17 @@ void AsyncFd::ClearReady(Readiness observed, Interest interest) {
 }
 
 Task<absl::StatusOr<size_t>> AsyncFd::Io(Interest interest, absl::FunctionRef<ssize_t()> op,
-                                         const char* operation) {
+                                         const char* operation, size_t stream_request) {
   const uint32_t ready_bits = internal::InterestBits(interest);
   for (;;) {
     const uint64_t seen = registration_->Readiness();
     // Before the first wait the fd is not registered and its readiness unknown: just try.
     if (!registration_->registered() || (internal::IoRegistration::Bits(seen) & ready_bits)) {
       const ssize_t n = op();
-      if (n >= 0) co_return static_cast<size_t>(n);
+      if (n >= 0) {
+        if (n > 0 && static_cast<size_t>(n) < stream_request) ClearReady(Readiness(seen), interest);
+        co_return static_cast<size_t>(n);
+      }
       const int error = errno;
       if (error == EINTR) continue;
       if (error != EAGAIN && error != EWOULDBLOCK) co_return internal::ErrnoStatus(error, operation);

@@ -13,7 +13,8 @@ namespace coral {
 Task<absl::StatusOr<size_t>> StreamSocket::Read(absl::Span<char> buffer) {
   const int fd = fd_.fd();
   co_return co_await fd_.Io(
-      Interest::kRead, [&] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
+      Interest::kRead, [&] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv",
+      buffer.size());
 }
 
 Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
@@ -30,7 +31,7 @@ Task<absl::StatusOr<size_t>> StreamSocket::Write(absl::Span<const char> data) {
   const int fd = fd_.fd();
   co_return co_await fd_.Io(
       Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
-      "send");
+      "send", data.size());
 }
 
 Task<absl::Status> StreamSocket::WriteAll(absl::Span<const char> data) {

@@ -63,6 +63,9 @@ void ReactorCore::FreeReleased() {
   {
     MutexLock lock(&mu_);
     if (released_.empty()) return;
+    // seq_cst (with PollScope's RMWs): this load follows every listed EPOLL_CTL_DEL; zero means
+    // every poll that began before them has finished dispatching. The caller is not polling yet.
+    if (active_polls_.load() != 0) return;
     released.swap(released_);
   }
   for (IoRegistration* registration : released) delete registration;

@@ -8,9 +8,11 @@
 // is unchanged (ClearReadiness), so an edge that arrived in between is never lost.
 //
 // Lifetime. The fd is added to the epoll instance of the worker that first waits on it. Closing
-// removes it from epoll, then hands the registration to that reactor, which frees it at the start
-// of its next turn: by then no event fetched before the removal can still refer to it (only the
-// owner fetches events from its epoll instance).
+// removes it from epoll (EPOLL_CTL_DEL), then queues the registration on that reactor core, which
+// frees it before a later poll once it sees no poll in progress. Any poll that could have fetched
+// an event for it began before the removal; a poll that begins after cannot. So "no poll in
+// progress, observed after the removal" means no event can still refer to it. (Other workers poll
+// a busy worker's instance too, which is why a per-owner "next turn" rule would not do.)
 
 #ifndef CORAL_RUNTIME_IO_REGISTRATION_H_
 #define CORAL_RUNTIME_IO_REGISTRATION_H_
@@ -51,7 +53,23 @@ class ReactorCore {
   absl::Status Add(IoRegistration* registration, int fd);
   // Removes it (if the reactor is alive) and frees it now or at the reactor's next turn.
   void RemoveAndRelease(IoRegistration* registration, int fd);
-  // Owner, at the start of each turn.
+  // Every epoll_pwait2 on this instance, and the dispatch of its events, runs inside a PollScope.
+  class PollScope {
+   public:
+    explicit PollScope(ReactorCore& core) : core_(core) {
+      // seq_cst: see FreeReleased.
+      core_.active_polls_.fetch_add(1);
+    }
+    PollScope(const PollScope&) = delete;
+    PollScope& operator=(const PollScope&) = delete;
+    ~PollScope() { core_.active_polls_.fetch_sub(1); }
+
+   private:
+    ReactorCore& core_;
+  };
+
+  // Before a poll: frees the released registrations if no poll is in progress, else keeps them
+  // for a later turn.
   void FreeReleased();
   // Shutdown: marks every registration shut down; returns the tasks that waited on them.
   std::vector<TaskHeader*> Close();
@@ -65,6 +83,8 @@ class ReactorCore {
   std::vector<IoRegistration*> released_ ABSL_GUARDED_BY(mu_);
   // Live plus released-but-not-freed registrations; written under mu_.
   std::atomic<int64_t> live_count_{0};
+  // Polls in progress (the owner's and other workers').
+  std::atomic<int> active_polls_{0};
 };
 
 class IoRegistration {

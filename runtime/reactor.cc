@@ -53,7 +53,7 @@ Reactor::Reactor() {
 
 Reactor::~Reactor() { close(event_fd_); }
 
-int Reactor::Turn(int64_t timeout_ns) {
+int Reactor::Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woken) {
   core_->FreeReleased();
   epoll_event events[kMaxEvents];
   timespec timeout{};
@@ -61,31 +61,41 @@ int Reactor::Turn(int64_t timeout_ns) {
     timeout.tv_sec = timeout_ns / 1'000'000'000;
     timeout.tv_nsec = timeout_ns % 1'000'000'000;
   }
-  int n;
-  do {
-    n = epoll_pwait2(core_->epoll_fd(), events, kMaxEvents, timeout_ns >= 0 ? &timeout : nullptr,
-                     nullptr);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) FatalErrno("epoll_pwait2");
-  woken_.clear();
-  for (int i = 0; i < n; ++i) {
-    auto* registration = static_cast<IoRegistration*>(events[i].data.ptr);
-    if (registration == nullptr) {
-      uint64_t count;
-      // Resets the counter; EAGAIN (already read) is fine.
-      [[maybe_unused]] ssize_t r = read(event_fd_, &count, sizeof(count));
-      continue;
+  woken->clear();
+  {
+    ReactorCore::PollScope scope(*core_);
+    int n;
+    do {
+      n = epoll_pwait2(core_->epoll_fd(), events, kMaxEvents,
+                       timeout_ns >= 0 ? &timeout : nullptr, nullptr);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) FatalErrno("epoll_pwait2");
+    for (int i = 0; i < n; ++i) {
+      auto* registration = static_cast<IoRegistration*>(events[i].data.ptr);
+      if (registration == nullptr) {
+        // Resets the counter; EAGAIN (already read) is fine. The eventfd is level-triggered, so
+        // when another worker skips it here the owner still sees it.
+        if (owner) {
+          uint64_t count;
+          [[maybe_unused]] ssize_t r = read(event_fd_, &count, sizeof(count));
+        }
+        continue;
+      }
+      registration->SetReadiness(ReadinessBits(events[i].events), woken);
     }
-    registration->SetReadiness(ReadinessBits(events[i].events), &woken_);
   }
-  for (TaskHeader* task : woken_) Wake(task);
-  const int woken = static_cast<int>(woken_.size());
-  return woken + timers_.FireExpired(absl::Now());
+  for (TaskHeader* task : *woken) Wake(task);
+  return static_cast<int>(woken->size()) + timers_.FireExpired(absl::Now());
 }
 
 int Reactor::Poll() {
-  if (core_->HasRegistrations()) return Turn(0);
+  if (core_->HasRegistrations()) return Turn(0, /*owner=*/true, &woken_);
   core_->FreeReleased();
+  return timers_.FireExpired(absl::Now());
+}
+
+int Reactor::PollFromOtherWorker(std::vector<TaskHeader*>* scratch) {
+  if (core_->HasRegistrations()) return Turn(0, /*owner=*/false, scratch);
   return timers_.FireExpired(absl::Now());
 }
 
@@ -102,7 +112,7 @@ void Reactor::Park() {
   if (std::optional<absl::Time> deadline = timers_.NextDeadline()) {
     timeout_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(*deadline - absl::Now()));
   }
-  Turn(timeout_ns);
+  Turn(timeout_ns, /*owner=*/true, &woken_);
   // acquire: pairs with Unpark's release.
   state_.exchange(kEmpty, std::memory_order_acquire);
 }

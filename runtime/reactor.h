@@ -31,6 +31,10 @@ class Reactor {
   // Owner only. Wakes the tasks whose fds or timers are ready, without sleeping. Returns how many
   // tasks it woke.
   int Poll();
+  // Another worker with nothing to do: wakes (onto the calling worker) the tasks whose fds or
+  // timers on this reactor are ready, without sleeping. `scratch` is the caller's own buffer.
+  // Returns how many tasks it woke.
+  int PollFromOtherWorker(std::vector<TaskHeader*>* scratch);
   // Any thread.
   void Unpark();
 
@@ -44,14 +48,16 @@ class Reactor {
  private:
   enum : int { kEmpty, kParked, kNotified };
 
-  // One epoll_pwait2 with `timeout_ns` (-1: forever) and the dispatch of what it returned.
-  int Turn(int64_t timeout_ns);
+  // One epoll_pwait2 with `timeout_ns` (-1: forever) and the dispatch of what it returned into
+  // `woken`. Only the owner (`owner`) consumes the eventfd: another worker leaves the
+  // notification for the owner, which may be asleep in epoll_pwait2 on the same instance.
+  int Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woken);
 
   int event_fd_ = -1;
   std::shared_ptr<ReactorCore> core_;
   TimerQueue timers_;
   std::atomic<int> state_{kEmpty};
-  std::vector<TaskHeader*> woken_;  // Owner only; reused across turns.
+  std::vector<TaskHeader*> woken_;  // The owner's scratch buffer, reused across turns.
 };
 
 }  // namespace coral::internal

@@ -332,7 +332,21 @@ TaskHeader* Worker::StealOnce() {
     if (victim == index_) continue;
     if (TaskHeader* task = scheduler_->worker(victim).queue().StealHalfInto(queue_)) return task;
   }
-  return PopGlobalBatch();
+  if (TaskHeader* task = PopGlobalBatch()) return task;
+  // No queued work anywhere: take the I/O and timers that busy workers have not polled yet.
+  for (int i = 0; i < n; ++i) {
+    const int victim = (start + i) % n;
+    if (victim == index_) continue;
+    if (scheduler_->worker(victim).reactor().PollFromOtherWorker(&steal_scratch_) > 0) {
+      return TakeLocalTask();
+    }
+  }
+  return nullptr;
+}
+
+TaskHeader* Worker::TakeLocalTask() {
+  if (lifo_slot_ != nullptr) return std::exchange(lifo_slot_, nullptr);
+  return queue_.Pop();
 }
 
 void Worker::RunTask(TaskHeader* task) {
@@ -372,10 +386,7 @@ void Worker::Park() {
   searching_ = idle.TransitionFromParked(index_);
 }
 
-TaskHeader* Worker::TakeQueuedTask() {
-  if (lifo_slot_ != nullptr) return std::exchange(lifo_slot_, nullptr);
-  return queue_.Pop();
-}
+TaskHeader* Worker::TakeQueuedTask() { return TakeLocalTask(); }
 
 // --- Scheduler ----------------------------------------------------------------------------------
 

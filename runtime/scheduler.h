@@ -51,6 +51,7 @@ class Worker {
   TaskHeader* PopGlobalBatch();
   TaskHeader* Search();
   TaskHeader* StealOnce();
+  TaskHeader* TakeLocalTask();
   void RunTask(TaskHeader* task);
   void Park();
   void PushBack(TaskHeader* task);
@@ -69,6 +70,7 @@ class Worker {
   bool yield_requested_ = false;
   TaskHeader* current_task_ = nullptr;
   uint64_t random_state_;
+  std::vector<TaskHeader*> steal_scratch_;  // For polling other workers' reactors.
 };
 
 class Scheduler {

@@ -119,9 +119,12 @@ class AsyncFd {
 
   // Runs `op` (a non-blocking system call returning a byte count, or -1 with errno) until it
   // succeeds or fails with an error other than EAGAIN/EINTR, waiting for `interest` in between.
-  // `operation` names the call in error messages.
+  // `operation` names the call in error messages. For a stream socket, pass the byte count the
+  // call asked for as `stream_request`: a shorter transfer means the socket buffer was drained
+  // (or filled), so the readiness is cleared at once, saving the system call that would only
+  // have returned EAGAIN. Leave it 0 for anything else (a datagram, a pipe shared with others).
   Task<absl::StatusOr<size_t>> Io(Interest interest, absl::FunctionRef<ssize_t()> op,
-                                  const char* operation);
+                                  const char* operation, size_t stream_request = 0);
   Task<absl::StatusOr<size_t>> ReadSome(absl::FunctionRef<ssize_t()> op) {
     return Io(Interest::kRead, op, "read");
   }
