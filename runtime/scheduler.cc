@@ -450,6 +450,8 @@ void Scheduler::Shutdown() {
   }
   // Tasks waiting for I/O or timers: waking them now tears them down (the queue is closed).
   for (auto& worker : workers_) worker->reactor().Shutdown();
+  // Blocking calls still running finish; the tasks that awaited them are gone or torn down.
+  blocking_pool_.Shutdown();
 }
 
 // --- Entry points for the public templates (coral/internal/scheduling.h) ------------------------

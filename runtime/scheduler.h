@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "coral/internal/task_header.h"
+#include "runtime/blocking_pool.h"
 #include "runtime/global_queue.h"
 #include "runtime/idle.h"
 #include "runtime/local_queue.h"
@@ -94,6 +95,7 @@ class Scheduler {
     return shutting_down_.load(std::memory_order_acquire);
   }
   GlobalQueue& global_queue() { return global_queue_; }
+  BlockingPool& blocking_pool() { return blocking_pool_; }
   Idle& idle() { return idle_; }
   Worker& worker(int index) { return *workers_[index]; }
   // Wakes a parked worker if none is searching.
@@ -108,6 +110,7 @@ class Scheduler {
   GlobalQueue global_queue_;
   Idle idle_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  BlockingPool blocking_pool_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> shut_down_{false};
 };

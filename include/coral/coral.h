@@ -5,10 +5,18 @@
 #ifndef CORAL_CORAL_H_
 #define CORAL_CORAL_H_
 
+#include "coral/async_fd.h"
 #include "coral/join_handle.h"
+#include "coral/resolve.h"
 #include "coral/runtime.h"
 #include "coral/sleep.h"
+#include "coral/socket_address.h"
+#include "coral/spawn_blocking.h"
+#include "coral/stream_socket.h"
 #include "coral/task.h"
+#include "coral/tcp.h"
+#include "coral/udp.h"
+#include "coral/unix_socket.h"
 #include "coral/yield.h"
 
 #endif  // CORAL_CORAL_H_

@@ -1,0 +1,71 @@
+// Copyright 2026 The coral Authors.
+
+#include "coral/udp.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "io/socket_util.h"
+
+namespace coral {
+
+absl::StatusOr<UdpSocket> UdpSocket::Bind(const SocketAddress& address) {
+  absl::StatusOr<AsyncFd> fd =
+      internal::BindAndListen(address, SOCK_DGRAM, /*reuse_port=*/false, /*backlog=*/0);
+  if (!fd.ok()) return fd.status();
+  return UdpSocket(*std::move(fd));
+}
+
+Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::Span<const char> data, SocketAddress to) {
+  const int fd = fd_.fd();
+  co_return co_await fd_.Io(
+      Interest::kWrite,
+      [&] { return sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.sockaddr_ptr(), to.length()); },
+      "sendto");
+}
+
+Task<absl::StatusOr<UdpSocket::Datagram>> UdpSocket::RecvFrom(absl::Span<char> buffer) {
+  const int fd = fd_.fd();
+  Datagram datagram;
+  absl::StatusOr<size_t> n = co_await fd_.Io(
+      Interest::kRead,
+      [&] {
+        socklen_t length = SocketAddress::capacity();
+        // MSG_TRUNC: returns the datagram's real length, so truncation can be reported.
+        const ssize_t r = recvfrom(fd, buffer.data(), buffer.size(), MSG_TRUNC,
+                                   datagram.from.mutable_sockaddr_ptr(), &length);
+        datagram.from.set_length(length);
+        return r;
+      },
+      "recvfrom");
+  if (!n.ok()) co_return n.status();
+  datagram.truncated = *n > buffer.size();
+  datagram.size = datagram.truncated ? buffer.size() : *n;
+  co_return datagram;
+}
+
+absl::Status UdpSocket::Connect(const SocketAddress& peer) {
+  if (connect(fd_.fd(), peer.sockaddr_ptr(), peer.length()) != 0) {
+    return internal::ErrnoStatus(errno, "connect");
+  }
+  return absl::OkStatus();
+}
+
+Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::Span<const char> data) {
+  const int fd = fd_.fd();
+  co_return co_await fd_.Io(
+      Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); }, "send");
+}
+
+Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
+  const int fd = fd_.fd();
+  co_return co_await fd_.Io(
+      Interest::kRead, [&] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
+}
+
+absl::StatusOr<SocketAddress> UdpSocket::LocalAddress() const {
+  return internal::LocalAddressOf(fd_.fd());
+}
+
+}  // namespace coral
