@@ -33,7 +33,7 @@ coral::Task<void> ServeBuffered(coral::TcpStream stream) {
   for (;;) {
     absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));
     if (!n.ok() || *n == 0) co_return;
-    if (!(co_await stream.WriteAll(absl::MakeConstSpan(buffer.data(), *n))).ok()) co_return;
+    if (!(co_await stream.WriteAll(absl::string_view(buffer.data(), *n))).ok()) co_return;
   }
 }
 
@@ -47,7 +47,7 @@ coral::Task<void> ServePooled(coral::TcpStream stream) {
     absl::StatusOr<size_t> n = stream.TryRead(absl::MakeSpan(worker_buffer));
     if (absl::IsUnavailable(n.status())) continue;  // Spurious readiness: wait again.
     if (!n.ok() || *n == 0) co_return;
-    absl::StatusOr<size_t> written = stream.TryWrite(absl::MakeConstSpan(worker_buffer.data(), *n));
+    absl::StatusOr<size_t> written = stream.TryWrite(absl::string_view(worker_buffer.data(), *n));
     if (!written.ok()) co_return;
     if (*written < *n) {
       // The socket is full: keep the rest in a buffer of our own across the wait.

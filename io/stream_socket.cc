@@ -27,14 +27,14 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
   co_return absl::OkStatus();
 }
 
-Task<absl::StatusOr<size_t>> StreamSocket::Write(absl::Span<const char> data) {
+Task<absl::StatusOr<size_t>> StreamSocket::Write(absl::string_view data) {
   const int fd = fd_.fd();
   co_return co_await fd_.Io(
       Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
       "send", data.size());
 }
 
-Task<absl::Status> StreamSocket::WriteAll(absl::Span<const char> data) {
+Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
   while (!data.empty()) {
     absl::StatusOr<size_t> n = co_await Write(data);
     if (!n.ok()) co_return n.status();
@@ -75,7 +75,7 @@ absl::StatusOr<size_t> StreamSocket::TryRead(absl::Span<char> buffer) {
   }
 }
 
-absl::StatusOr<size_t> StreamSocket::TryWrite(absl::Span<const char> data) {
+absl::StatusOr<size_t> StreamSocket::TryWrite(absl::string_view data) {
   for (;;) {
     const Readiness seen = fd_.CurrentReadiness();
     const ssize_t n = send(fd_.fd(), data.data(), data.size(), MSG_NOSIGNAL);

@@ -17,7 +17,7 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const SocketAddress& address) {
   return UdpSocket(*std::move(fd));
 }
 
-Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::Span<const char> data, SocketAddress to) {
+Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::string_view data, SocketAddress to) {
   const int fd = fd_.fd();
   co_return co_await fd_.Io(
       Interest::kWrite,
@@ -52,7 +52,7 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
   return absl::OkStatus();
 }
 
-Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::Span<const char> data) {
+Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
   const int fd = fd_.fd();
   co_return co_await fd_.Io(
       Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); }, "send");

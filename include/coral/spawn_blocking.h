@@ -3,13 +3,20 @@
 // coral::SpawnBlocking: runs a blocking call on the runtime's blocking pool (threads outside the
 // workers, created on demand, up to 512) and awaits its result without blocking a worker.
 //
-//   absl::StatusOr<std::string> text =
-//       co_await coral::SpawnBlocking([path] { return ReadWholeFile(path); });
+//   auto job = [path] { return ReadWholeFile(path); };
+//   absl::StatusOr<std::string> text = co_await coral::SpawnBlocking(std::move(job));
 //
 // The callable is moved to the pool thread; it must not touch the awaiting task's locals unless
 // they outlive it (capture by value). The result is absl::StatusOr<R> (absl::Status for void):
 // absl::CancelledError if the runtime is shutting down and the call never ran; an exception the
 // callable throws is rethrown at the co_await. Runtime shutdown waits for running calls.
+//
+// gcc 12 pitfall: a lambda temporary written inside the co_await expression is copied into the
+// coroutine frame bitwise, which corrupts captures such as a short std::string. Name the callable
+// first and move it in:
+//
+//   auto job = [path] { return ReadWholeFile(path); };
+//   auto text = co_await coral::SpawnBlocking(std::move(job));
 //
 // Cancellation: a task aborted while awaiting stops waiting at once; the call itself runs to
 // completion on its thread (a blocking call cannot be interrupted) and its result is dropped.

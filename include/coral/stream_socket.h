@@ -6,9 +6,10 @@
 //
 //   std::array<char, 4096> buffer;
 //   absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));   // 0: end of stream
-//   absl::Status s = co_await stream.WriteAll(absl::MakeConstSpan(buffer.data(), *n));
+//   absl::Status s = co_await stream.WriteAll(absl::string_view(buffer.data(), *n));
 //
-// One task may read while another writes. The awaitables must be awaited inside a coral task.
+// Bytes to send are passed as absl::string_view (a std::string, a literal without its NUL, or
+// absl::string_view(pointer, size)). One task may read while another writes. The awaitables must be awaited inside a coral task.
 //
 // Cancellation: a task aborted inside an operation is torn down at its wait; bytes already
 // transferred by a partial WriteAll or ReadExact are not rolled back.
@@ -22,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "coral/async_fd.h"
 #include "coral/socket_address.h"
@@ -40,9 +42,9 @@ class StreamSocket {
   // Fills `buffer` completely; absl::OutOfRangeError if the stream ends first.
   Task<absl::Status> ReadExact(absl::Span<char> buffer);
   // Writes at most data.size() bytes (at least one); returns how many.
-  Task<absl::StatusOr<size_t>> Write(absl::Span<const char> data);
+  Task<absl::StatusOr<size_t>> Write(absl::string_view data);
   // Writes all of `data`.
-  Task<absl::Status> WriteAll(absl::Span<const char> data);
+  Task<absl::Status> WriteAll(absl::string_view data);
   // Writes from several buffers in one system call where possible; returns the bytes written.
   Task<absl::StatusOr<size_t>> WriteVectored(absl::Span<const iovec> buffers);
 
@@ -53,7 +55,7 @@ class StreamSocket {
   // nothing is available (then WaitReadable waits for more).
   absl::StatusOr<size_t> TryRead(absl::Span<char> buffer);
   // Non-blocking: writes what fits now (possibly 0 bytes).
-  absl::StatusOr<size_t> TryWrite(absl::Span<const char> data);
+  absl::StatusOr<size_t> TryWrite(absl::string_view data);
 
   // Shuts down the writing side: the peer reads end of stream; this side can still read.
   absl::Status ShutdownWrite();

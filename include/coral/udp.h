@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "coral/async_fd.h"
 #include "coral/socket_address.h"
@@ -40,13 +41,13 @@ class UdpSocket {
   // A socket bound to `address` (port 0: any free port).
   static absl::StatusOr<UdpSocket> Bind(const SocketAddress& address);
 
-  Task<absl::StatusOr<size_t>> SendTo(absl::Span<const char> data, SocketAddress to);
+  Task<absl::StatusOr<size_t>> SendTo(absl::string_view data, SocketAddress to);
   Task<absl::StatusOr<Datagram>> RecvFrom(absl::Span<char> buffer);
 
   // Sets the default peer: Send and Recv then talk to it only (datagrams from others are dropped
   // by the kernel).
   absl::Status Connect(const SocketAddress& peer);
-  Task<absl::StatusOr<size_t>> Send(absl::Span<const char> data);
+  Task<absl::StatusOr<size_t>> Send(absl::string_view data);
   Task<absl::StatusOr<size_t>> Recv(absl::Span<char> buffer);
 
   absl::StatusOr<SocketAddress> LocalAddress() const;

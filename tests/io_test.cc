@@ -1,0 +1,338 @@
+// Copyright 2026 The coral Authors.
+//
+// Sockets and AsyncFd over loopback: TCP (IPv4, IPv6), half-close, resets without SIGPIPE,
+// refused and timed-out connects, Unix-domain streams, UDP, pipes, fd-number reuse,
+// SpawnBlocking and Resolve, and shutdown with tasks waiting on I/O.
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "coral/coral.h"
+#include "gtest/gtest.h"
+
+namespace coral {
+namespace {
+
+class IoTest : public ::testing::Test {
+ protected:
+  Runtime runtime_{{.num_workers = 2}};
+};
+
+// Accepts one connection and echoes until end of stream; returns the bytes echoed.
+Task<absl::StatusOr<size_t>> EchoOnce(TcpListener* listener) {
+  absl::StatusOr<TcpStream> stream = co_await listener->Accept();
+  if (!stream.ok()) co_return stream.status();
+  std::array<char, 1024> buffer;
+  size_t total = 0;
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) co_return total;
+    total += *n;
+    absl::Status written = co_await stream->WriteAll(absl::string_view(buffer.data(), *n));
+    if (!written.ok()) co_return written;
+  }
+}
+
+Task<absl::Status> EchoRoundTrips(SocketAddress address, int rounds) {
+  absl::StatusOr<TcpListener> listener = TcpListener::Bind(address);
+  if (!listener.ok()) co_return listener.status();
+  absl::StatusOr<SocketAddress> bound = listener->LocalAddress();
+  if (!bound.ok()) co_return bound.status();
+  JoinHandle<absl::StatusOr<size_t>> server = Spawn(EchoOnce, &*listener);
+  absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(*bound, absl::Seconds(5));
+  if (!client.ok()) co_return client.status();
+  EXPECT_TRUE(client->SetNoDelay(true).ok());
+  absl::StatusOr<SocketAddress> peer = client->PeerAddress();
+  EXPECT_TRUE(peer.ok() && *peer == *bound);
+  for (int i = 0; i < rounds; ++i) {
+    const std::string message = absl::StrCat("message ", i);
+    absl::Status written = co_await client->WriteAll(message);
+    if (!written.ok()) co_return written;
+    std::string echoed(message.size(), '\0');
+    absl::Status read = co_await client->ReadExact(absl::MakeSpan(echoed));
+    if (!read.ok()) co_return read;
+    EXPECT_EQ(echoed, message);
+  }
+  EXPECT_TRUE(client->ShutdownWrite().ok());
+  absl::StatusOr<absl::StatusOr<size_t>> echoed = co_await std::move(server);
+  if (!echoed.ok()) co_return echoed.status();
+  if (!echoed->ok()) co_return echoed->status();
+  EXPECT_GT(**echoed, 0u);
+  co_return absl::OkStatus();
+}
+
+TEST_F(IoTest, TcpEchoIpv4) {
+  EXPECT_TRUE(runtime_.BlockOn(EchoRoundTrips(SocketAddress::Loopback(0), 200)).ok());
+}
+
+TEST_F(IoTest, TcpEchoIpv6) {
+  absl::Status status = runtime_.BlockOn(EchoRoundTrips(SocketAddress::Loopback(0, true), 50));
+  if (absl::IsUnavailable(status) || status.message().find("bind") != absl::string_view::npos) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << status;
+  }
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(IoTest, HalfCloseReadsEndOfStreamAndStillWrites) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!listener.ok()) co_return listener.status();
+    absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(*listener->LocalAddress());
+    absl::StatusOr<TcpStream> server = co_await listener->Accept();
+    if (!client.ok() || !server.ok()) co_return absl::InternalError("connect/accept failed");
+    EXPECT_TRUE(client->ShutdownWrite().ok());
+    std::array<char, 16> buffer;
+    absl::StatusOr<size_t> n = co_await server->Read(absl::MakeSpan(buffer));
+    EXPECT_TRUE(n.ok() && *n == 0) << "the server sees end of stream";
+    EXPECT_TRUE((co_await server->WriteAll("after half-close")).ok());
+    std::string reply(16, '\0');
+    EXPECT_TRUE((co_await client->ReadExact(absl::MakeSpan(reply))).ok());
+    EXPECT_EQ(reply, "after half-close");
+    co_return absl::OkStatus();
+  };
+  EXPECT_TRUE(runtime_.BlockOn(body()).ok());
+}
+
+TEST_F(IoTest, WriteToResetPeerReturnsErrorWithoutSigpipe) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(*listener->LocalAddress());
+    {
+      absl::StatusOr<TcpStream> server = co_await listener->Accept();
+      linger abortive{.l_onoff = 1, .l_linger = 0};
+      setsockopt(server->fd(), SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+    }  // Closed with RST.
+    const std::string chunk(64 * 1024, 'x');
+    for (int i = 0; i < 100; ++i) {
+      absl::Status status = co_await client->WriteAll(chunk);
+      if (!status.ok()) co_return status;
+    }
+    co_return absl::OkStatus();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("send"), absl::string_view::npos) << status;
+}
+
+TEST_F(IoTest, ConnectRefused) {
+  auto body = []() -> Task<absl::Status> {
+    // Bind a port, then close it so nothing listens there.
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    const SocketAddress address = *listener->LocalAddress();
+    listener->Close();
+    co_return (co_await TcpStream::Connect(address, absl::Seconds(5))).status();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("refused"), absl::string_view::npos) << status;
+}
+
+TEST_F(IoTest, ConnectTimesOut) {
+  auto body = []() -> Task<absl::Status> {
+    // A listener that never accepts, with its backlog full: further SYNs are dropped, so a
+    // connect can only time out.
+    absl::StatusOr<TcpListener> listener =
+        TcpListener::Bind(SocketAddress::Loopback(0), {.backlog = 0});
+    const SocketAddress address = *listener->LocalAddress();
+    std::vector<TcpStream> fillers;
+    for (int i = 0; i < 8; ++i) {
+      absl::StatusOr<TcpStream> s = co_await TcpStream::Connect(address, absl::Milliseconds(200));
+      if (!s.ok()) co_return s.status();
+      fillers.push_back(*std::move(s));
+    }
+    co_return absl::OkStatus();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+}
+
+TEST_F(IoTest, UnixStreamEcho) {
+  // Not TempDir(): Bazel's sandbox paths exceed a Unix socket path's 107 bytes.
+  const std::string path = absl::StrCat("/tmp/coral_io_test_", getpid(), ".sock");
+  unlink(path.c_str());
+  auto body = [path]() -> Task<std::string> {
+    absl::StatusOr<UnixListener> listener = UnixListener::Bind(path);
+    if (!listener.ok()) co_return listener.status().ToString();
+    JoinHandle<std::string> server = Spawn([&listener]() -> Task<std::string> {
+      absl::StatusOr<UnixStream> stream = co_await listener->Accept();
+      std::string got(5, '\0');
+      if (!(co_await stream->ReadExact(absl::MakeSpan(got))).ok()) co_return "read failed";
+      co_return got;
+    });
+    absl::StatusOr<UnixStream> client = co_await UnixStream::Connect(path);
+    if (!client.ok()) co_return client.status().ToString();
+    (void)co_await client->WriteAll("hello");
+    co_return *co_await std::move(server);
+  };
+  EXPECT_EQ(runtime_.BlockOn(body()), "hello");
+  unlink(path.c_str());
+}
+
+TEST_F(IoTest, UnixPair) {
+  auto body = []() -> Task<std::string> {
+    absl::StatusOr<std::pair<UnixStream, UnixStream>> pair = UnixStream::Pair();
+    (void)co_await pair->first.WriteAll("ping");
+    std::string got(4, '\0');
+    (void)co_await pair->second.ReadExact(absl::MakeSpan(got));
+    co_return got;
+  };
+  EXPECT_EQ(runtime_.BlockOn(body()), "ping");
+}
+
+TEST_F(IoTest, UdpSendToRecvFromAndConnected) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<UdpSocket> a = UdpSocket::Bind(SocketAddress::Loopback(0));
+    absl::StatusOr<UdpSocket> b = UdpSocket::Bind(SocketAddress::Loopback(0));
+    if (!a.ok() || !b.ok()) co_return absl::InternalError("bind failed");
+    const SocketAddress b_address = *b->LocalAddress();
+    EXPECT_EQ(*(co_await a->SendTo("datagram", b_address)), 8u);
+    std::array<char, 4> small;
+    absl::StatusOr<UdpSocket::Datagram> d = co_await b->RecvFrom(absl::MakeSpan(small));
+    if (!d.ok()) co_return d.status();
+    EXPECT_TRUE(d->truncated);
+    EXPECT_EQ(std::string(small.data(), d->size), "data");
+    EXPECT_TRUE(d->from == *a->LocalAddress());
+    EXPECT_TRUE(a->Connect(b_address).ok());
+    EXPECT_TRUE(b->Connect(*a->LocalAddress()).ok());
+    EXPECT_EQ(*(co_await a->Send("connected")), 9u);
+    std::array<char, 64> buffer;
+    absl::StatusOr<size_t> n = co_await b->Recv(absl::MakeSpan(buffer));
+    EXPECT_EQ(std::string(buffer.data(), *n), "connected");
+    co_return absl::OkStatus();
+  };
+  EXPECT_TRUE(runtime_.BlockOn(body()).ok());
+}
+
+TEST_F(IoTest, AsyncFdOnAPipe) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  auto body = [](int read_end, int write_end) -> Task<std::string> {
+    absl::StatusOr<AsyncFd> reader = AsyncFd::Create(read_end);
+    absl::StatusOr<AsyncFd> writer = AsyncFd::Create(write_end);
+    JoinHandle<void> producer = Spawn([&writer]() -> Task<void> {
+      co_await SleepFor(absl::Milliseconds(10));  // The reader waits first.
+      (void)co_await writer->WriteSome([&] { return ::write(writer->fd(), "pipe!", 5); });
+    });
+    std::array<char, 16> buffer;
+    absl::StatusOr<size_t> n = co_await reader->ReadSome(
+        [&] { return ::read(reader->fd(), buffer.data(), buffer.size()); });
+    co_await std::move(producer);
+    co_return std::string(buffer.data(), n.ok() ? *n : 0);
+  };
+  EXPECT_EQ(runtime_.BlockOn(body(fds[0], fds[1])), "pipe!");
+}
+
+// An fd number closed and reused by a new socket never wakes the old waiter's task: each wait
+// belongs to its registration.
+TEST_F(IoTest, FdNumberReuseDoesNotCrossWakeups) {
+  auto body = []() -> Task<absl::Status> {
+    for (int i = 0; i < 200; ++i) {
+      absl::StatusOr<std::pair<UnixStream, UnixStream>> first = UnixStream::Pair();
+      const int number = first->first.fd();
+      // Register and abandon: a reader waits, then is aborted, then the fd closes.
+      JoinHandle<void> waiter = Spawn([&first]() -> Task<void> {
+        std::array<char, 1> b;
+        (void)co_await first->first.Read(absl::MakeSpan(b));
+      });
+      co_await Yield();
+      waiter.Abort();
+      (void)co_await std::move(waiter);
+      first->first.Close();
+      absl::StatusOr<std::pair<UnixStream, UnixStream>> second = UnixStream::Pair();
+      (void)number;
+      // The new pair works normally whatever number it got.
+      (void)co_await second->second.WriteAll("x");
+      std::array<char, 1> b;
+      absl::StatusOr<size_t> n = co_await second->first.Read(absl::MakeSpan(b));
+      if (!n.ok() || *n != 1) co_return absl::InternalError("read on the reused fd failed");
+    }
+    co_return absl::OkStatus();
+  };
+  EXPECT_TRUE(runtime_.BlockOn(body()).ok());
+}
+
+TEST_F(IoTest, SpawnBlockingRunsOffTheWorkers) {
+  auto body = []() -> Task<bool> {
+    const std::thread::id worker = std::this_thread::get_id();
+    absl::StatusOr<std::thread::id> other = co_await SpawnBlocking([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return std::this_thread::get_id();
+    });
+    co_return other.ok() && *other != worker;
+  };
+  EXPECT_TRUE(runtime_.BlockOn(body()));
+}
+
+TEST_F(IoTest, SpawnBlockingRethrows) {
+  auto body = []() -> Task<absl::Status> {
+    co_return co_await SpawnBlocking([] { throw std::runtime_error("blocking failure"); });
+  };
+  EXPECT_THROW(runtime_.BlockOn(body()), std::runtime_error);
+}
+
+TEST_F(IoTest, ResolveLocalhostAndNumeric) {
+  auto body = []() -> Task<std::vector<SocketAddress>> {
+    absl::StatusOr<std::vector<SocketAddress>> found = co_await Resolve("localhost", 8080);
+    EXPECT_TRUE(found.ok()) << found.status();
+    co_return found.ok() ? *found : std::vector<SocketAddress>{};
+  };
+  std::vector<SocketAddress> addresses = runtime_.BlockOn(body());
+  ASSERT_FALSE(addresses.empty());
+  for (const SocketAddress& a : addresses) EXPECT_EQ(a.port(), 8080);
+  auto unknown = []() -> Task<absl::Status> {
+    co_return (co_await Resolve("no-such-host.invalid", 1)).status();
+  };
+  absl::Status status = runtime_.BlockOn(unknown());
+  EXPECT_FALSE(status.ok());
+}
+
+TEST(IoShutdownTest, ShutdownTearsDownTasksWaitingOnIo) {
+  std::atomic<int> finished{0};
+  std::pair<UnixStream, UnixStream> pair;
+  {
+    Runtime runtime({.num_workers = 2});
+    auto make = []() -> Task<std::pair<UnixStream, UnixStream>> {
+      co_return *UnixStream::Pair();
+    };
+    pair = runtime.BlockOn(make());
+    for (int i = 0; i < 2; ++i) {
+      runtime
+          .Spawn([&pair, &finished]() -> Task<void> {
+            struct Done {
+              std::atomic<int>* count;
+              ~Done() { count->fetch_add(1); }
+            } done{&finished};
+            std::array<char, 1> b;
+            (void)co_await pair.first.Read(absl::MakeSpan(b));
+          })
+          .Detach();
+      break;  // One reader per stream.
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(finished.load(), 1);
+}
+
+TEST(SocketAddressTest, ParseAndFormat) {
+  EXPECT_EQ(SocketAddress::Parse("127.0.0.1:80")->ToString(), "127.0.0.1:80");
+  EXPECT_EQ(SocketAddress::Parse("[::1]:443")->ToString(), "[::1]:443");
+  EXPECT_EQ(SocketAddress::Loopback(9).port(), 9);
+  EXPECT_FALSE(SocketAddress::Parse("localhost:80").ok());
+  EXPECT_FALSE(SocketAddress::Parse("1.2.3.4").ok());
+  EXPECT_FALSE(SocketAddress::Parse("1.2.3.4:99999").ok());
+  EXPECT_EQ(SocketAddress::Unix("/tmp/x")->ToString(), "unix:/tmp/x");
+}
+
+}  // namespace
+}  // namespace coral
