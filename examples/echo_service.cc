@@ -1,0 +1,63 @@
+// Copyright 2026 The coral Authors.
+
+#include "examples/echo_service.h"
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "coral/runtime.h"
+
+namespace coral::examples {
+namespace {
+
+constexpr size_t kBufferSize = 4096;
+
+Task<void> ServeBuffered(TcpStream stream) {
+  std::array<char, kBufferSize> buffer;
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));
+    if (!n.ok() || *n == 0) co_return;
+    if (!(co_await stream.WriteAll(absl::string_view(buffer.data(), *n))).ok()) co_return;
+  }
+}
+
+// The worker-local buffer of the pooled mode. Used only between a read and the write that
+// follows it with no suspension in between, so a task that migrates never sees another's bytes.
+thread_local std::array<char, kBufferSize> worker_buffer;
+
+Task<void> ServePooled(TcpStream stream) {
+  for (;;) {
+    if (!(co_await stream.WaitReadable()).ok()) co_return;
+    absl::StatusOr<size_t> n = stream.TryRead(absl::MakeSpan(worker_buffer));
+    if (absl::IsUnavailable(n.status())) continue;  // Spurious readiness: wait again.
+    if (!n.ok() || *n == 0) co_return;
+    absl::StatusOr<size_t> written = stream.TryWrite(absl::string_view(worker_buffer.data(), *n));
+    if (!written.ok()) co_return;
+    if (*written < *n) {
+      // The socket is full: keep the rest in a buffer of our own across the wait.
+      const std::string rest(worker_buffer.data() + *written, *n - *written);
+      if (!(co_await stream.WriteAll(rest)).ok()) co_return;
+    }
+  }
+}
+
+}  // namespace
+
+Task<void> RunEchoServer(TcpListener listener, EchoMode mode) {
+  for (;;) {
+    absl::StatusOr<TcpStream> stream = co_await listener.Accept();
+    if (!stream.ok()) {
+      std::fprintf(stderr, "echo: accept: %s\n", stream.status().ToString().c_str());
+      continue;
+    }
+    (void)stream->SetNoDelay(true);
+    if (mode == EchoMode::kPooled) {
+      Spawn(ServePooled, *std::move(stream)).Detach();
+    } else {
+      Spawn(ServeBuffered, *std::move(stream)).Detach();
+    }
+  }
+}
+
+}  // namespace coral::examples
