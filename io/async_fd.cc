@@ -107,26 +107,8 @@ void AsyncFd::ClearReady(Readiness observed, Interest interest) {
                                                         : internal::readiness::kWritable);
 }
 
-Task<absl::StatusOr<size_t>> AsyncFd::Io(Interest interest, absl::FunctionRef<ssize_t()> op,
-                                         const char* operation, size_t stream_request) {
-  const uint32_t ready_bits = internal::InterestBits(interest);
-  for (;;) {
-    const uint64_t seen = registration_->Readiness();
-    // Before the first wait the fd is not registered and its readiness unknown: just try.
-    if (!registration_->registered() || (internal::IoRegistration::Bits(seen) & ready_bits)) {
-      const ssize_t n = op();
-      if (n >= 0) {
-        if (n > 0 && static_cast<size_t>(n) < stream_request) ClearReady(Readiness(seen), interest);
-        co_return static_cast<size_t>(n);
-      }
-      const int error = errno;
-      if (error == EINTR) continue;
-      if (error != EAGAIN && error != EWOULDBLOCK) co_return internal::ErrnoStatus(error, operation);
-      ClearReady(Readiness(seen), interest);
-    }
-    absl::StatusOr<Readiness> ready = co_await internal::ReadinessAwaiter(registration_, fd_, interest);
-    if (!ready.ok()) co_return ready.status();
-  }
+bool AsyncFd::ShouldAttempt(Readiness seen, Interest interest) const {
+  return !registration_->registered() || (seen.bits() & internal::InterestBits(interest));
 }
 
 void AsyncFd::Close() {

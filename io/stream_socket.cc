@@ -12,9 +12,9 @@ namespace coral {
 
 Task<absl::StatusOr<size_t>> StreamSocket::Read(absl::Span<char> buffer) {
   const int fd = fd_.fd();
-  co_return co_await fd_.Io(
-      Interest::kRead, [&] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv",
-      buffer.size());
+  return fd_.Io(
+      Interest::kRead, [fd, buffer] { return recv(fd, buffer.data(), buffer.size(), 0); },
+      "recv", buffer.size());
 }
 
 Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
@@ -29,8 +29,8 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
 
 Task<absl::StatusOr<size_t>> StreamSocket::Write(absl::string_view data) {
   const int fd = fd_.fd();
-  co_return co_await fd_.Io(
-      Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
+  return fd_.Io(
+      Interest::kWrite, [fd, data] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
       "send", data.size());
 }
 
@@ -45,9 +45,9 @@ Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
 
 Task<absl::StatusOr<size_t>> StreamSocket::WriteVectored(absl::Span<const iovec> buffers) {
   const int fd = fd_.fd();
-  co_return co_await fd_.Io(
+  return fd_.Io(
       Interest::kWrite,
-      [&] {
+      [fd, buffers] {
         msghdr message{};
         message.msg_iov = const_cast<iovec*>(buffers.data());
         message.msg_iovlen = buffers.size();

@@ -19,9 +19,11 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const SocketAddress& address) {
 
 Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::string_view data, SocketAddress to) {
   const int fd = fd_.fd();
-  co_return co_await fd_.Io(
+  return fd_.Io(
       Interest::kWrite,
-      [&] { return sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.sockaddr_ptr(), to.length()); },
+      [fd, data, to] {
+        return sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.sockaddr_ptr(), to.length());
+      },
       "sendto");
 }
 
@@ -54,14 +56,15 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
 
 Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
   const int fd = fd_.fd();
-  co_return co_await fd_.Io(
-      Interest::kWrite, [&] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); }, "send");
+  return fd_.Io(
+      Interest::kWrite, [fd, data] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
+      "send");
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
   const int fd = fd_.fd();
-  co_return co_await fd_.Io(
-      Interest::kRead, [&] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
+  return fd_.Io(
+      Interest::kRead, [fd, buffer] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
 }
 
 absl::StatusOr<SocketAddress> UdpSocket::LocalAddress() const {

@@ -16,9 +16,11 @@
 //   - a local run queue (LocalQueue, 256 slots): the owner pushes at the tail and pops at the
 //     head; idle workers steal half of it at once; when full, half of it moves to the global
 //     queue in one batch;
-//   - a Parker: an epoll instance plus an eventfd. Parking is epoll_wait; waking a worker from
-//     another thread writes its eventfd. The same epoll instance is the worker's reactor (sockets
-//     and timers, issue #3), so a parked worker also wakes for I/O.
+//   - a Reactor (runtime/reactor.h): an epoll instance, an eventfd and a timer heap. Parking is
+//     epoll_pwait2 with the earliest timer's deadline as timeout; waking a worker from another
+//     thread writes its eventfd. An fd joins the epoll set of the worker on which it is first
+//     awaited (edge-triggered, all events at once); a readiness event or an expired timer wakes
+//     the waiting task onto the worker that observed it, where any worker may steal it.
 //
 // Tasks submitted from outside the workers (Runtime::Spawn from main, a JoinHandle::Abort from
 // another thread) go to the global queue. A task suspends only in coral's awaitables; each records
@@ -29,6 +31,8 @@
 // The worker loop
 // ---------------
 // Worker::Run repeats, until shutdown:
+//   0. Every kGlobalQueueInterval-th tick, poll the reactor without sleeping (I/O events and
+//      expired timers), so that a worker busy with runnable tasks does not starve its fds.
 //   1. Every kGlobalQueueInterval-th tick, take a batch from the global queue first, so that
 //      tasks there are not starved by a worker whose local work never runs out.
 //   2. The LIFO slot, at most kMaxLifoPolls times in a row while other tasks are queued (then its
@@ -40,8 +44,10 @@
 //      fair share: its length divided by the number of workers, plus one).
 //   5. Search: if fewer than half the workers are searching, become a searcher and try to steal
 //      half of another worker's queue, visiting victims from a random start, then the global
-//      queue; repeat, with CPU pauses in between, for up to kSearchSpin.
-//   6. Park.
+//      queue, then poll the other workers' reactors without sleeping (a busy worker polls its own
+//      only every kGlobalQueueInterval tasks; an idle one should not wait for that); repeat, with
+//      CPU pauses in between, for up to kSearchSpin.
+//   6. Park in the reactor.
 // A searcher that finds work stops searching; if it was the last searcher, it wakes another
 // parked worker, since where there was work to steal there is likely more ("the last searcher to
 // find work wakes one more"). Together with the bound on searchers, this ramps parallelism up one
@@ -85,8 +91,9 @@
 // optimum (the ski-rental argument). Measured on spawn_outside: 1.7x the throughput of parking at
 // once.
 //
-// The Parker itself remembers an Unpark that comes before the Park (kNotified), so the eventfd is
-// written only when the worker is really asleep, once per sleep.
+// The Reactor itself remembers an Unpark that comes before the Park (kNotified), so the eventfd
+// is written only when the worker is really asleep, once per sleep. Another worker polling this
+// reactor never consumes the eventfd (it is level-triggered and left for the owner).
 //
 // An idle runtime uses no CPU: every worker sleeps in epoll_wait with no timeout.
 //
@@ -151,9 +158,15 @@
 //   4. Every task still queued (global queue, each LIFO slot and local queue) is torn down on the
 //      calling thread. Tearing a task down completes it, which wakes its join waiter, which is
 //      torn down in turn (step 3), and so on.
-//   5. What remains are tasks owned only by handles held outside (complete now: their handles
+//   5. Each reactor shuts down: its registrations are marked shut down (later waits fail with
+//      CancelledError, later registrations are refused), every task waiting on an fd is woken,
+//      and every armed timer fires; all of those wakes tear tasks down (step 3).
+//   6. The blocking pool refuses new calls and waits for the running ones; their waiters are
+//      already gone.
+//   7. What remains are tasks owned only by handles held outside (complete now: their handles
 //      report CancelledError) and tasks that were idle with no waker at all (already freed when
-//      they went idle).
+//      they went idle). AsyncFds that outlive the runtime close without it (their reactor core
+//      is reference-counted).
 // Destroying a runtime runs Shutdown. Doing either from one of its own workers is a fatal misuse:
 // the worker would have to join itself.
 //
@@ -172,6 +185,11 @@
 //   The global queue's lock is a spin lock (runtime/spin_lock.h): its critical sections are a
 //     few pointer writes, and a futex sleep on contention cost the spawning thread 6% of its
 //     time on spawn_outside.
+//   Reactor: up to 256 events per epoll_pwait2 (kMaxEvents), tokio's event batch size; timers in
+//     a binary heap per worker (O(log n) insert and cancel under the worker's timer mutex).
+//   Accept back-off at the fd limit: 1 ms doubling to 100 ms (Go's net/http sleeps 5 ms to 1 s;
+//     100 ms keeps recovery prompt and the retry cost far under 1% of a core).
+//   Blocking pool: 512 threads, 10 s keep-alive, both tokio's defaults.
 //   Frame cache (runtime/frame_allocator.cc): 64-byte classes up to 2 KiB, 64 blocks per class
 //     and thread; every spawn allocates two frames (the root and the user's Task), and the cache
 //     removed about a third of the cost of a hop on chained_spawn.
@@ -189,6 +207,17 @@
 //     task.h uses a rendezvous flag instead.
 //   - Storing the task header inside the promise: an aborted task's frame could not be destroyed
 //     while a waker still held a reference (see "Task state").
+//   - One shared epoll instance for all workers (tokio's single driver, taken by whichever worker
+//     parks first): simpler, but every wake then crosses threads. Per-worker instances keep a
+//     connection's events on the worker that served it; idle workers polling busy workers'
+//     instances recovers the balance a shared instance gives for free.
+//   - A timerfd per worker: one more syscall on every change of the earliest deadline;
+//     epoll_pwait2's nanosecond timeout does the same job inside the park.
+//   - A hierarchical timer wheel: O(1) but coarse (1 ms slots) and with cascading work; a heap
+//     is exact, and at the timer counts of a service (thousands per worker) its log n is small.
+//   - Freeing a closed fd's registration "at the owner's next turn": wrong once other workers
+//     poll the owner's instance. A registration is freed only when, after its EPOLL_CTL_DEL, no
+//     poll of that instance is in progress (ReactorCore::FreeReleased).
 
 #include "runtime/scheduler.h"
 

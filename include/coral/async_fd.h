@@ -4,7 +4,8 @@
 // Wrap any pollable fd (socket, pipe, eventfd, inotify, signalfd, timerfd) to use it from tasks:
 //
 //   absl::StatusOr<coral::AsyncFd> fd = coral::AsyncFd::Create(pipe_read_end);
-//   absl::StatusOr<size_t> n = co_await fd->ReadSome([&] { return ::read(fd->fd(), buf, len); });
+//   absl::StatusOr<size_t> n =
+//       co_await fd->ReadSome([&] { return ::read(fd->fd(), buf, len); });
 //
 // Readiness is edge-triggered. The fd joins the epoll set of the worker on which it is first
 // awaited, and a readiness event queues the waiting task on that worker, where any worker may
@@ -22,11 +23,12 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
-#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/internal/io_waiter.h"
@@ -117,19 +119,43 @@ class AsyncFd {
   // `observed` was taken (that event is not lost).
   void ClearReady(Readiness observed, Interest interest);
 
-  // Runs `op` (a non-blocking system call returning a byte count, or -1 with errno) until it
-  // succeeds or fails with an error other than EAGAIN/EINTR, waiting for `interest` in between.
-  // `operation` names the call in error messages. For a stream socket, pass the byte count the
-  // call asked for as `stream_request`: a shorter transfer means the socket buffer was drained
-  // (or filled), so the readiness is cleared at once, saving the system call that would only
-  // have returned EAGAIN. Leave it 0 for anything else (a datagram, a pipe shared with others).
-  Task<absl::StatusOr<size_t>> Io(Interest interest, absl::FunctionRef<ssize_t()> op,
-                                  const char* operation, size_t stream_request = 0);
-  Task<absl::StatusOr<size_t>> ReadSome(absl::FunctionRef<ssize_t()> op) {
-    return Io(Interest::kRead, op, "read");
+  // Runs `op` (a non-blocking system call returning a byte count, or -1 with errno; taken by
+  // value) until it succeeds or fails with an error other than EAGAIN/EINTR, waiting for
+  // `interest` in between. `operation` names the call in error messages. For a stream socket,
+  // pass the byte count the call asked for as `stream_request`: a shorter transfer means the
+  // socket buffer was drained (or filled), so the readiness is cleared at once, saving the system
+  // call that would only have returned EAGAIN. Leave it 0 for anything else (a datagram, a pipe
+  // shared with others).
+  template <typename Op>
+  Task<absl::StatusOr<size_t>> Io(Interest interest, Op op, const char* operation,
+                                  size_t stream_request = 0) {
+    for (;;) {
+      const Readiness seen = CurrentReadiness();
+      if (ShouldAttempt(seen, interest)) {
+        const ssize_t n = op();
+        if (n >= 0) {
+          if (n > 0 && static_cast<size_t>(n) < stream_request) ClearReady(seen, interest);
+          co_return static_cast<size_t>(n);
+        }
+        const int error = errno;
+        if (error == EINTR) continue;
+        if (error != EAGAIN && error != EWOULDBLOCK) {
+          co_return internal::ErrnoStatus(error, operation);
+        }
+        ClearReady(seen, interest);
+      }
+      absl::StatusOr<Readiness> ready =
+          co_await internal::ReadinessAwaiter(registration_, fd_, interest);
+      if (!ready.ok()) co_return ready.status();
+    }
   }
-  Task<absl::StatusOr<size_t>> WriteSome(absl::FunctionRef<ssize_t()> op) {
-    return Io(Interest::kWrite, op, "write");
+  template <typename Op>
+  Task<absl::StatusOr<size_t>> ReadSome(Op op) {
+    return Io(Interest::kRead, std::move(op), "read");
+  }
+  template <typename Op>
+  Task<absl::StatusOr<size_t>> WriteSome(Op op) {
+    return Io(Interest::kWrite, std::move(op), "write");
   }
 
   // Deregisters and closes the fd. Idempotent.
@@ -139,6 +165,9 @@ class AsyncFd {
 
  private:
   explicit AsyncFd(int fd);
+  // Whether an operation for `interest` is worth attempting: the fd is ready for it, or not yet
+  // registered (its readiness is unknown until the first wait).
+  bool ShouldAttempt(Readiness seen, Interest interest) const;
 
   int fd_ = -1;
   internal::IoRegistration* registration_ = nullptr;
