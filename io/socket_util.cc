@@ -93,24 +93,25 @@ Task<absl::StatusOr<AsyncFd>> AcceptWithBackoff(AsyncFd& listener) {
   }
 }
 
-absl::StatusOr<SocketAddress> LocalAddressOf(int fd) {
+namespace {
+
+absl::StatusOr<SocketAddress> AddressOf(int fd, int (*get)(int, sockaddr*, socklen_t*),
+                                        const char* operation) {
   SocketAddress address;
   socklen_t length = SocketAddress::capacity();
-  if (getsockname(fd, address.mutable_sockaddr_ptr(), &length) != 0) {
-    return ErrnoStatus(errno, "getsockname");
-  }
+  if (get(fd, address.mutable_sockaddr_ptr(), &length) != 0) return ErrnoStatus(errno, operation);
   address.set_length(length);
   return address;
 }
 
+}  // namespace
+
+absl::StatusOr<SocketAddress> LocalAddressOf(int fd) {
+  return AddressOf(fd, getsockname, "getsockname");
+}
+
 absl::StatusOr<SocketAddress> PeerAddressOf(int fd) {
-  SocketAddress address;
-  socklen_t length = SocketAddress::capacity();
-  if (getpeername(fd, address.mutable_sockaddr_ptr(), &length) != 0) {
-    return ErrnoStatus(errno, "getpeername");
-  }
-  address.set_length(length);
-  return address;
+  return AddressOf(fd, getpeername, "getpeername");
 }
 
 }  // namespace coral::internal
