@@ -24,19 +24,25 @@ Task<void> ServeBuffered(TcpStream stream) {
 
 // The worker-local buffer of the pooled mode. Used only between a read and the write that
 // follows it with no suspension in between, so a task that migrates never sees another's bytes.
-thread_local std::array<char, kBufferSize> worker_buffer;
+// Reached through a function the compiler may not inline: a coroutine that resumes on another
+// thread must not reuse a thread-local address computed before it suspended.
+[[gnu::noinline]] std::array<char, kBufferSize>& WorkerBuffer() {
+  thread_local std::array<char, kBufferSize> buffer;
+  return buffer;
+}
 
 Task<void> ServePooled(TcpStream stream) {
   for (;;) {
     if (!(co_await stream.WaitReadable()).ok()) co_return;
-    absl::StatusOr<size_t> n = stream.TryRead(absl::MakeSpan(worker_buffer));
+    std::array<char, kBufferSize>& buffer = WorkerBuffer();
+    absl::StatusOr<size_t> n = stream.TryRead(absl::MakeSpan(buffer));
     if (absl::IsUnavailable(n.status())) continue;  // Spurious readiness: wait again.
     if (!n.ok() || *n == 0) co_return;
-    absl::StatusOr<size_t> written = stream.TryWrite(absl::string_view(worker_buffer.data(), *n));
+    absl::StatusOr<size_t> written = stream.TryWrite(absl::string_view(buffer.data(), *n));
     if (!written.ok()) co_return;
     if (*written < *n) {
       // The socket is full: keep the rest in a buffer of our own across the wait.
-      const std::string rest(worker_buffer.data() + *written, *n - *written);
+      const std::string rest(buffer.data() + *written, *n - *written);
       if (!(co_await stream.WriteAll(rest)).ok()) co_return;
     }
   }

@@ -7,7 +7,7 @@
 
 namespace coral::internal {
 
-bool BlockingPool::Submit(std::function<void()> job) {
+bool BlockingPool::Submit(absl::AnyInvocable<void() &&> job) {
   std::unique_lock<std::mutex> lock(mu_);
   if (shut_down_) return false;
   jobs_.push_back(std::move(job));
@@ -32,10 +32,10 @@ void BlockingPool::ThreadMain() {
       if (!woke) break;  // Idle for kKeepAlive.
     }
     if (jobs_.empty()) break;  // Idle too long, or shut down and drained.
-    std::function<void()> job = std::move(jobs_.front());
+    absl::AnyInvocable<void() &&> job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
-    job();
+    std::move(job)();
     job = nullptr;  // Release what the job holds before taking the lock again.
     lock.lock();
   }

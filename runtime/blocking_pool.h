@@ -10,10 +10,10 @@
 
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <mutex>
 #include <thread>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 
 namespace coral::internal {
@@ -31,7 +31,7 @@ class BlockingPool {
   ~BlockingPool() { Shutdown(); }
 
   // Runs `job` on a pool thread. Returns false (and drops the job) after Shutdown.
-  bool Submit(std::function<void()> job);
+  bool Submit(absl::AnyInvocable<void() &&> job);
   // Refuses new jobs, lets the queued and running ones finish, and waits for every thread to exit.
   // (Threads are detached, so one that exits after its keep-alive releases its stack at once.)
   void Shutdown();
@@ -42,7 +42,7 @@ class BlockingPool {
   std::mutex mu_;
   std::condition_variable work_available_;
   std::condition_variable all_exited_;
-  std::deque<std::function<void()>> jobs_;  // Guarded by mu_.
+  std::deque<absl::AnyInvocable<void() &&>> jobs_;  // Guarded by mu_.
   int threads_ = 0;                         // Guarded by mu_.
   int idle_threads_ = 0;                    // Guarded by mu_.
   bool shut_down_ = false;                  // Guarded by mu_.

@@ -38,7 +38,7 @@ TaskHeader* CurrentTaskForBlocking() {
   return task;
 }
 
-bool SubmitBlocking(std::function<void()> job) {
+bool SubmitBlocking(absl::AnyInvocable<void() &&> job) {
   Worker* worker = CurrentWorker();
   CORAL_CHECK(worker != nullptr, "coral::SpawnBlocking awaited outside a coral worker");
   return worker->scheduler()->blocking_pool().Submit(std::move(job));

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -272,6 +273,15 @@ TEST_F(IoTest, SpawnBlockingRunsOffTheWorkers) {
     co_return other.ok() && *other != worker;
   };
   EXPECT_TRUE(runtime_.BlockOn(body()));
+}
+
+TEST_F(IoTest, SpawnBlockingTakesMoveOnlyCallables) {
+  auto body = []() -> Task<int> {
+    auto job = [owned = std::make_unique<int>(41)] { return *owned + 1; };
+    absl::StatusOr<int> result = co_await SpawnBlocking(std::move(job));
+    co_return result.ok() ? *result : -1;
+  };
+  EXPECT_EQ(runtime_.BlockOn(body()), 42);
 }
 
 TEST_F(IoTest, SpawnBlockingRethrows) {

@@ -6,7 +6,7 @@
 //   auto job = [path] { return ReadWholeFile(path); };
 //   absl::StatusOr<std::string> text = co_await coral::SpawnBlocking(std::move(job));
 //
-// The callable is moved to the pool thread; it must not touch the awaiting task's locals unless
+// The callable (which may be move-only) is moved to the pool thread; it must not touch the awaiting task's locals unless
 // they outlive it (capture by value). The result is absl::StatusOr<R> (absl::Status for void):
 // absl::CancelledError if the runtime is shutting down and the call never ran; an exception the
 // callable throws is rethrown at the co_await. Runtime shutdown waits for running calls.
@@ -26,13 +26,13 @@
 
 #include <coroutine>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/internal/task_header.h"
@@ -59,7 +59,7 @@ class BlockingCallState {
 };
 
 // Hands `job` to the blocking pool of the calling worker's runtime; false after shutdown.
-bool SubmitBlocking(std::function<void()> job);
+bool SubmitBlocking(absl::AnyInvocable<void() &&> job);
 // The current task, after checking that there is one.
 TaskHeader* CurrentTaskForBlocking();
 
@@ -90,10 +90,10 @@ class BlockingAwaiter {
     submitted_ = SubmitBlocking([state, job = std::move(job_)]() mutable {
       try {
         if constexpr (std::is_void_v<R>) {
-          job();
+          std::move(job)();
           state->value.emplace(true);
         } else {
-          state->value.emplace(job());
+          state->value.emplace(std::move(job)());
         }
       } catch (...) {
         state->exception = std::current_exception();
@@ -120,7 +120,7 @@ class BlockingAwaiter {
 
  private:
   std::shared_ptr<State> state_;
-  std::function<R()> job_;
+  absl::AnyInvocable<R() &&> job_;
   bool waiting_ = false;
   bool submitted_ = false;
 };
