@@ -95,7 +95,8 @@
 // is written only when the worker is really asleep, once per sleep. Another worker polling this
 // reactor never consumes the eventfd (it is level-triggered and left for the owner).
 //
-// An idle runtime uses no CPU: every worker sleeps in epoll_wait with no timeout.
+// An idle runtime uses no CPU: after at most kSearchSpin of searching, every worker sleeps in
+// epoll_pwait2, with no timeout unless one of its timers is armed.
 //
 // Task state
 // ----------
@@ -119,9 +120,11 @@
 //     worker pops the task, goes back to the queue if the task yields or was notified while
 //     running, and is dropped when the task goes idle or completes;
 //   - the JoinHandle: one, until dropped or detached;
-//   - each outstanding waker: one (today, a task registered as join waiter is owned by the
-//     joined task's join_waiter_). Waking hands the reference to the queue, or drops it if the
-//     task is already queued, running or complete.
+//   - each outstanding waker: one. The wakers are a joined task's join_waiter_, an IoWaiter linked
+//     into an fd's registration, an armed timer entry, and a SpawnBlocking call's shared state.
+//     Waking (Wake) hands the reference to the queue, or drops it if the task is already queued,
+//     running or complete; an awaitable destroyed while still registered (its task torn down)
+//     unregisters and drops it itself.
 // Whoever drops the last reference deallocates, on whatever thread that is: it destroys the frame
 // if it still exists, then frees the block. A task that goes idle with no references (no waker,
 // no handle: it can never run again) is destroyed right there.
@@ -139,6 +142,9 @@
 //   join_waiter_              the JoinHandle owner while kJoinWaiter is clear; the completer after
 //                             it set kComplete over kJoinWaiter
 //   queue_next                whoever holds the queue reference (the global queue, under its lock)
+//   Task<T> rendezvous flags  the worker holding kRunning: a task is resumed only by that worker,
+//                             after the previous resumption returned, which is why task.h can use
+//                             a plain bool
 //
 // Cancellation
 // ------------
