@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +38,30 @@ uint32_t ReadinessBits(uint32_t events) {
   return bits;
 }
 
+// epoll_pwait2 (Linux 5.11) takes a nanosecond timeout. Where it is missing (older kernels, and
+// tools such as valgrind 3.19 that do not know the system call), epoll_wait with the timeout
+// rounded up to whole milliseconds does the same job, 1 ms coarser.
+std::atomic<bool> have_epoll_pwait2{true};
+
+int Wait(int epoll_fd, epoll_event* events, int64_t timeout_ns) {
+  // relaxed: a capability flag; every thread may discover ENOSYS on its own.
+  if (have_epoll_pwait2.load(std::memory_order_relaxed)) {
+    timespec timeout{};
+    if (timeout_ns >= 0) {
+      timeout.tv_sec = timeout_ns / 1'000'000'000;
+      timeout.tv_nsec = timeout_ns % 1'000'000'000;
+    }
+    const int n = epoll_pwait2(epoll_fd, events, kMaxEvents, timeout_ns >= 0 ? &timeout : nullptr,
+                               nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    have_epoll_pwait2.store(false, std::memory_order_relaxed);
+  }
+  const int timeout_ms =
+      timeout_ns < 0 ? -1 : static_cast<int>(std::min<int64_t>((timeout_ns + 999'999) / 1'000'000,
+                                                                 INT32_MAX));
+  return epoll_wait(epoll_fd, events, kMaxEvents, timeout_ms);
+}
+
 }  // namespace
 
 Reactor::Reactor() {
@@ -56,18 +81,12 @@ Reactor::~Reactor() { close(event_fd_); }
 int Reactor::Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woken) {
   core_->FreeReleased();
   epoll_event events[kMaxEvents];
-  timespec timeout{};
-  if (timeout_ns >= 0) {
-    timeout.tv_sec = timeout_ns / 1'000'000'000;
-    timeout.tv_nsec = timeout_ns % 1'000'000'000;
-  }
   woken->clear();
   {
     ReactorCore::PollScope scope(*core_);
     int n;
     do {
-      n = epoll_pwait2(core_->epoll_fd(), events, kMaxEvents,
-                       timeout_ns >= 0 ? &timeout : nullptr, nullptr);
+      n = Wait(core_->epoll_fd(), events, timeout_ns);
     } while (n < 0 && errno == EINTR);
     if (n < 0) FatalErrno("epoll_pwait2");
     for (int i = 0; i < n; ++i) {
