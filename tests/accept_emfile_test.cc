@@ -66,6 +66,17 @@ TEST(AcceptEmfileTest, BacksOffAtTheLimitAndRecovers) {
   std::mutex mu;
   std::vector<TcpStream> accepted;  // Guarded by mu.
   std::atomic<int> total_accepted{0};
+
+  // Leave room for about half of the clients.
+  rlimit original{};
+  getrlimit(RLIMIT_NOFILE, &original);
+  int open_now = 0;
+  for (int fd = 0; fd < 4096; ++fd) open_now += fcntl(fd, F_GETFD) != -1;
+  rlimit lowered = original;
+  lowered.rlim_cur = open_now + kClients / 2;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+
+  // Only now start accepting, so that the limit is reached.
   runtime
       .Spawn([&]() -> Task<void> {
         while (total_accepted.load() < kClients) {
@@ -77,15 +88,6 @@ TEST(AcceptEmfileTest, BacksOffAtTheLimitAndRecovers) {
         }
       })
       .Detach();
-
-  // Leave room for about half of the clients.
-  rlimit original{};
-  getrlimit(RLIMIT_NOFILE, &original);
-  int open_now = 0;
-  for (int fd = 0; fd < 4096; ++fd) open_now += fcntl(fd, F_GETFD) != -1;
-  rlimit lowered = original;
-  lowered.rlim_cur = open_now + kClients / 2;
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
 
   // Wait until accepting stalls at the limit.
   int last = -1;

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "coral/internal/check.h"
 #include "coral/internal/task_header.h"
+#include "coral/task.h"
 
 namespace coral {
 
@@ -76,13 +77,12 @@ class JoinAwaiter final : public JoinAwaiterBase {
   JoinResult<T> await_resume() {
     if (JoinedWithoutOutput()) return CancelledJoinStatus();
     auto& promise =
-        std::coroutine_handle<SpawnedPromise<T>>::from_address(joined_->root().address())
-            .promise();
+        std::coroutine_handle<TaskPromise<T>>::from_address(joined_->root().address()).promise();
     if constexpr (std::is_void_v<T>) {
-      promise.TakeOutput();
+      promise.TakeResult();
       return absl::OkStatus();
     } else {
-      return promise.TakeOutput();
+      return promise.TakeResult();
     }
   }
 };

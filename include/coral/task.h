@@ -38,7 +38,7 @@
 #include <utility>
 
 #include "coral/internal/check.h"
-#include "coral/internal/frame_allocator.h"
+#include "coral/internal/task_header.h"
 
 namespace coral {
 
@@ -47,13 +47,27 @@ class Task;
 
 namespace internal {
 
+template <typename T>
+class TaskPromise;
+struct TaskAccess;
+
 // State shared by every Task<T> promise: the awaiter and the rendezvous flag.
 class TaskPromiseBase {
  public:
-  static void* operator new(std::size_t size) { return AllocateFrameMemory(size); }
+  // Every Task frame is allocated with room for a TaskHeader in front, so that a Task can become
+  // a spawned task without a second frame around it (see "Task state" in runtime/scheduler.cc).
+  // A Task that is only awaited leaves its header unused (reference count zero).
+  static void* operator new(std::size_t size) { return TaskHeader::AllocateFrame(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
-    FreeFrameMemory(frame, size);
+    TaskHeader::ReleaseFrameStorage(frame, size);
   }
+
+  ~TaskPromiseBase() {
+    if (spawned_ && exception_ && !exception_observed_) ReportUnobservedException(exception_);
+  }
+
+  // Runtime::Spawn: this Task is the root of a spawned task; its output is for the JoinHandle.
+  void MarkSpawned() noexcept { spawned_ = true; }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -85,13 +99,18 @@ class TaskPromiseBase {
 
  protected:
   void RethrowIfFailed() {
-    if (exception_) std::rethrow_exception(std::move(exception_));
+    if (exception_) {
+      exception_observed_ = true;
+      std::rethrow_exception(exception_);
+    }
   }
 
  private:
   std::coroutine_handle<> continuation_;
   // The rendezvous flag: set by whichever of {Start after resume(), final suspension} runs first.
   bool awaiter_suspended_ = false;
+  bool spawned_ = false;
+  bool exception_observed_ = false;
   std::exception_ptr exception_;
 };
 
@@ -108,7 +127,10 @@ class TaskPromise final : public TaskPromiseBase {
 
   T TakeResult() {
     RethrowIfFailed();
-    return std::move(*value_);
+    CORAL_CHECK(value_.has_value(), "coral::JoinHandle awaited twice");
+    T out = std::move(*value_);
+    value_.reset();
+    return out;
   }
 
  private:
@@ -153,6 +175,7 @@ class [[nodiscard]] Task {
 
  private:
   friend class internal::TaskPromise<T>;
+  friend struct internal::TaskAccess;
   explicit Task(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
 
   void Reset() noexcept {
@@ -185,6 +208,14 @@ Task<T> TaskPromise<T>::get_return_object() noexcept {
 inline Task<void> TaskPromise<void>::get_return_object() noexcept {
   return Task<void>(std::coroutine_handle<TaskPromise>::from_promise(*this));
 }
+
+// Lets Spawn take over a Task's frame as the root of a spawned task.
+struct TaskAccess {
+  template <typename T>
+  static std::coroutine_handle<TaskPromise<T>> Release(Task<T>& task) noexcept {
+    return std::exchange(task.handle_, nullptr);
+  }
+};
 
 template <typename T>
 struct IsTask : std::false_type {};

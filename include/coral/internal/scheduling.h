@@ -25,13 +25,29 @@ TaskHeader* CurrentTask() noexcept;
 // at once, and its JoinHandle reports cancellation.
 void SubmitNewTask(Scheduler* scheduler, TaskHeader* task);
 
+// The root of a spawned task when the callable must be kept: its frame owns fn and the args
+// (by-value coroutine parameters) until the task is destroyed, and it awaits the Task fn returns.
 template <typename R, typename Fn, typename... Args>
-SpawnedRoot<R> RunSpawned(Fn fn, Args... args) {
-  // The frame owns fn and args (by-value coroutine parameters) until the task is destroyed.
-  if constexpr (std::is_void_v<R>) {
-    co_await std::invoke(fn, std::move(args)...);
+Task<R> RunSpawned(Fn fn, Args... args) {
+  co_return co_await std::invoke(fn, std::move(args)...);
+}
+
+// A plain function whose parameters are all taken by value needs no wrapper: the Task it returns
+// already owns copies of the arguments, so its frame becomes the task's root (one frame instead
+// of two). A reference parameter, a member function or a callable object takes the wrapper.
+template <typename F>
+struct TakesAllByValue : std::false_type {};
+template <typename R, typename... Params>
+struct TakesAllByValue<R (*)(Params...)>
+    : std::bool_constant<(!std::is_reference_v<Params> && ...)> {};
+
+template <typename R, typename F, typename... Args>
+Task<R> MakeRootTask(F&& f, Args&&... args) {
+  if constexpr (TakesAllByValue<std::decay_t<F>>::value) {
+    return f(std::forward<Args>(args)...);
   } else {
-    co_return co_await std::invoke(fn, std::move(args)...);
+    return RunSpawned<R, std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f),
+                                                                  std::forward<Args>(args)...);
   }
 }
 
@@ -64,9 +80,10 @@ constexpr bool CheckSpawnable() {
 // Creates the task (kScheduled, with a queue reference and a JoinHandle reference) and submits it.
 template <typename R, typename F, typename... Args>
 TaskHeader* CreateAndSubmit(Scheduler* scheduler, F&& f, Args&&... args) {
-  SpawnedRoot<R> root = RunSpawned<R, std::decay_t<F>, std::decay_t<Args>...>(
-      std::forward<F>(f), std::forward<Args>(args)...);
-  TaskHeader* header = TaskHeader::FromFrame(root.handle.address());
+  Task<R> task = MakeRootTask<R>(std::forward<F>(f), std::forward<Args>(args)...);
+  std::coroutine_handle<TaskPromise<R>> root = TaskAccess::Release(task);
+  root.promise().MarkSpawned();
+  TaskHeader* header = TaskHeader::FromFrame(root.address());
   header->Initialize(scheduler, task_state::kScheduled | task_state::kJoinInterest, 2);
   SubmitNewTask(scheduler, header);
   return header;

@@ -1,11 +1,11 @@
 // Copyright 2026 The coral Authors.
 //
-// The header of a spawned task, and the promise of the root coroutine that Runtime::Spawn builds
-// around the user's callable. Private to coral; templates in the public headers need it.
+// The header of a spawned task. Private to coral; templates in the public headers need it.
 //
-// Memory layout. One allocation holds [TaskHeader | root coroutine frame]. The promise's
-// operator new places the header in front of the frame; the header outlives the frame when a
-// task is aborted while wakers still reference it (runtime/scheduler.cc, "Task state").
+// Memory layout. One allocation holds [TaskHeader | coroutine frame]: every coral::Task frame is
+// allocated so (TaskPromiseBase's operator new), and a spawned task is the header plus the frame
+// of its root Task. The header outlives the frame when a task is aborted while wakers still
+// reference it (runtime/scheduler.cc, "Task state").
 
 #ifndef CORAL_INTERNAL_TASK_HEADER_H_
 #define CORAL_INTERNAL_TASK_HEADER_H_
@@ -16,8 +16,6 @@
 #include <cstdint>
 #include <exception>
 #include <new>
-#include <optional>
-#include <utility>
 
 #include "coral/internal/check.h"
 
@@ -119,81 +117,6 @@ static_assert(sizeof(TaskHeader) % alignof(std::max_align_t) == 0,
 
 // Reports an exception that escaped a task whose output nobody will read.
 void ReportUnobservedException(const std::exception_ptr& exception) noexcept;
-
-// The root coroutine of a spawned task: owns the decay-copied callable and arguments (as the
-// coroutine's by-value parameters) and stores the output for the JoinHandle.
-class SpawnedPromiseBase {
- public:
-  static void* operator new(std::size_t size) { return TaskHeader::AllocateFrame(size); }
-  static void operator delete(void* frame, std::size_t size) noexcept {
-    TaskHeader::ReleaseFrameStorage(frame, size);
-  }
-
-  ~SpawnedPromiseBase() {
-    if (exception_ && !exception_observed_) ReportUnobservedException(exception_);
-  }
-
-  std::suspend_always initial_suspend() noexcept { return {}; }
-  std::suspend_always final_suspend() noexcept { return {}; }
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
-
- protected:
-  void RethrowIfFailed() {
-    if (exception_) {
-      exception_observed_ = true;
-      std::rethrow_exception(exception_);
-    }
-  }
-
- private:
-  std::exception_ptr exception_;
-  bool exception_observed_ = false;
-};
-
-template <typename T>
-class SpawnedPromise;
-
-// The return type of the root coroutine.
-template <typename T>
-struct SpawnedRoot {
-  using promise_type = SpawnedPromise<T>;
-  std::coroutine_handle<promise_type> handle;
-};
-
-template <typename T>
-class SpawnedPromise final : public SpawnedPromiseBase {
- public:
-  SpawnedRoot<T> get_return_object() noexcept {
-    return {std::coroutine_handle<SpawnedPromise>::from_promise(*this)};
-  }
-
-  template <typename U>
-  void return_value(U&& value) {
-    output_.emplace(std::forward<U>(value));
-  }
-
-  // JoinHandle, after observing kComplete without kFrameDestroyed.
-  T TakeOutput() {
-    RethrowIfFailed();
-    CORAL_CHECK(output_.has_value(), "coral::JoinHandle awaited twice");
-    T out = std::move(*output_);
-    output_.reset();
-    return out;
-  }
-
- private:
-  std::optional<T> output_;
-};
-
-template <>
-class SpawnedPromise<void> final : public SpawnedPromiseBase {
- public:
-  SpawnedRoot<void> get_return_object() noexcept {
-    return {std::coroutine_handle<SpawnedPromise>::from_promise(*this)};
-  }
-  void return_void() noexcept {}
-  void TakeOutput() { RethrowIfFailed(); }
-};
 
 }  // namespace coral::internal
 
