@@ -1,6 +1,6 @@
 // Copyright 2026 The coral Authors.
 
-#include "coral/internal/frame_allocator.h"
+#include "runtime/frame_allocator.h"
 
 #include <cstdint>
 #include <new>

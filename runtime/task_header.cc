@@ -12,7 +12,7 @@
 
 #include "coral/internal/task_header.h"
 
-#include "coral/internal/frame_allocator.h"
+#include "runtime/frame_allocator.h"
 #include "runtime/scheduler.h"
 
 namespace coral::internal {

@@ -1,6 +1,6 @@
 // Copyright 2026 The coral Authors.
 //
-// Memory for coroutine frames (spawned tasks and coral::Task<T>). Private to coral.
+// Memory for coroutine frames (every coral::Task<T>, spawned or awaited). Private to the runtime.
 //
 // Each thread keeps a small cache of freed frame blocks per size class, so the allocate/free
 // pair that every spawn and every awaited Task costs is a pointer pop and push in the common
@@ -9,8 +9,8 @@
 // class's bound, go to operator new/delete. Under AddressSanitizer the cache is bypassed so that
 // use-after-free of a frame is still detected.
 
-#ifndef CORAL_INTERNAL_FRAME_ALLOCATOR_H_
-#define CORAL_INTERNAL_FRAME_ALLOCATOR_H_
+#ifndef CORAL_RUNTIME_FRAME_ALLOCATOR_H_
+#define CORAL_RUNTIME_FRAME_ALLOCATOR_H_
 
 #include <cstddef>
 
@@ -21,4 +21,4 @@ void FreeFrameMemory(void* block, std::size_t size) noexcept;
 
 }  // namespace coral::internal
 
-#endif  // CORAL_INTERNAL_FRAME_ALLOCATOR_H_
+#endif  // CORAL_RUNTIME_FRAME_ALLOCATOR_H_
