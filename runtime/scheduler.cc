@@ -80,8 +80,10 @@
 //
 // A push that cannot strand work does not notify: a task placed in an empty LIFO slot is run next
 // by its worker anyway, and a task in a LIFO slot cannot be stolen. A push onto the local queue
-// notifies only on an edge: when the worker goes from holding at most the one task it would run
-// next to holding more, or when it overflowed into the global queue. Pushes onto an already
+// or into the LIFO slot notifies only on an edge: when the worker goes from holding at most the
+// one task it would run next to holding more (counting the slot: filling it after a push onto an
+// empty queue is such an edge; a TSan run found the case where it was missed), or when it
+// overflowed into the global queue. Pushes onto an already
 // stealable queue need no notification, because the protocol above guarantees that the last
 // searcher to park re-checks every queue: a queue that stays non-empty is never stranded, so only
 // its becoming non-empty needs announcing. (Measured on yield_many, where every yield requeues:
@@ -286,23 +288,33 @@ uint32_t Worker::NextRandom() {
   return static_cast<uint32_t>((random_state_ * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
-void Worker::PushBack(TaskHeader* task) {
-  const uint32_t lifo = lifo_slot_ != nullptr ? 1 : 0;
-  const uint32_t before = queue_.Size() + lifo;
-  queue_.PushBack(task, scheduler_->global_queue());
-  const uint32_t after = queue_.Size() + lifo;
+uint32_t Worker::RunnableHere() const {
+  return queue_.Size() + (lifo_slot_ != nullptr ? 1 : 0);
+}
+
+void Worker::NotifyIfCrossed(uint32_t before) {
+  const uint32_t after = RunnableHere();
   // Notify on the edges only (see "Parking"): when this worker starts holding more than the one
-  // task it would run next anyway, and when an overflow moved tasks to the global queue.
+  // task it would run next anyway, and when an overflow moved tasks to the global queue. The
+  // count includes the LIFO slot, so filling the slot is an edge like any push.
   if ((before <= 1 && after > 1) || after < before) scheduler_->NotifyParked();
 }
 
+void Worker::PushBack(TaskHeader* task) {
+  const uint32_t before = RunnableHere();
+  queue_.PushBack(task, scheduler_->global_queue());
+  NotifyIfCrossed(before);
+}
+
 void Worker::ScheduleLocal(TaskHeader* task) {
+  const uint32_t before = RunnableHere();
   if (kRandomizeScheduling && NextRandom() % 4 == 0) {
-    PushBack(task);  // Shake out code that assumes a woken task runs next.
-    return;
+    // Shake out code that assumes a woken task runs next.
+    queue_.PushBack(task, scheduler_->global_queue());
+  } else if (TaskHeader* displaced = std::exchange(lifo_slot_, task)) {
+    queue_.PushBack(displaced, scheduler_->global_queue());
   }
-  TaskHeader* displaced = std::exchange(lifo_slot_, task);
-  if (displaced != nullptr) PushBack(displaced);
+  NotifyIfCrossed(before);
 }
 
 void Worker::Run() {

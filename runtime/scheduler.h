@@ -56,6 +56,10 @@ class Worker {
   void RunTask(TaskHeader* task);
   void Park();
   void PushBack(TaskHeader* task);
+  // Tasks this worker holds: its local queue plus its LIFO slot.
+  uint32_t RunnableHere() const;
+  // Wakes a thief if the count crossed from "at most one" to "more than one" since `before`.
+  void NotifyIfCrossed(uint32_t before);
   uint32_t NextRandom();
 
   Scheduler* const scheduler_;
