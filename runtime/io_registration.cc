@@ -141,7 +141,8 @@ bool IoRegistration::RemoveWaiter(IoWaiter* waiter) {
 void IoRegistration::SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken) {
   constexpr uint64_t kTickOne = 1 << 16;
   // acq_rel: release publishes the event to tasks that read readiness_ (acquire). The bits and
-  // the tick share one word, so OR-and-increment is a CAS loop.
+  // the tick share one word, so OR-and-increment is a CAS loop; its seed load and failure order
+  // are relaxed because a stale value only makes the CAS retry.
   uint64_t current = readiness_.load(std::memory_order_relaxed);
   while (!readiness_.compare_exchange_weak(current, (current | bits) + kTickOne,
                                            std::memory_order_acq_rel, std::memory_order_relaxed)) {

@@ -106,6 +106,7 @@ uint32_t LocalQueue::ClaimHalf(uint32_t* first) {
 }
 
 void LocalQueue::ReleaseClaim() {
+  // relaxed: seeds the CAS below, which retries on a stale value.
   uint64_t head = head_.load(std::memory_order_relaxed);
   for (;;) {
     // release: our reads of the claimed slots happen before the owner reuses them (its acquire

@@ -441,8 +441,6 @@ void Worker::Park() {
   searching_ = idle.TransitionFromParked(index_);
 }
 
-TaskHeader* Worker::TakeQueuedTask() { return TakeLocalTask(); }
-
 // --- Scheduler ----------------------------------------------------------------------------------
 
 Scheduler::Scheduler(int num_workers) : idle_(num_workers) {
@@ -501,7 +499,7 @@ void Scheduler::Shutdown() {
     queued = next;
   }
   for (auto& worker : workers_) {
-    while (TaskHeader* task = worker->TakeQueuedTask()) TearDown(task);
+    while (TaskHeader* task = worker->TakeLocalTask()) TearDown(task);
   }
   // Tasks waiting for I/O or timers: waking them now tears them down (the queue is closed).
   for (auto& worker : workers_) worker->reactor().Shutdown();

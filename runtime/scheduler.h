@@ -43,8 +43,9 @@ class Worker {
   LocalQueue& queue() { return queue_; }
   Reactor& reactor() { return reactor_; }
 
-  // --- After the thread has been joined: hands over every task still queued here. ---
-  TaskHeader* TakeQueuedTask();
+  // --- On this worker's thread, or after it has been joined (shutdown): takes the task in the
+  // LIFO slot, else the local queue's head, or null. ---
+  TaskHeader* TakeLocalTask();
 
  private:
   void Run();
@@ -52,7 +53,6 @@ class Worker {
   TaskHeader* PopGlobalBatch();
   TaskHeader* Search();
   TaskHeader* StealOnce();
-  TaskHeader* TakeLocalTask();
   void RunTask(TaskHeader* task);
   void Park();
   void PushBack(TaskHeader* task);

@@ -6,6 +6,8 @@
 // frame passes from thread to thread (a worker releases it when the task goes idle; the waker that
 // schedules it, and then the next worker, acquire it), and on x86 each locked RMW is a full
 // barrier anyway, so a weaker order per transition would save nothing and cost a proof each.
+// The loads that seed each CAS loop, and the CAS failure orders, are relaxed: a stale value only
+// makes the CAS fail and retry, and the successful CAS is what orders.
 
 #include <cstdio>
 #include <new>
