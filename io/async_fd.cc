@@ -13,6 +13,7 @@
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "runtime/io_registration.h"
+#include "runtime/scheduler.h"
 
 namespace coral {
 namespace internal {
@@ -37,6 +38,7 @@ ReadinessAwaiter::ReadinessAwaiter(IoRegistration* registration, int fd, Interes
 }
 
 ReadinessAwaiter::~ReadinessAwaiter() {
+  cancel_.Disarm();  // The callback is not running after this.
   // Destroyed while waiting: the task is being torn down; take our waker reference back.
   if (waiting_ && registration_->RemoveWaiter(&waiter_)) waiter_.task->DropReference();
 }
@@ -50,6 +52,10 @@ bool ReadinessAwaiter::await_ready() {
 bool ReadinessAwaiter::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "AsyncFd readiness awaited outside a coral task");
+  if (CancellableWait::AlreadyCancelled(task)) {
+    cancel_.MarkCancelled();
+    return false;
+  }
   task->set_resume_point(self);
   task->AddReference();  // The waker reference the reactor hands back when it wakes us.
   waiter_.task = task;
@@ -58,11 +64,22 @@ bool ReadinessAwaiter::await_suspend(std::coroutine_handle<> self) {
     return false;
   }
   waiting_ = true;
+  if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
   return true;
+}
+
+void ReadinessAwaiter::OnCancel(void* context) {
+  auto* self = static_cast<ReadinessAwaiter*>(context);
+  if (self->registration_->RemoveWaiter(&self->waiter_)) {
+    self->cancel_.MarkCancelled();
+    Wake(self->waiter_.task);  // The waker reference, taken back from the registration.
+  }
 }
 
 absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
   waiting_ = false;
+  cancel_.Disarm();
+  if (cancel_.cancelled()) return absl::CancelledError("the waiting task was cancelled");
   if (!status_.ok()) return status_;
   const uint64_t snapshot = registration_->Readiness();
   if (IoRegistration::Bits(snapshot) & readiness::kShutdown) {

@@ -84,7 +84,7 @@ Task<absl::StatusOr<AsyncFd>> AcceptWithBackoff(AsyncFd& listener) {
       case ENOMEM:
         // The pending connection stays queued and the listener stays readable, so waiting for
         // readiness would spin: sleep, then retry.
-        co_await SleepFor(backoff);
+        if (absl::Status slept = co_await SleepFor(backoff); !slept.ok()) co_return slept;
         backoff = std::min(backoff * 2, kMaxBackoff);
         continue;
       default:

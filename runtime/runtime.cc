@@ -20,18 +20,47 @@ void FatalMisuse(const char* message, const char* file, int line) {
   std::abort();
 }
 
+JoinAwaiterBase::~JoinAwaiterBase() {
+  cancel_.Disarm();
+  if (registered_) {
+    if (TaskHeader* waiter = joined_->UnregisterJoinWaiter()) waiter->DropReference();
+  }
+}
+
 bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
   TaskHeader* self = CurrentTask();
   CORAL_CHECK(self != nullptr,
               "a coral::JoinHandle was awaited outside a coral task (use Runtime::BlockOn)");
+  if (CancellableWait::AlreadyCancelled(self)) {
+    cancel_.MarkCancelled();
+    return false;
+  }
   self->set_resume_point(awaiter);
   registered_ = joined_->RegisterJoinWaiter(self);
+  if (registered_ && !cancel_.Arm(self, &OnCancel, this)) OnCancel(this);
   return registered_;
 }
 
+void JoinAwaiterBase::OnCancel(void* context) {
+  auto* self = static_cast<JoinAwaiterBase*>(context);
+  if (TaskHeader* waiter = self->joined_->UnregisterJoinWaiter()) {
+    self->cancel_.MarkCancelled();
+    Wake(waiter);  // The waiter's reference, taken back from the joined task.
+  }
+}
+
+bool JoinAwaiterBase::WaitCancelled() noexcept {
+  cancel_.Disarm();
+  registered_ = false;  // Resumed: released by the joined task's completion or by the cancellation.
+  return cancel_.cancelled();
+}
+
 bool JoinAwaiterBase::JoinedWithoutOutput() noexcept {
-  registered_ = false;  // Resumed: the joined task completed and released us.
   return joined_->LoadState() & task_state::kFrameDestroyed;
+}
+
+absl::Status CancelledWaitStatus() {
+  return absl::CancelledError("the awaiting task was cancelled");
 }
 
 absl::Status CancelledJoinStatus() {

@@ -154,11 +154,24 @@
 //
 // Cancellation
 // ------------
-// JoinHandle::Abort sets kCancelled. A task not yet started never runs. A queued or running task
-// is torn down by the next worker that would resume it. An idle (suspended) task is queued by the
-// abort itself so a worker tears it down promptly. Token-based cooperative cancellation, which
-// lets a task observe cancellation as absl::CancelledError and clean up asynchronously, is issue
-// #4's; teardown is the forceful form.
+// Two forms. The cooperative one is the everyday one: every task runs under a cancellation token
+// (TaskHeader::cancellation_, one reference owned by the header, inherited at Spawn from the
+// spawning task, or the TaskGroup's). Cancelling never touches the scheduler's state word: every
+// suspending awaitable embeds a CancellableWait that registers a callback on the task's token after
+// registering its waker (timer, readiness list, join slot, lock queue). The callback runs on the
+// canceller's thread and tries to take the waker registration back; whoever takes it (the normal
+// completion or the callback) owns the waker reference and wakes the task, so a task is woken
+// exactly once and a primitive never loses a hand-off to a cancelled waiter. The awaitable then
+// deregisters its callback, which waits for a callback running on another thread to return; its
+// result is absl::CancelledError. A wait that would begin under a cancelled token does not start.
+// The callback list is the token's (runtime/cancellation.cc), so tasks that never wait under a
+// token pay nothing, and a wait pays one uncontended spin lock twice. Shielded/WithCancellation/
+// Timeout swap the header's token for the length of an awaited sub-task; only the task itself does
+// that, while it runs.
+//
+// The forceful form is JoinHandle::Abort: it sets kCancelled. A task not yet started never runs. A
+// queued or running task is torn down by the next worker that would resume it. An idle
+// (suspended) task is queued by the abort itself so a worker tears it down promptly.
 //
 // Shutdown, step by step
 // ----------------------

@@ -9,44 +9,42 @@
 
 namespace coral::internal {
 
-void SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
+bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "coral::SleepFor/SleepUntil awaited outside a coral task");
+  if (CancellableWait::AlreadyCancelled(task)) {
+    cancel_.MarkCancelled();
+    return false;
+  }
   task->set_resume_point(self);
-  task->AddReference();  // The timer's waker reference, consumed by the callback.
+  task->AddReference();  // The waker reference: the timer's, or the cancellation's if it removes it.
   entry_.callback = [](void* target) { Wake(static_cast<TaskHeader*>(target)); };
   entry_.target = task;
   armed_ = true;
   CurrentTimers().Insert(&entry_);
+  if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
+  return true;
+}
+
+void SleepAwaiter::OnCancel(void* context) {
+  auto* self = static_cast<SleepAwaiter*>(context);
+  if (self->entry_.queue->Remove(&self->entry_)) {
+    self->cancel_.MarkCancelled();
+    Wake(static_cast<TaskHeader*>(self->entry_.target));
+  }
+}
+
+absl::Status SleepAwaiter::await_resume() noexcept {
+  armed_ = false;
+  cancel_.Disarm();
+  if (cancel_.cancelled()) return absl::CancelledError("the sleeping task was cancelled");
+  return absl::OkStatus();
 }
 
 SleepAwaiter::~SleepAwaiter() {
+  cancel_.Disarm();  // The callback is not running after this.
   // Destroyed while armed: the task is being torn down. If the timer has not fired, it never will.
   if (armed_ && entry_.queue->Remove(&entry_)) static_cast<TaskHeader*>(entry_.target)->DropReference();
-}
-
-DeadlineAlarm::DeadlineAlarm(TaskHeader* task, absl::Time deadline) {
-  task->AddReference();  // Keeps the task alive until the callback (or Disarm) releases it.
-  entry_.deadline = deadline;
-  entry_.callback = [](void* target) {
-    auto* task = static_cast<TaskHeader*>(target);
-    AbortTask(task);
-    task->DropReference();
-  };
-  entry_.target = task;
-  CurrentTimers().Insert(&entry_);
-}
-
-bool DeadlineAlarm::Disarm() {
-  if (armed_) {
-    armed_ = false;
-    if (entry_.queue->Remove(&entry_)) {
-      static_cast<TaskHeader*>(entry_.target)->DropReference();
-    } else {
-      fired_ = true;
-    }
-  }
-  return fired_;
 }
 
 }  // namespace coral::internal

@@ -149,15 +149,14 @@ bool TaskHeader::RegisterJoinWaiter(TaskHeader* waiter) {
   }
 }
 
-void TaskHeader::UnregisterJoinWaiter() {
+TaskHeader* TaskHeader::UnregisterJoinWaiter() {
   uint64_t state = state_.load(std::memory_order_relaxed);
   for (;;) {
-    // Complete: the completer owns join_waiter_ and hands its reference to the scheduler.
-    if (state & kComplete) return;
+    // Complete, or already unregistered: the completer (or the earlier caller) owns join_waiter_.
+    if (state & kComplete || !(state & kJoinWaiter)) return nullptr;
     if (state_.compare_exchange_weak(state, state & ~kJoinWaiter, std::memory_order_acq_rel,
                                      std::memory_order_relaxed)) {
-      std::exchange(join_waiter_, nullptr)->DropReference();
-      return;
+      return std::exchange(join_waiter_, nullptr);
     }
   }
 }
@@ -178,6 +177,7 @@ void TaskHeader::DropReference() {
 }
 
 void TaskHeader::Deallocate() noexcept {
+  if (cancellation_ != nullptr) cancellation_->DropReference();
   // relaxed: we dropped the last reference; the acq_rel RMW that did so ordered everything.
   if (state_.load(std::memory_order_relaxed) & kFrameDestroyed) {
     FreeFrameMemory(this, sizeof(TaskHeader) + frame_size_);

@@ -15,8 +15,11 @@
 // Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing (or
 // destroying) an AsyncFd while a task waits on it is a misuse and aborts.
 //
-// Cancellation: a task aborted while waiting is torn down at once; its wait is deregistered.
-// After runtime shutdown, waits complete with absl::CancelledError.
+// Cancellation: when the waiting task's token is cancelled, the wait ends at once with
+// absl::CancelledError (and a wait that would begin under a cancelled token does not start); the
+// fd and its readiness are untouched, so no data is lost. A task aborted while waiting is torn
+// down at once; its wait is deregistered. After runtime shutdown, waits complete with
+// absl::CancelledError.
 
 #ifndef CORAL_ASYNC_FD_H_
 #define CORAL_ASYNC_FD_H_
@@ -31,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/cancellable_wait.h"
 #include "coral/internal/io_waiter.h"
 #include "coral/task.h"
 
@@ -78,9 +82,12 @@ class ReadinessAwaiter {
   absl::StatusOr<Readiness> await_resume();
 
  private:
+  static void OnCancel(void* context);
+
   IoRegistration* const registration_;
   const int fd_;
   IoWaiter waiter_;
+  CancellableWait cancel_;
   absl::Status status_;
   bool waiting_ = false;
 };

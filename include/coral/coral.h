@@ -6,6 +6,7 @@
 #define CORAL_CORAL_H_
 
 #include "coral/async_fd.h"
+#include "coral/cancellation.h"
 #include "coral/join_handle.h"
 #include "coral/resolve.h"
 #include "coral/runtime.h"

@@ -17,8 +17,10 @@
 //
 // A handle may be moved between threads; awaiting it is valid once.
 //
-// Cancellation: if the awaiting task is aborted while it waits here, it stops waiting; the joined
-// task is not affected.
+// Cancellation: if the awaiting task's token is cancelled (coral/cancellation.h) while it waits
+// here, the await completes with absl::CancelledError and the handle stays valid (it may be awaited
+// again); if the awaiting task is aborted, it stops waiting. The joined task is not affected
+// either way (it usually inherited the same token, and is being cancelled too).
 
 #ifndef CORAL_JOIN_HANDLE_H_
 #define CORAL_JOIN_HANDLE_H_
@@ -29,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/cancellable_wait.h"
 #include "coral/internal/check.h"
 #include "coral/internal/task_header.h"
 #include "coral/task.h"
@@ -50,22 +53,27 @@ class JoinAwaiterBase {
   }
   JoinAwaiterBase(const JoinAwaiterBase&) = delete;
   JoinAwaiterBase& operator=(const JoinAwaiterBase&) = delete;
-  ~JoinAwaiterBase() {
-    if (registered_) joined_->UnregisterJoinWaiter();
-  }
+  ~JoinAwaiterBase();
 
   bool await_ready() const noexcept { return joined_->LoadState() & task_state::kComplete; }
   bool await_suspend(std::coroutine_handle<> awaiter);
 
  protected:
+  // After resumption: true if the wait was cancelled (the joined task may still run).
+  bool WaitCancelled() noexcept;
   // After resumption: the joined task is complete. True if it was torn down without an output.
   bool JoinedWithoutOutput() noexcept;
 
   TaskHeader* joined_;
 
  private:
+  static void OnCancel(void* context);
+
+  CancellableWait cancel_;
   bool registered_ = false;
 };
+
+absl::Status CancelledWaitStatus();
 
 absl::Status CancelledJoinStatus();
 
@@ -75,6 +83,7 @@ class JoinAwaiter final : public JoinAwaiterBase {
   using JoinAwaiterBase::JoinAwaiterBase;
 
   JoinResult<T> await_resume() {
+    if (WaitCancelled()) return CancelledWaitStatus();
     if (JoinedWithoutOutput()) return CancelledJoinStatus();
     auto& promise =
         std::coroutine_handle<TaskPromise<T>>::from_address(joined_->root().address()).promise();

@@ -11,24 +11,29 @@
 // running tasks checks its timers every 61 tasks, so one long-running task on that worker delays
 // them (as it delays everything queued there).
 //
-// Must be awaited inside a coral task (aborts otherwise).
+// `co_await SleepFor(d)` yields an absl::Status: OK once the time has passed, CancelledError if
+// the task's token was cancelled first. Must be awaited inside a coral task (aborts otherwise).
 //
-// Cancellation: a task aborted while sleeping is torn down at once; its timer is disarmed and
-// never fires. Timeout aborts the task it runs when the deadline passes, and waits for it to be
-// torn down before returning.
+// Cancellation: a cancelled token ends the sleep at once (the timer is disarmed and never fires);
+// a sleep that begins under a cancelled token does not wait at all. A task aborted while sleeping
+// is torn down at once, its timer disarmed. Timeout runs its task under a child token with a
+// deadline, so the task's own waits end with CancelledError when the deadline passes.
 
 #ifndef CORAL_SLEEP_H_
 #define CORAL_SLEEP_H_
 
 #include <coroutine>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "coral/cancellation.h"
+#include "coral/internal/cancellable_wait.h"
 #include "coral/internal/timer_entry.h"
 #include "coral/join_handle.h"
-#include "coral/runtime.h"
 #include "coral/task.h"
 
 namespace coral {
@@ -43,29 +48,15 @@ class SleepAwaiter {
   ~SleepAwaiter();
 
   bool await_ready() const { return entry_.deadline <= absl::Now(); }
-  void await_suspend(std::coroutine_handle<> self);
-  void await_resume() noexcept { armed_ = false; }
+  bool await_suspend(std::coroutine_handle<> self);
+  absl::Status await_resume() noexcept;
 
  private:
+  static void OnCancel(void* context);
+
   TimerEntry entry_;
+  CancellableWait cancel_;
   bool armed_ = false;
-};
-
-// Aborts `task` when the deadline passes, unless disarmed first.
-class DeadlineAlarm {
- public:
-  DeadlineAlarm(TaskHeader* task, absl::Time deadline);
-  DeadlineAlarm(const DeadlineAlarm&) = delete;
-  DeadlineAlarm& operator=(const DeadlineAlarm&) = delete;
-  ~DeadlineAlarm() { Disarm(); }
-
-  // Returns true if the alarm fired (or is firing) before being disarmed.
-  bool Disarm();
-
- private:
-  TimerEntry entry_;
-  bool armed_ = true;
-  bool fired_ = false;
 };
 
 }  // namespace internal
@@ -89,19 +80,28 @@ inline constexpr internal::SleepForFn SleepFor;
 // co_await SleepUntil(t): suspends the current task until `t` has passed.
 inline constexpr internal::SleepUntilFn SleepUntil;
 
-// Runs `task` as a child task and returns its result, or absl::DeadlineExceededError if it has not
-// finished after `duration` (the child is then aborted and torn down before Timeout returns).
-// Exceptions thrown by the task are rethrown.
+// Runs `task` under a child of the current token that is cancelled when `duration` has passed,
+// and returns its result; or absl::DeadlineExceededError if the deadline passed before the task
+// finished (its waits then ended with CancelledError, and it has returned). The task runs in
+// place: Timeout returns only once it has. Exceptions thrown by the task are rethrown.
 template <typename T>
 Task<JoinResult<T>> Timeout(absl::Duration duration, Task<T> task) {
-  JoinHandle<T> child = Spawn([](Task<T> t) -> Task<T> { co_return co_await std::move(t); },
-                              std::move(task));
-  internal::DeadlineAlarm alarm(child.task_header(), absl::Now() + duration);
-  JoinResult<T> result = co_await std::move(child);
-  if (alarm.Disarm() && !result.ok() && absl::IsCancelled(result.status())) {
+  CancellationSource deadline =
+      CancellationSource::WithDeadline(absl::Now() + duration, CurrentCancellationToken());
+  std::optional<JoinResult<T>> result;
+  {
+    internal::ScopedTaskCancellation scope(internal::StateOf(deadline.token()));
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(task);
+      result.emplace(absl::OkStatus());
+    } else {
+      result.emplace(co_await std::move(task));
+    }
+  }
+  if (deadline.IsCancelled() && !CurrentCancellationToken().IsCancelled()) {
     co_return absl::DeadlineExceededError("coral::Timeout: the deadline passed");
   }
-  co_return result;
+  co_return *std::move(result);
 }
 
 }  // namespace coral

@@ -20,6 +20,8 @@ namespace coral::internal {
 Scheduler* CurrentScheduler() noexcept;
 // The spawned task the calling worker is running, or null.
 TaskHeader* CurrentTask() noexcept;
+// The current task's token with a new reference for a task it spawns, or null outside a task.
+CancellationState* InheritedCancellation();
 // Pushes a newly spawned task (holding one queue reference): on the calling worker's queues if it
 // belongs to `scheduler`, else on the global injection queue. After shutdown the task is torn down
 // at once, and its JoinHandle reports cancellation.
@@ -78,13 +80,16 @@ constexpr bool CheckSpawnable() {
 }
 
 // Creates the task (kScheduled, with a queue reference and a JoinHandle reference) and submits it.
+// The task adopts one reference to `cancellation`, its token.
 template <typename R, typename F, typename... Args>
-TaskHeader* CreateAndSubmit(Scheduler* scheduler, F&& f, Args&&... args) {
+TaskHeader* CreateAndSubmit(Scheduler* scheduler, CancellationState* cancellation, F&& f,
+                            Args&&... args) {
   Task<R> task = MakeRootTask<R>(std::forward<F>(f), std::forward<Args>(args)...);
   std::coroutine_handle<TaskPromise<R>> root = TaskAccess::Release(task);
   root.promise().MarkSpawned();
   TaskHeader* header = TaskHeader::FromFrame(root.address());
   header->Initialize(scheduler, task_state::kScheduled | task_state::kJoinInterest, 2);
+  header->set_cancellation(cancellation);
   SubmitNewTask(scheduler, header);
   return header;
 }

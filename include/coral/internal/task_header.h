@@ -17,6 +17,7 @@
 #include <exception>
 #include <new>
 
+#include "coral/internal/cancellation_state.h"
 #include "coral/internal/check.h"
 
 namespace coral::internal {
@@ -62,6 +63,12 @@ class alignas(16) TaskHeader {
   void set_resume_point(std::coroutine_handle<> handle) noexcept { resume_point_ = handle; }
   std::coroutine_handle<> resume_point() const noexcept { return resume_point_; }
 
+  // The token the task runs under (null: never cancelled). The task owns one reference to it,
+  // released when the header is deallocated. Only the task itself (its worker, holding kRunning)
+  // replaces it, to shield a section or to impose a deadline; it was set before the first push.
+  CancellationState* cancellation() const noexcept { return cancellation_; }
+  void set_cancellation(CancellationState* state) noexcept { cancellation_ = state; }
+
   uint64_t LoadState() const noexcept {
     // acquire: a reader that sees kComplete also sees the output the completer wrote.
     return state_.load(std::memory_order_acquire);
@@ -84,8 +91,10 @@ class alignas(16) TaskHeader {
   // JoinHandle: registers `waiter` (which must be running) to be scheduled at completion. Returns
   // false if the task already completed (the waiter must not suspend).
   bool RegisterJoinWaiter(TaskHeader* waiter);
-  // JoinHandle awaiter destroyed before completion (its task was torn down).
-  void UnregisterJoinWaiter();
+  // JoinHandle awaiter giving up before completion (its task was torn down, or its wait was
+  // cancelled). Returns the registered waiter, whose reference the caller now owns, or null if
+  // the task completed first (the completer wakes the waiter).
+  TaskHeader* UnregisterJoinWaiter();
   // JoinHandle destroyed or detached.
   void DropJoinInterest();
 
@@ -110,6 +119,7 @@ class alignas(16) TaskHeader {
   // Written by the JoinHandle owner while kJoinWaiter is clear, read by the completer after it
   // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
   TaskHeader* join_waiter_ = nullptr;
+  CancellationState* cancellation_ = nullptr;
 };
 
 static_assert(sizeof(TaskHeader) % alignof(std::max_align_t) == 0,

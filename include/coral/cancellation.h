@@ -1,0 +1,222 @@
+// Copyright 2026 The coral Authors.
+//
+// Cooperative cancellation: CancellationSource, CancellationToken, CancellationCallback.
+//
+//   coral::CancellationSource source = coral::CancellationSource::WithDeadline(
+//       absl::Now() + absl::Seconds(5));
+//   coral::JoinHandle<void> h = coral::Spawn(Serve, std::move(conn));   // see "Inheritance"
+//   ...
+//   source.Cancel();
+//
+// A source cancels; its tokens observe. Both are cheap to copy (one reference-counted state) and
+// safe to use from any thread. A source made from a parent token is cancelled with its parent
+// (and never the other way round); a source made WithDeadline cancels itself when the deadline
+// passes.
+//
+// Inheritance. Every task runs under a token: a task spawned from another task inherits the
+// spawner's; a TaskGroup's children run under the group's token; a task spawned from outside any
+// task runs under none (it is never cancelled). CurrentCancellationToken() returns it.
+//
+// What cancellation does. Nothing is interrupted abruptly. Every suspending operation of coral
+// (sleep, socket reads, writes, accept and connect, readiness waits, join, lock and channel waits)
+// observes the current task's token: once it is cancelled, an operation that would wait completes
+// with absl::CancelledError instead, within microseconds of Cancel() (the canceller's thread wakes
+// the waiting task). An operation that can finish without waiting still finishes. A task that
+// computes without awaiting checks CurrentCancellationToken().IsCancelled() itself.
+//
+// Shielded(task) runs cleanup that must finish even though the task around it is cancelled.
+//
+// Callbacks. CancellationCallback registers a function to run when the token is cancelled: on the
+// thread calling Cancel(), at once if the token is already cancelled. Its destructor deregisters
+// the function; once the destructor returns the function is not running and never will, even
+// when another thread is cancelling at that moment (the destructor then waits for it). A callback
+// must not block.
+
+#ifndef CORAL_CANCELLATION_H_
+#define CORAL_CANCELLATION_H_
+
+#include <coroutine>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "coral/internal/cancellable_wait.h"
+#include "coral/internal/cancellation_state.h"
+#include "coral/internal/scheduling.h"
+#include "coral/task.h"
+
+namespace coral {
+
+class CancellationSource;
+class CancellationToken;
+
+namespace internal {
+class CancelledAwaiter;
+CancellationState* StateOf(const CancellationToken& token);
+
+// A counted reference to a CancellationState (null: never cancelled).
+class CancellationRef {
+ public:
+  CancellationRef() = default;
+  // Adopts one reference the caller owns.
+  explicit CancellationRef(CancellationState* state) noexcept : state_(state) {}
+  CancellationRef(const CancellationRef& other) noexcept : state_(other.state_) {
+    if (state_ != nullptr) state_->AddReference();
+  }
+  CancellationRef(CancellationRef&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  CancellationRef& operator=(CancellationRef other) noexcept {
+    std::swap(state_, other.state_);
+    return *this;
+  }
+  ~CancellationRef() {
+    if (state_ != nullptr) state_->DropReference();
+  }
+
+  CancellationState* get() const noexcept { return state_; }
+  CancellationState* Release() noexcept { return std::exchange(state_, nullptr); }
+
+ private:
+  CancellationState* state_ = nullptr;
+};
+}  // namespace internal
+
+// Observes cancellation. A default-constructed token is never cancelled.
+class CancellationToken {
+ public:
+  CancellationToken() = default;
+
+  bool IsCancelled() const noexcept { return state_.get() != nullptr && state_.get()->IsCancelled(); }
+  // False for a token that can never be cancelled.
+  bool CanBeCancelled() const noexcept { return state_.get() != nullptr; }
+
+  // co_await token.Cancelled(): waits until this token is cancelled; returns OkStatus then.
+  // Cancellation: if the awaiting task's own token is cancelled first, returns CancelledError.
+  internal::CancelledAwaiter Cancelled() const;
+
+ private:
+  friend class CancellationSource;
+  friend class CancellationCallback;
+  friend CancellationToken CurrentCancellationToken();
+  friend internal::CancellationState* internal::StateOf(const CancellationToken& token);
+  explicit CancellationToken(internal::CancellationRef state) : state_(std::move(state)) {}
+
+  internal::CancellationRef state_;
+};
+
+// Cancels the tokens made from it.
+class CancellationSource {
+ public:
+  // A root source: cancelled only by Cancel().
+  CancellationSource();
+  // A child of `parent`: cancelled by Cancel() or when `parent` is cancelled.
+  explicit CancellationSource(const CancellationToken& parent);
+
+  // A child of `parent` that also cancels itself at `deadline`. The deadline is kept by a timer on
+  // the calling worker's reactor, so this must be called from inside a coral task. The timer is
+  // released as soon as the source is cancelled or the last source and token are dropped.
+  static CancellationSource WithDeadline(absl::Time deadline, const CancellationToken& parent = {});
+
+  CancellationToken token() const { return CancellationToken(state_); }
+  bool IsCancelled() const noexcept { return state_.get()->IsCancelled(); }
+
+  // Cancels this source and its descendants (see the header comment). Any thread; idempotent.
+  void Cancel() const;
+
+ private:
+  internal::CancellationRef state_;
+};
+
+// Runs a function when a token is cancelled, until destroyed (see the header comment).
+class CancellationCallback {
+ public:
+  CancellationCallback(const CancellationToken& token, absl::AnyInvocable<void()> callback);
+  CancellationCallback(const CancellationCallback&) = delete;
+  CancellationCallback& operator=(const CancellationCallback&) = delete;
+  ~CancellationCallback();
+
+ private:
+  static void Invoke(internal::CancellationNode* node);
+
+  internal::CancellationNode node_;
+  internal::CancellationRef state_;  // Null if the callback ran at construction or never can.
+  absl::AnyInvocable<void()> callback_;
+};
+
+// The token of the task calling; a never-cancelled token outside any task.
+CancellationToken CurrentCancellationToken();
+
+namespace internal {
+
+inline CancellationState* StateOf(const CancellationToken& token) { return token.state_.get(); }
+
+class CancelledAwaiter {
+ public:
+  explicit CancelledAwaiter(CancellationRef watched) : watched_(std::move(watched)) {}
+  CancelledAwaiter(const CancelledAwaiter&) = delete;
+  CancelledAwaiter& operator=(const CancelledAwaiter&) = delete;
+  ~CancelledAwaiter();
+
+  bool await_ready() const noexcept {
+    return watched_.get() != nullptr && watched_.get()->IsCancelled();
+  }
+  bool await_suspend(std::coroutine_handle<> self);
+  absl::Status await_resume();
+
+ private:
+  static void OnWatchedCancelled(CancellationNode* node);
+
+  CancellationRef watched_;
+  CancellationNode watched_node_;
+  bool watching_ = false;
+  std::atomic<bool> claimed_{false};  // Whichever cancellation claims it wakes the task.
+  CancellableWait own_token_;
+  TaskHeader* task_ = nullptr;
+};
+
+}  // namespace internal
+
+inline internal::CancelledAwaiter CancellationToken::Cancelled() const {
+  return internal::CancelledAwaiter(state_);
+}
+
+namespace internal {
+// Swaps the current task's token for the lifetime of the scope (Shielded, Timeout).
+class ScopedTaskCancellation {
+ public:
+  explicit ScopedTaskCancellation(CancellationState* replacement);
+  ScopedTaskCancellation(const ScopedTaskCancellation&) = delete;
+  ScopedTaskCancellation& operator=(const ScopedTaskCancellation&) = delete;
+  ~ScopedTaskCancellation();
+
+ private:
+  TaskHeader* task_;
+  CancellationState* saved_;
+};
+}  // namespace internal
+
+// Runs `task` in place under `token` instead of the current task's token: its operations, and
+// the tasks it spawns, observe `token`. To add a reason to stop rather than replace the current
+// one, pass a token of a CancellationSource made from CurrentCancellationToken(). Must be awaited
+// inside a coral task.
+//
+// Cancellation: `task` observes `token` only; the current token is observed again afterwards.
+template <typename T>
+Task<T> WithCancellation(CancellationToken token, Task<T> task) {
+  internal::ScopedTaskCancellation scope(internal::StateOf(token));
+  co_return co_await std::move(task);
+}
+
+// Runs `task` to completion with cancellation switched off: its operations do not observe the
+// surrounding task's token (nor do tasks it spawns). For cleanup that must finish, such as
+// sending a goodbye frame or releasing a remote lease. Must be awaited inside a coral task.
+//
+// Cancellation: none inside; the surrounding token is observed again after it returns.
+template <typename T>
+Task<T> Shielded(Task<T> task) {
+  return WithCancellation(CancellationToken(), std::move(task));
+}
+
+}  // namespace coral
+
+#endif  // CORAL_CANCELLATION_H_
