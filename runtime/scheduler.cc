@@ -173,6 +173,14 @@
 // queued or running task is torn down by the next worker that would resume it. An idle
 // (suspended) task is queued by the abort itself so a worker tears it down promptly.
 //
+// Teardown and TaskGroups. A task that owns a TaskGroup with live children cannot have its frame
+// destroyed: the children may borrow its locals. TearDown then cancels the group and hands the
+// teardown to the group (TaskHeader::groups_ lists a task's groups); the last child to finish
+// calls TearDown again, on its own thread. Meanwhile the owner stays kRunning, so nothing else
+// resumes or destroys it; wakers that find it running just drop their references. Shutdown
+// relies on the same path: the children are torn down by the drain, and the last one finishes
+// their owner.
+//
 // Shutdown, step by step
 // ----------------------
 //   1. Shutdown sets shutting_down_ and unparks every worker.
@@ -275,6 +283,8 @@ constexpr std::chrono::microseconds kSearchSpin(20);
 constexpr int kPausesPerSearchRound = 32;
 
 thread_local Worker* current_worker = nullptr;
+// True while this thread destroys the frame of a task being torn down (TaskGroup's misuse check).
+thread_local bool in_teardown = false;
 
 }  // namespace
 
@@ -492,7 +502,13 @@ void Scheduler::NotifyIfWorkPending() {
 
 void Scheduler::TearDown(TaskHeader* task) {
   if ((task->LoadState() & task_state::kRunning) == 0) task->TransitionToRunning();
+  // A task that owns TaskGroups with live children: its frame holds what they may borrow. The
+  // groups are cancelled and the last child finishes this teardown (runtime/task_group.cc).
+  if (task->groups() != nullptr && DeferTeardownForGroups(task)) return;
+  const bool outer = !in_teardown;
+  in_teardown = true;
   task->root().destroy();
+  if (outer) in_teardown = false;
   task->Complete(/*frame_destroyed=*/true);
 }
 
@@ -525,6 +541,8 @@ void Scheduler::Shutdown() {
 Scheduler* CurrentScheduler() noexcept {
   return current_worker != nullptr ? current_worker->scheduler() : nullptr;
 }
+
+bool InTeardown() { return in_teardown; }
 
 TaskHeader* CurrentTask() noexcept {
   return current_worker != nullptr ? current_worker->current_task() : nullptr;

@@ -125,6 +125,10 @@ Worker* CurrentWorker() noexcept;
 // Hands a waker's reference on `task` to the scheduler: queues the task if it is idle.
 void Wake(TaskHeader* task);
 
+// Scheduler::TearDown's hook for TaskGroups (runtime/task_group.cc): true if one of `task`'s groups
+// still has children, which then finish the teardown.
+bool DeferTeardownForGroups(TaskHeader* task);
+
 // The reactor core and timers of the calling worker (null / aborts off the workers).
 std::shared_ptr<ReactorCore> CurrentReactorCore();
 TimerQueue& CurrentTimers();

@@ -54,6 +54,7 @@ class CancellationToken;
 namespace internal {
 class CancelledAwaiter;
 CancellationState* StateOf(const CancellationToken& token);
+CancellationToken MakeToken(CancellationState* adopted);
 
 // A counted reference to a CancellationState (null: never cancelled).
 class CancellationRef {
@@ -99,6 +100,7 @@ class CancellationToken {
   friend class CancellationCallback;
   friend CancellationToken CurrentCancellationToken();
   friend internal::CancellationState* internal::StateOf(const CancellationToken& token);
+  friend CancellationToken internal::MakeToken(internal::CancellationState* adopted);
   explicit CancellationToken(internal::CancellationRef state) : state_(std::move(state)) {}
 
   internal::CancellationRef state_;
@@ -149,6 +151,10 @@ CancellationToken CurrentCancellationToken();
 namespace internal {
 
 inline CancellationState* StateOf(const CancellationToken& token) { return token.state_.get(); }
+// A token adopting one reference the caller owns.
+inline CancellationToken MakeToken(CancellationState* adopted) {
+  return CancellationToken(CancellationRef(adopted));
+}
 
 class CancelledAwaiter {
  public:

@@ -11,6 +11,7 @@
 #include "coral/resolve.h"
 #include "coral/runtime.h"
 #include "coral/sleep.h"
+#include "coral/task_group.h"
 #include "coral/socket_address.h"
 #include "coral/spawn_blocking.h"
 #include "coral/stream_socket.h"

@@ -22,6 +22,7 @@
 
 namespace coral::internal {
 
+class GroupState;
 class Scheduler;
 
 // The state word of a spawned task: flag bits in the low byte, reference count above.
@@ -68,6 +69,11 @@ class alignas(16) TaskHeader {
   // replaces it, to shield a section or to impose a deadline; it was set before the first push.
   CancellationState* cancellation() const noexcept { return cancellation_; }
   void set_cancellation(CancellationState* state) noexcept { cancellation_ = state; }
+
+  // The TaskGroups this task created and has not destroyed yet, linked through the groups
+  // (runtime/task_group.cc). Touched only by the task while it runs, or by its teardown.
+  GroupState* groups() const noexcept { return groups_; }
+  void set_groups(GroupState* groups) noexcept { groups_ = groups; }
 
   uint64_t LoadState() const noexcept {
     // acquire: a reader that sees kComplete also sees the output the completer wrote.
@@ -120,6 +126,7 @@ class alignas(16) TaskHeader {
   // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
   TaskHeader* join_waiter_ = nullptr;
   CancellationState* cancellation_ = nullptr;
+  GroupState* groups_ = nullptr;
 };
 
 static_assert(sizeof(TaskHeader) % alignof(std::max_align_t) == 0,

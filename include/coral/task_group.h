@@ -1,0 +1,315 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::TaskGroup: structured concurrency (a nursery).
+//
+//   Task<absl::Status> HandleRequest(Request request) {
+//     Response response;
+//     TaskGroup group;
+//     group.Spawn([&]() -> Task<absl::Status> { return FetchUser(request, &response); });
+//     group.Spawn([&]() -> Task<absl::Status> { return FetchFeed(request, &response); });
+//     co_return co_await group.Join();   // both done; the first error, if any
+//   }
+//
+// Children. group.Spawn(f, args...) starts f(args...) as a new task, from the group's owner or
+// from any of its children, any number of times, on the runtime of the calling worker. Like
+// coral::Spawn it decay-copies the callable and its arguments; unlike coral::Spawn, the children
+// may borrow references to the enclosing coroutine's locals (capture by reference, or pass
+// std::ref), because Join() is awaited before that scope ends. A finished child releases its
+// memory at once, so a long-lived group (an accept loop) does not grow.
+//
+// Failure. A child fails when it throws, or returns a non-OK absl::Status or absl::StatusOr. The
+// first failure cancels the group's token, so its siblings' waits end with CancelledError;
+// Join() reports that first failure (rethrowing it if it was an exception), and errors() lists
+// every failure in the order they happened.
+//
+// Cancellation. The group's token is a child of the token of the task that created the group, and
+// every child runs under it: cancelling the creator's token, calling Cancel(), or a first failure
+// cancels all children. Join() itself does not end early when the awaiting task is cancelled: it
+// always waits for every child, which is what makes borrowing safe; the children, being cancelled
+// too, finish promptly.
+//
+// Misuse. Destroying a group into which children were spawned without awaiting Join() aborts
+// with a message. When the group's owner is torn down instead (JoinHandle::Abort, runtime
+// shutdown), the group is cancelled and the owner's teardown waits until the children have
+// finished, so nothing they borrow is destroyed under them.
+//
+// WhenAll / WhenAny, below, are built on a group.
+
+#ifndef CORAL_TASK_GROUP_H_
+#define CORAL_TASK_GROUP_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "coral/cancellation.h"
+#include "coral/internal/check.h"
+#include "coral/internal/scheduling.h"
+#include "coral/join_handle.h"
+#include "coral/task.h"
+
+namespace coral {
+
+namespace internal {
+
+// The shared state of a group: its children's count, the joiner, the failures, and the token.
+// Reference-counted: the TaskGroup and every live child own one (runtime/task_group.cc).
+class GroupState;
+
+void AddGroupReference(GroupState* group);
+void DropGroupReference(GroupState* group);
+// Called before a child is submitted, with the token the child adopts (one new reference).
+CancellationState* GroupChildStarting(GroupState* group);
+void GroupChildFinished(GroupState* group);
+void GroupChildFailed(GroupState* group, absl::Status status, std::exception_ptr exception);
+// True on a thread that is tearing a task down (destroying its frame without resuming it).
+bool InTeardown();
+
+// A child's membership, owned by its wrapper frame: its destructor (at completion, or when the
+// child is torn down) counts the child out.
+class GroupMembership {
+ public:
+  explicit GroupMembership(GroupState* group) : group_(group) { AddGroupReference(group_); }
+  GroupMembership(GroupMembership&& other) noexcept : group_(std::exchange(other.group_, nullptr)) {}
+  GroupMembership& operator=(GroupMembership&&) = delete;
+  ~GroupMembership() {
+    if (group_ != nullptr) {
+      GroupChildFinished(group_);
+      DropGroupReference(group_);
+    }
+  }
+  void Fail(absl::Status status, std::exception_ptr exception) const {
+    GroupChildFailed(group_, std::move(status), std::move(exception));
+  }
+
+ private:
+  GroupState* group_;
+};
+
+template <typename T>
+struct IsStatusLike : std::false_type {};
+template <>
+struct IsStatusLike<absl::Status> : std::true_type {};
+template <typename T>
+struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
+
+inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
+template <typename T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& result) {
+  return result.status();
+}
+
+// The root of a group child: runs f(args...) and reports a failure to the group.
+template <typename R, typename Fn, typename... Args>
+Task<void> RunGroupChild(GroupMembership membership, Fn fn, Args... args) {
+  try {
+    if constexpr (std::is_void_v<R>) {
+      co_await std::invoke(fn, std::move(args)...);
+    } else if constexpr (IsStatusLike<R>::value) {
+      R result = co_await std::invoke(fn, std::move(args)...);
+      if (!result.ok()) membership.Fail(StatusOf(result), nullptr);
+    } else {
+      (void)co_await std::invoke(fn, std::move(args)...);
+    }
+  } catch (...) {
+    membership.Fail(absl::OkStatus(), std::current_exception());
+  }
+}
+
+class GroupJoinAwaiter {
+ public:
+  explicit GroupJoinAwaiter(GroupState* group) : group_(group) {}
+  bool await_ready() const noexcept;
+  bool await_suspend(std::coroutine_handle<> self);
+  absl::Status await_resume();
+
+ private:
+  GroupState* group_;
+};
+
+}  // namespace internal
+
+class TaskGroup {
+ public:
+  // What a child's failure does to its siblings.
+  enum class OnFailure {
+    kCancelSiblings,  // The default: the first failure cancels the group.
+    kKeepGoing,       // Failures are only recorded (WhenAll).
+  };
+
+  explicit TaskGroup(OnFailure on_failure = OnFailure::kCancelSiblings);
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+  ~TaskGroup();
+
+  // Starts f(args...) as a child (see the header comment). Must be called from a coral worker.
+  template <typename F, typename... Args>
+  void Spawn(F&& f, Args&&... args) {
+    static_assert(internal::CheckSpawnable<F, Args...>());
+    using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
+    internal::Scheduler* scheduler = internal::CurrentScheduler();
+    CORAL_CHECK(scheduler != nullptr, "TaskGroup::Spawn called from a thread that is not a coral worker");
+    spawned_ = true;
+    internal::TaskHeader* child =
+        internal::CreateAndSubmit<void>(scheduler, internal::GroupChildStarting(state_),
+                                        &internal::RunGroupChild<R, std::decay_t<F>, std::decay_t<Args>...>,
+                                        internal::GroupMembership(state_), std::forward<F>(f),
+                                        std::forward<Args>(args)...);
+    child->DropJoinInterest();  // Nobody joins a child by handle: the group counts it.
+  }
+
+  // co_await group.Join(): waits until every child has finished; returns OkStatus, or the first
+  // failure (rethrown if it was an exception). Awaited once.
+  internal::GroupJoinAwaiter Join() {
+    CORAL_CHECK(!joined_, "TaskGroup::Join awaited twice");
+    joined_ = true;
+    return internal::GroupJoinAwaiter(state_);
+  }
+
+  // Cancels every child (and children spawned later). Any thread, while the group exists.
+  void Cancel();
+  // The token the children run under.
+  CancellationToken token() const;
+  // Every failure so far, in order; an exception appears as absl::UnknownError with its what().
+  std::vector<absl::Status> errors() const;
+
+ private:
+  internal::GroupState* state_;
+  bool spawned_ = false;
+  bool joined_ = false;
+};
+
+namespace internal {
+
+template <typename T>
+Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot) {
+  if constexpr (std::is_void_v<T>) {
+    co_await std::move(task);
+    slot->emplace(absl::OkStatus());
+  } else {
+    slot->emplace(co_await std::move(task));
+  }
+}
+
+}  // namespace internal
+
+// Runs the tasks concurrently (each as a child task, so on any worker) and waits for all of them.
+// Each result is the task's value (JoinResult: absl::StatusOr<T>, or absl::Status for void); one
+// task's error does not cancel the others. If a task throws, the others still run to the end and
+// the first exception is rethrown. Cancellation: the tasks run under the awaiting task's token.
+template <typename... Ts>
+Task<std::tuple<JoinResult<Ts>...>> WhenAll(Task<Ts>... tasks) {
+  std::tuple<std::optional<JoinResult<Ts>>...> slots;
+  TaskGroup group(TaskGroup::OnFailure::kKeepGoing);
+  std::apply([&](auto&... slot) { (group.Spawn(&internal::StoreResult<Ts>, std::move(tasks), &slot), ...); },
+             slots);
+  (void)co_await group.Join();  // Rethrows the first exception; StoreResult fails no other way.
+  co_return std::apply([](auto&... slot) { return std::make_tuple(*std::move(slot)...); }, slots);
+}
+
+template <typename T>
+Task<std::vector<JoinResult<T>>> WhenAll(std::vector<Task<T>> tasks) {
+  std::vector<std::optional<JoinResult<T>>> slots(tasks.size());
+  TaskGroup group(TaskGroup::OnFailure::kKeepGoing);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    group.Spawn(&internal::StoreResult<T>, std::move(tasks[i]), &slots[i]);
+  }
+  (void)co_await group.Join();  // As above.
+  std::vector<JoinResult<T>> results;
+  results.reserve(slots.size());
+  for (auto& slot : slots) results.push_back(*std::move(slot));
+  co_return results;
+}
+
+namespace internal {
+
+// Where the first finisher of a WhenAny leaves its result.
+template <typename Result>
+struct FirstFinisher {
+  std::atomic<bool> decided{false};
+  size_t index = 0;
+  std::optional<Result> result;
+  std::exception_ptr exception;
+};
+
+template <typename Result, size_t kIndex, typename T>
+Task<void> RaceOne(Task<T> task, FirstFinisher<Result>* race, size_t index, TaskGroup* group) {
+  std::optional<Result> result;
+  std::exception_ptr exception;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(task);
+      result.emplace(std::in_place_index<kIndex>, absl::OkStatus());
+    } else {
+      result.emplace(std::in_place_index<kIndex>, co_await std::move(task));
+    }
+  } catch (...) {
+    exception = std::current_exception();
+  }
+  // relaxed: only decides the winner; the group's Join orders the winner's writes before the read.
+  if (race->decided.exchange(true, std::memory_order_relaxed)) co_return;
+  race->index = index;
+  race->result = std::move(result);
+  race->exception = std::move(exception);
+  group->Cancel();
+}
+
+template <typename Result>
+Task<Result> AwaitWinner(TaskGroup& group, FirstFinisher<Result>& race) {
+  (void)co_await group.Join();
+  if (race.exception) std::rethrow_exception(race.exception);
+  co_return *std::move(race.result);
+}
+
+}  // namespace internal
+
+// The outcome of WhenAny over a pack: which task finished first, and its result.
+template <typename... Ts>
+struct WhenAnyResult {
+  size_t index;
+  std::variant<JoinResult<Ts>...> result;
+};
+
+// Runs the tasks concurrently and returns the first to finish (rethrowing if it threw). The
+// others are cancelled, and WhenAny returns only after they have finished too; their results
+// are discarded. Cancellation: the tasks run under a child of the awaiting task's token.
+template <typename... Ts>
+Task<WhenAnyResult<Ts...>> WhenAny(Task<Ts>... tasks) {
+  using Result = std::variant<JoinResult<Ts>...>;
+  TaskGroup group;
+  internal::FirstFinisher<Result> race;
+  [&]<size_t... kIndex>(std::index_sequence<kIndex...>) {
+    (group.Spawn(&internal::RaceOne<Result, kIndex, Ts>, std::move(tasks), &race, kIndex, &group),
+     ...);
+  }(std::index_sequence_for<Ts...>{});
+  Result result = co_await internal::AwaitWinner(group, race);
+  co_return WhenAnyResult<Ts...>{race.index, std::move(result)};
+}
+
+template <typename T>
+Task<std::pair<size_t, JoinResult<T>>> WhenAny(std::vector<Task<T>> tasks) {
+  CORAL_CHECK(!tasks.empty(), "coral::WhenAny over an empty vector never finishes");
+  using Result = std::variant<JoinResult<T>>;
+  TaskGroup group;
+  internal::FirstFinisher<Result> race;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    group.Spawn(&internal::RaceOne<Result, 0, T>, std::move(tasks[i]), &race, i, &group);
+  }
+  Result result = co_await internal::AwaitWinner(group, race);
+  co_return std::make_pair(race.index, std::get<0>(std::move(result)));
+}
+
+}  // namespace coral
+
+#endif  // CORAL_TASK_GROUP_H_

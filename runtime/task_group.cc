@@ -1,0 +1,235 @@
+// Copyright 2026 The coral Authors.
+//
+// TaskGroup's shared state.
+//
+// live_ is one atomic word: the number of live children times kChild, plus two flags. kWaiting:
+// joiner_ holds a task to hand over when the count reaches zero. kTeardown: that task is the
+// group's owner being torn down (JoinHandle::Abort, runtime shutdown) rather than a task awaiting
+// Join(); the last child then finishes the owner's teardown itself (Scheduler::TearDown) instead of
+// waking it. The owner is held "running" meanwhile, so nothing else resumes or destroys it. Both
+// hand-overs are decided by one RMW on live_ against the last child's decrement, so exactly one of
+// "the registration saw no live child" and "the last child saw the registration" happens.
+//
+// A child counts itself out in the destructor of its GroupMembership, the first parameter of its
+// root frame, so the last thing to die with the child's frame: nothing the child borrowed is
+// touched after Join() returns.
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "coral/task_group.h"
+#include "runtime/mutex.h"
+#include "runtime/scheduler.h"
+
+namespace coral {
+namespace internal {
+
+class GroupState {
+ public:
+  static constexpr uint64_t kWaiting = 1;
+  static constexpr uint64_t kTeardown = 2;
+  static constexpr uint64_t kChild = 4;
+
+  GroupState(bool cancel_on_failure, TaskHeader* owner)
+      : cancel_on_failure_(cancel_on_failure),
+        owner_(owner),
+        cancellation_(CancellationState::Create(owner != nullptr ? owner->cancellation() : nullptr)) {
+    if (owner_ != nullptr) {
+      next_owned_ = owner_->groups();
+      owner_->set_groups(this);
+    }
+  }
+
+  ~GroupState() { cancellation_->DropReference(); }
+
+  void AddReference() {
+    // relaxed: the caller owns a reference already (as shared_ptr's copy).
+    references_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void DropReference() {
+    // acq_rel: every owner's use happens before the deletion by the last one.
+    if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  CancellationState* cancellation() const { return cancellation_; }
+
+  CancellationState* ChildStarting() {
+    // relaxed: the spawner is the owner or a live child, so the count cannot reach zero under us;
+    // the child's submission (a queue push) publishes it.
+    live_.fetch_add(kChild, std::memory_order_relaxed);
+    cancellation_->AddReference();
+    return cancellation_;
+  }
+
+  void ChildFinished() {
+    // acq_rel: the child's work happens before the joiner's resumption; acquire pairs with the
+    // joiner's release of joiner_.
+    const uint64_t previous = live_.fetch_sub(kChild, std::memory_order_acq_rel);
+    if (previous / kChild != 1 || !(previous & kWaiting)) return;
+    // relaxed: nobody else can change live_ now: no child is left to spawn, the joiner waits.
+    live_.store(0, std::memory_order_relaxed);
+    TaskHeader* joiner = std::exchange(joiner_, nullptr);
+    if (previous & kTeardown) {
+      Scheduler::TearDown(joiner);
+    } else {
+      Wake(joiner);
+    }
+  }
+
+  void ChildFailed(absl::Status status, std::exception_ptr exception) {
+    if (exception) status = ExceptionStatus(exception);
+    bool first;
+    {
+      MutexLock lock(&mu_);
+      first = failures_.empty();
+      if (first) first_exception_ = exception;
+      failures_.push_back(std::move(status));
+    }
+    if (first && cancel_on_failure_) cancellation_->Cancel();
+  }
+
+  bool NoLiveChildren() const {
+    // acquire: pairs with the children's acq_rel decrements; their work is visible after.
+    return live_.load(std::memory_order_acquire) / kChild == 0;
+  }
+
+  // Join's suspension: registers `joiner` (holding a reference for us). False if no child is
+  // left (the caller keeps its reference and does not suspend).
+  bool RegisterJoiner(TaskHeader* joiner) {
+    joiner_ = joiner;
+    // acq_rel: releases joiner_ to the last child; acquires the children's work if none is left.
+    const uint64_t previous = live_.fetch_or(kWaiting, std::memory_order_acq_rel);
+    if (previous / kChild != 0) return true;
+    live_.store(0, std::memory_order_relaxed);  // relaxed: no child left to race with.
+    joiner_ = nullptr;
+    return false;
+  }
+
+  // The owner's teardown: returns true if it was handed to the last live child.
+  bool DeferOwnerTeardown(TaskHeader* owner) {
+    uint64_t state = live_.load(std::memory_order_acquire);  // acquire: as NoLiveChildren.
+    for (;;) {
+      if (state / kChild == 0) return false;
+      // Owner aborted while awaiting Join: it is registered already, with a reference we drop
+      // (the last child finishes the teardown instead of waking it).
+      const bool was_joining = state & kWaiting;
+      if (!was_joining) joiner_ = owner;
+      if (live_.compare_exchange_weak(state, state | kWaiting | kTeardown,
+                                      std::memory_order_acq_rel, std::memory_order_acquire)) {
+        if (was_joining) owner->DropReference();
+        return true;
+      }
+    }
+  }
+
+  void Unlink() {
+    if (owner_ == nullptr) return;
+    if (owner_->groups() == this) {
+      owner_->set_groups(next_owned_);
+      return;
+    }
+    GroupState* previous = owner_->groups();
+    while (previous->next_owned_ != this) previous = previous->next_owned_;
+    previous->next_owned_ = next_owned_;
+  }
+
+  GroupState* next_owned() const { return next_owned_; }
+
+  // The first failure as a status, or rethrows it if it was an exception.
+  absl::Status FirstFailure() {
+    MutexLock lock(&mu_);
+    if (first_exception_) std::rethrow_exception(first_exception_);
+    return failures_.empty() ? absl::OkStatus() : failures_.front();
+  }
+
+  std::vector<absl::Status> Failures() {
+    MutexLock lock(&mu_);
+    return failures_;
+  }
+
+ private:
+  static absl::Status ExceptionStatus(const std::exception_ptr& exception) {
+    try {
+      std::rethrow_exception(exception);
+    } catch (const std::exception& e) {
+      return absl::UnknownError(absl::StrCat("a TaskGroup child threw: ", e.what()));
+    } catch (...) {
+      return absl::UnknownError("a TaskGroup child threw a non-std exception");
+    }
+  }
+
+  std::atomic<uint32_t> references_{1};
+  std::atomic<uint64_t> live_{0};
+  // Written by the joiner (or the owner's teardown) before the RMW that sets kWaiting, read by
+  // the last child after the RMW that sees it.
+  TaskHeader* joiner_ = nullptr;
+  const bool cancel_on_failure_;
+  TaskHeader* const owner_;
+  GroupState* next_owned_ = nullptr;  // The owner's list: touched only by the owner's thread.
+  CancellationState* const cancellation_;  // Owns one reference.
+  Mutex mu_;  // std::mutex underneath: ThreadSanitizer sees it (Debian's Abseil is not instrumented).
+  std::vector<absl::Status> failures_ ABSL_GUARDED_BY(mu_);
+  std::exception_ptr first_exception_ ABSL_GUARDED_BY(mu_);
+};
+
+void AddGroupReference(GroupState* group) { group->AddReference(); }
+void DropGroupReference(GroupState* group) { group->DropReference(); }
+CancellationState* GroupChildStarting(GroupState* group) { return group->ChildStarting(); }
+void GroupChildFinished(GroupState* group) { group->ChildFinished(); }
+void GroupChildFailed(GroupState* group, absl::Status status, std::exception_ptr exception) {
+  group->ChildFailed(std::move(status), std::move(exception));
+}
+
+bool DeferTeardownForGroups(TaskHeader* task) {
+  for (GroupState* group = task->groups(); group != nullptr; group = group->next_owned()) {
+    if (group->NoLiveChildren()) continue;
+    group->cancellation()->Cancel();
+    if (group->DeferOwnerTeardown(task)) return true;
+  }
+  return false;
+}
+
+bool GroupJoinAwaiter::await_ready() const noexcept { return group_->NoLiveChildren(); }
+
+bool GroupJoinAwaiter::await_suspend(std::coroutine_handle<> self) {
+  TaskHeader* task = CurrentTask();
+  CORAL_CHECK(task != nullptr, "TaskGroup::Join awaited outside a coral task");
+  task->set_resume_point(self);
+  task->AddReference();  // The joiner's reference, handed to the scheduler by the last child.
+  if (group_->RegisterJoiner(task)) return true;
+  task->DropReference();
+  return false;
+}
+
+absl::Status GroupJoinAwaiter::await_resume() { return group_->FirstFailure(); }
+
+}  // namespace internal
+
+TaskGroup::TaskGroup(OnFailure on_failure)
+    : state_(new internal::GroupState(on_failure == OnFailure::kCancelSiblings,
+                                      internal::CurrentTask())) {}
+
+TaskGroup::~TaskGroup() {
+  if (spawned_ && !joined_) {
+    CORAL_CHECK(internal::InTeardown(),
+                "a coral::TaskGroup with children was destroyed without co_await group.Join()");
+  }
+  state_->Unlink();
+  state_->DropReference();
+}
+
+void TaskGroup::Cancel() { state_->cancellation()->Cancel(); }
+
+CancellationToken TaskGroup::token() const {
+  state_->cancellation()->AddReference();
+  return internal::MakeToken(state_->cancellation());
+}
+
+std::vector<absl::Status> TaskGroup::errors() const { return state_->Failures(); }
+
+}  // namespace coral
