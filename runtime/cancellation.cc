@@ -312,7 +312,7 @@ CancellationSource CancellationSource::WithDeadline(absl::Time deadline,
               "worker's reactor");
   CancellationSource source(parent);
   internal::TaskHeader* timer = internal::CreateAndSubmit<void>(
-      scheduler, /*cancellation=*/nullptr, &internal::DeadlineTimer, source.state_, deadline);
+      scheduler, {/*cancellation=*/nullptr}, &internal::DeadlineTimer, source.state_, deadline);
   source.state_.get()->AdoptDeadlineTimer(timer);
   return source;
 }

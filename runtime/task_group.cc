@@ -12,7 +12,9 @@
 //
 // A child counts itself out in the destructor of its GroupMembership, the first parameter of its
 // root frame, so the last thing to die with the child's frame: nothing the child borrowed is
-// touched after Join() returns.
+// touched after Join() returns. The state belongs to the TaskGroup object, which cannot be
+// destroyed while a child is live (Join waits; so does a torn-down owner), so children hold no
+// reference to it, and borrow its token without one.
 
 #include <cstdint>
 #include <exception>
@@ -47,25 +49,16 @@ class GroupState {
 
   ~GroupState() { cancellation_->DropReference(); }
 
-  void AddReference() {
-    // relaxed: the caller owns a reference already (as shared_ptr's copy).
-    references_.fetch_add(1, std::memory_order_relaxed);
-  }
-  void DropReference() {
-    // acq_rel: every owner's use happens before the deletion by the last one.
-    if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
   CancellationState* cancellation() const { return cancellation_; }
 
   CancellationState* ChildStarting() {
     // relaxed: the spawner is the owner or a live child, so the count cannot reach zero under us;
     // the child's submission (a queue push) publishes it.
     live_.fetch_add(kChild, std::memory_order_relaxed);
-    cancellation_->AddReference();
     return cancellation_;
   }
 
+  // The last access of a child to the group: once the count drops, the owner may destroy it.
   void ChildFinished() {
     // acq_rel: the child's work happens before the joiner's resumption; acquire pairs with the
     // joiner's release of joiner_.
@@ -163,7 +156,6 @@ class GroupState {
     }
   }
 
-  std::atomic<uint32_t> references_{1};
   std::atomic<uint64_t> live_{0};
   // Written by the joiner (or the owner's teardown) before the RMW that sets kWaiting, read by
   // the last child after the RMW that sees it.
@@ -177,8 +169,6 @@ class GroupState {
   std::exception_ptr first_exception_ ABSL_GUARDED_BY(mu_);
 };
 
-void AddGroupReference(GroupState* group) { group->AddReference(); }
-void DropGroupReference(GroupState* group) { group->DropReference(); }
 CancellationState* GroupChildStarting(GroupState* group) { return group->ChildStarting(); }
 void GroupChildFinished(GroupState* group) { group->ChildFinished(); }
 void GroupChildFailed(GroupState* group, absl::Status status, std::exception_ptr exception) {
@@ -220,7 +210,7 @@ TaskGroup::~TaskGroup() {
                 "a coral::TaskGroup with children was destroyed without co_await group.Join()");
   }
   state_->Unlink();
-  state_->DropReference();
+  delete state_;
 }
 
 void TaskGroup::Cancel() { state_->cancellation()->Cancel(); }

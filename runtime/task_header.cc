@@ -177,7 +177,9 @@ void TaskHeader::DropReference() {
 }
 
 void TaskHeader::Deallocate() noexcept {
-  if (cancellation_ != nullptr) cancellation_->DropReference();
+  if (!(cancellation_ & kBorrowedToken) && cancellation() != nullptr) {
+    cancellation()->DropReference();
+  }
   // relaxed: we dropped the last reference; the acq_rel RMW that did so ordered everything.
   if (state_.load(std::memory_order_relaxed) & kFrameDestroyed) {
     FreeFrameMemory(this, sizeof(TaskHeader) + frame_size_);

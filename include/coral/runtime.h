@@ -72,7 +72,7 @@ class Runtime {
     static_assert(internal::CheckSpawnable<F, Args...>());
     using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
     return internal::JoinHandleFactory::Adopt<R>(internal::CreateAndSubmit<R>(
-        scheduler_.get(), internal::InheritedCancellation(), std::forward<F>(f), std::forward<Args>(args)...));
+        scheduler_.get(), {internal::InheritedCancellation()}, std::forward<F>(f), std::forward<Args>(args)...));
   }
 
   // Runs `task` on the workers and blocks the calling thread until it finishes; returns its result
@@ -104,7 +104,7 @@ auto Spawn(F&& f, Args&&... args) {
   CORAL_CHECK(scheduler != nullptr,
               "coral::Spawn called from a thread that is not a coral worker; use Runtime::Spawn");
   return internal::JoinHandleFactory::Adopt<R>(
-      internal::CreateAndSubmit<R>(scheduler, internal::InheritedCancellation(), std::forward<F>(f), std::forward<Args>(args)...));
+      internal::CreateAndSubmit<R>(scheduler, {internal::InheritedCancellation()}, std::forward<F>(f), std::forward<Args>(args)...));
 }
 
 }  // namespace coral

@@ -67,9 +67,7 @@ namespace internal {
 // Reference-counted: the TaskGroup and every live child own one (runtime/task_group.cc).
 class GroupState;
 
-void AddGroupReference(GroupState* group);
-void DropGroupReference(GroupState* group);
-// Called before a child is submitted, with the token the child adopts (one new reference).
+// Called before a child is submitted; returns the group's token, which the child borrows.
 CancellationState* GroupChildStarting(GroupState* group);
 void GroupChildFinished(GroupState* group);
 void GroupChildFailed(GroupState* group, absl::Status status, std::exception_ptr exception);
@@ -77,17 +75,15 @@ void GroupChildFailed(GroupState* group, absl::Status status, std::exception_ptr
 bool InTeardown();
 
 // A child's membership, owned by its wrapper frame: its destructor (at completion, or when the
-// child is torn down) counts the child out.
+// child is torn down) counts the child out. It holds no reference: the group outlives its live
+// children (Join, or the owner's deferred teardown, waits for them).
 class GroupMembership {
  public:
-  explicit GroupMembership(GroupState* group) : group_(group) { AddGroupReference(group_); }
+  explicit GroupMembership(GroupState* group) : group_(group) {}
   GroupMembership(GroupMembership&& other) noexcept : group_(std::exchange(other.group_, nullptr)) {}
   GroupMembership& operator=(GroupMembership&&) = delete;
   ~GroupMembership() {
-    if (group_ != nullptr) {
-      GroupChildFinished(group_);
-      DropGroupReference(group_);
-    }
+    if (group_ != nullptr) GroupChildFinished(group_);
   }
   void Fail(absl::Status status, std::exception_ptr exception) const {
     GroupChildFailed(group_, std::move(status), std::move(exception));
@@ -110,17 +106,23 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& result) {
   return result.status();
 }
 
-// The root of a group child: runs f(args...) and reports a failure to the group.
+// The root of a group child: runs f(args...) and reports a failure to the group. The callable and
+// its arguments move into a local, which dies with the body; the membership parameter counts the
+// child out only when the frame is destroyed (gcc destroys parameters in declaration order, so
+// without the move `fn` and `args` would die after the owner may have returned from Join).
 template <typename R, typename Fn, typename... Args>
 Task<void> RunGroupChild(GroupMembership membership, Fn fn, Args... args) {
+  auto call = [fn = std::move(fn), ... args = std::move(args)]() mutable {
+    return std::invoke(fn, std::move(args)...);
+  };
   try {
     if constexpr (std::is_void_v<R>) {
-      co_await std::invoke(fn, std::move(args)...);
+      co_await call();
     } else if constexpr (IsStatusLike<R>::value) {
-      R result = co_await std::invoke(fn, std::move(args)...);
+      R result = co_await call();
       if (!result.ok()) membership.Fail(StatusOf(result), nullptr);
     } else {
-      (void)co_await std::invoke(fn, std::move(args)...);
+      (void)co_await call();
     }
   } catch (...) {
     membership.Fail(absl::OkStatus(), std::current_exception());
@@ -161,12 +163,14 @@ class TaskGroup {
     internal::Scheduler* scheduler = internal::CurrentScheduler();
     CORAL_CHECK(scheduler != nullptr, "TaskGroup::Spawn called from a thread that is not a coral worker");
     spawned_ = true;
-    internal::TaskHeader* child =
-        internal::CreateAndSubmit<void>(scheduler, internal::GroupChildStarting(state_),
-                                        &internal::RunGroupChild<R, std::decay_t<F>, std::decay_t<Args>...>,
-                                        internal::GroupMembership(state_), std::forward<F>(f),
-                                        std::forward<Args>(args)...);
-    child->DropJoinInterest();  // Nobody joins a child by handle: the group counts it.
+    // Nobody joins a child by handle: the group counts it.
+    internal::CreateAndSubmit<void>(
+        scheduler,
+        {.cancellation = internal::GroupChildStarting(state_),
+         .borrow_cancellation = true,
+         .joinable = false},
+        &internal::RunGroupChild<R, std::decay_t<F>, std::decay_t<Args>...>,
+        internal::GroupMembership(state_), std::forward<F>(f), std::forward<Args>(args)...);
   }
 
   // co_await group.Join(): waits until every child has finished; returns OkStatus, or the first

@@ -79,17 +79,27 @@ constexpr bool CheckSpawnable() {
   return true;
 }
 
-// Creates the task (kScheduled, with a queue reference and a JoinHandle reference) and submits it.
-// The task adopts one reference to `cancellation`, its token.
+// How CreateAndSubmit sets a task up.
+struct SpawnOptions {
+  CancellationState* cancellation;  // The task's token: one reference adopted, unless borrowed.
+  bool borrow_cancellation = false;
+  bool joinable = true;  // Whether a JoinHandle reference is created (kJoinInterest).
+};
+
+// Creates the task (kScheduled, with a queue reference, and a JoinHandle reference if joinable)
+// and submits it.
 template <typename R, typename F, typename... Args>
-TaskHeader* CreateAndSubmit(Scheduler* scheduler, CancellationState* cancellation, F&& f,
-                            Args&&... args) {
+TaskHeader* CreateAndSubmit(Scheduler* scheduler, SpawnOptions options, F&& f, Args&&... args) {
   Task<R> task = MakeRootTask<R>(std::forward<F>(f), std::forward<Args>(args)...);
   std::coroutine_handle<TaskPromise<R>> root = TaskAccess::Release(task);
   root.promise().MarkSpawned();
   TaskHeader* header = TaskHeader::FromFrame(root.address());
-  header->Initialize(scheduler, task_state::kScheduled | task_state::kJoinInterest, 2);
-  header->set_cancellation(cancellation);
+  if (options.joinable) {
+    header->Initialize(scheduler, task_state::kScheduled | task_state::kJoinInterest, 2);
+  } else {
+    header->Initialize(scheduler, task_state::kScheduled, 1);
+  }
+  header->InitializeCancellation(options.cancellation, options.borrow_cancellation);
   SubmitNewTask(scheduler, header);
   return header;
 }

@@ -64,11 +64,20 @@ class alignas(16) TaskHeader {
   void set_resume_point(std::coroutine_handle<> handle) noexcept { resume_point_ = handle; }
   std::coroutine_handle<> resume_point() const noexcept { return resume_point_; }
 
-  // The token the task runs under (null: never cancelled). The task owns one reference to it,
-  // released when the header is deallocated. Only the task itself (its worker, holding kRunning)
-  // replaces it, to shield a section or to impose a deadline; it was set before the first push.
-  CancellationState* cancellation() const noexcept { return cancellation_; }
-  void set_cancellation(CancellationState* state) noexcept { cancellation_ = state; }
+  // The token the task runs under (null: never cancelled). The header owns one reference to the
+  // token it was created with, released when the header is deallocated, unless it borrows it (a
+  // TaskGroup child: the group's token outlives the group's children). Only the task itself (its
+  // worker, holding kRunning) swaps it, to shield a section or impose a deadline, and restores it.
+  CancellationState* cancellation() const noexcept {
+    return reinterpret_cast<CancellationState*>(cancellation_ & ~kBorrowedToken);
+  }
+  void set_cancellation(CancellationState* state) noexcept {
+    cancellation_ = reinterpret_cast<uintptr_t>(state) | (cancellation_ & kBorrowedToken);
+  }
+  // Before the first push: the task's token, adopted (one reference) or borrowed.
+  void InitializeCancellation(CancellationState* state, bool borrowed) noexcept {
+    cancellation_ = reinterpret_cast<uintptr_t>(state) | (borrowed ? kBorrowedToken : 0);
+  }
 
   // The TaskGroups this task created and has not destroyed yet, linked through the groups
   // (runtime/task_group.cc). Touched only by the task while it runs, or by its teardown.
@@ -125,7 +134,8 @@ class alignas(16) TaskHeader {
   // Written by the JoinHandle owner while kJoinWaiter is clear, read by the completer after it
   // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
   TaskHeader* join_waiter_ = nullptr;
-  CancellationState* cancellation_ = nullptr;
+  static constexpr uintptr_t kBorrowedToken = 1;  // Low bit of cancellation_.
+  uintptr_t cancellation_ = 0;
   GroupState* groups_ = nullptr;
 };
 
