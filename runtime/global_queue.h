@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/task_header.h"
-#include "runtime/spin_lock.h"
+#include "coral/internal/spin_lock.h"
 
 namespace coral::internal {
 

@@ -26,7 +26,7 @@
 #include "absl/status/status.h"
 #include "coral/internal/io_waiter.h"
 #include "runtime/mutex.h"
-#include "runtime/spin_lock.h"
+#include "coral/internal/spin_lock.h"
 
 namespace coral::internal {
 

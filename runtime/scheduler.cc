@@ -215,7 +215,7 @@
 //   Global batch: min(len / num_workers + 1, kCapacity / 2): Go's globrunqget.
 //   kSearchSpin = 20 us, kPausesPerSearchRound = 32: see "Parking"; the pause count keeps a
 //     spinning searcher from hammering its victims' cache lines between steal attempts.
-//   The global queue's lock is a spin lock (runtime/spin_lock.h): its critical sections are a
+//   The global queue's lock is a spin lock (coral/internal/spin_lock.h): its critical sections are a
 //     few pointer writes, and a futex sleep on contention cost the spawning thread 6% of its
 //     time on spawn_outside.
 //   Reactor: up to 256 events per epoll_pwait2 (kMaxEvents), tokio's event batch size; timers in

@@ -36,6 +36,8 @@ class GroupState {
   static constexpr uint64_t kWaiting = 1;
   static constexpr uint64_t kTeardown = 2;
   static constexpr uint64_t kChild = 4;
+  // A long-lived kKeepGoing group (an accept loop) must not grow with every failed child.
+  static constexpr size_t kMaxRecordedFailures = 256;
 
   GroupState(bool cancel_on_failure, TaskHeader* owner)
       : cancel_on_failure_(cancel_on_failure),
@@ -81,7 +83,7 @@ class GroupState {
       MutexLock lock(&mu_);
       first = failures_.empty();
       if (first) first_exception_ = exception;
-      failures_.push_back(std::move(status));
+      if (failures_.size() < kMaxRecordedFailures) failures_.push_back(std::move(status));
     }
     if (first && cancel_on_failure_) cancellation_->Cancel();
   }

@@ -91,7 +91,7 @@ TEST(GroupStressTest, ThousandChildrenOnSocketsOneThrows) {
     const absl::Duration cancel_to_join = absl::Now() - thrown_at;
     EXPECT_TRUE(threw);
     std::vector<absl::Status> errors = group.errors();
-    EXPECT_EQ(errors.size(), 1000u);
+    EXPECT_EQ(errors.size(), 256u);  // The first 256 of the 1,000 failures are kept.
     if (!errors.empty()) {
       EXPECT_EQ(errors[0].code(), absl::StatusCode::kUnknown);
     }

@@ -6,10 +6,16 @@
 #define CORAL_CORAL_H_
 
 #include "coral/async_fd.h"
+#include "coral/async_mutex.h"
+#include "coral/async_shared_mutex.h"
 #include "coral/cancellation.h"
+#include "coral/event.h"
 #include "coral/join_handle.h"
+#include "coral/latch.h"
+#include "coral/notify.h"
 #include "coral/resolve.h"
 #include "coral/runtime.h"
+#include "coral/semaphore.h"
 #include "coral/sleep.h"
 #include "coral/task_group.h"
 #include "coral/socket_address.h"

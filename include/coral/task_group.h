@@ -20,7 +20,8 @@
 // Failure. A child fails when it throws, or returns a non-OK absl::Status or absl::StatusOr. The
 // first failure cancels the group's token, so its siblings' waits end with CancelledError;
 // Join() reports that first failure (rethrowing it if it was an exception), and errors() lists
-// every failure in the order they happened.
+// the failures in the order they happened. A group made with OnFailure::kKeepGoing only records
+// failures (for an accept loop, where one failed connection must not stop the others).
 //
 // Cancellation. The group's token is a child of the token of the task that created the group, and
 // every child runs under it: cancelling the creator's token, calling Cancel(), or a first failure
@@ -185,7 +186,8 @@ class TaskGroup {
   void Cancel();
   // The token the children run under.
   CancellationToken token() const;
-  // Every failure so far, in order; an exception appears as absl::UnknownError with its what().
+  // The failures so far, in order (the first 256: a long-lived group does not grow with them); an
+  // exception appears as absl::UnknownError with its what().
   std::vector<absl::Status> errors() const;
 
  private:

@@ -6,8 +6,8 @@
 // ~6% of the main thread. Waiters spin with a CPU pause, and after kSpinsBeforeYield attempts yield
 // the CPU so that a preempted holder can run (this machine has 2 cores for 3+ threads).
 
-#ifndef CORAL_RUNTIME_SPIN_LOCK_H_
-#define CORAL_RUNTIME_SPIN_LOCK_H_
+#ifndef CORAL_INTERNAL_SPIN_LOCK_H_
+#define CORAL_INTERNAL_SPIN_LOCK_H_
 
 #include <atomic>
 #include <thread>
@@ -57,4 +57,4 @@ class ABSL_SCOPED_LOCKABLE SpinLockHolder {
 
 }  // namespace coral::internal
 
-#endif  // CORAL_RUNTIME_SPIN_LOCK_H_
+#endif  // CORAL_INTERNAL_SPIN_LOCK_H_

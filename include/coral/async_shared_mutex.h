@@ -1,0 +1,119 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::AsyncSharedMutex: a reader-writer lock for tasks, which may be held across co_await.
+//
+//   absl::StatusOr<coral::AsyncSharedMutex::SharedGuard> r = co_await mu.LockShared();
+//   absl::StatusOr<coral::AsyncSharedMutex::Guard> w = co_await mu.Lock();
+//
+// Fairness: FIFO across readers and writers. A reader arriving while a writer waits queues behind
+// it, so a stream of readers cannot starve writers; when a writer releases, the run of readers at
+// the head of the queue is admitted together. Owners are scheduled, never resumed inline.
+//
+// Cancellation: a waiter whose token is cancelled leaves the queue without the lock and gets
+// absl::CancelledError; the waiters behind it are reconsidered (readers behind a cancelled writer
+// may enter). A grant that races the cancellation wins. A task aborted while waiting releases a
+// lock granted to it.
+
+#ifndef CORAL_ASYNC_SHARED_MUTEX_H_
+#define CORAL_ASYNC_SHARED_MUTEX_H_
+
+#include <coroutine>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "coral/internal/wait_queue.h"
+
+namespace coral {
+
+class AsyncSharedMutex;
+
+namespace internal {
+
+// Ownership of an AsyncSharedMutex, exclusive or shared; released when destroyed. Movable.
+template <bool kExclusive>
+class SharedMutexGuard {
+ public:
+  SharedMutexGuard(SharedMutexGuard&& other) noexcept
+      : mutex_(std::exchange(other.mutex_, nullptr)) {}
+  SharedMutexGuard& operator=(SharedMutexGuard&& other) noexcept {
+    if (this != &other) {
+      Unlock();
+      mutex_ = std::exchange(other.mutex_, nullptr);
+    }
+    return *this;
+  }
+  SharedMutexGuard(const SharedMutexGuard&) = delete;
+  SharedMutexGuard& operator=(const SharedMutexGuard&) = delete;
+  ~SharedMutexGuard() { Unlock(); }
+
+  // Releases early. Idempotent.
+  void Unlock() noexcept;
+  bool owns_lock() const noexcept { return mutex_ != nullptr; }
+
+ private:
+  friend class coral::AsyncSharedMutex;
+  template <bool>
+  friend class SharedLockAwaiter;
+  explicit SharedMutexGuard(AsyncSharedMutex* mutex) noexcept : mutex_(mutex) {}
+
+  AsyncSharedMutex* mutex_;
+};
+
+template <bool kExclusive>
+class SharedLockAwaiter final : public QueuedWait {
+ public:
+  explicit SharedLockAwaiter(AsyncSharedMutex* mutex) : mutex_(mutex) {
+    waiter_.weight = kExclusive ? 1 : 0;
+  }
+  ~SharedLockAwaiter();
+
+  bool await_ready() noexcept;
+  bool await_suspend(std::coroutine_handle<> self);
+  absl::StatusOr<SharedMutexGuard<kExclusive>> await_resume();
+
+ private:
+  AsyncSharedMutex* mutex_;
+  bool acquired_ = false;
+};
+
+}  // namespace internal
+
+class AsyncSharedMutex {
+ public:
+  using Guard = internal::SharedMutexGuard<true>;
+  using SharedGuard = internal::SharedMutexGuard<false>;
+
+  AsyncSharedMutex() = default;
+  AsyncSharedMutex(const AsyncSharedMutex&) = delete;
+  AsyncSharedMutex& operator=(const AsyncSharedMutex&) = delete;
+
+  // co_await Lock(): exclusive; absl::StatusOr<Guard>.
+  internal::SharedLockAwaiter<true> Lock() { return internal::SharedLockAwaiter<true>(this); }
+  // co_await LockShared(): shared; absl::StatusOr<SharedGuard>.
+  internal::SharedLockAwaiter<false> LockShared() { return internal::SharedLockAwaiter<false>(this); }
+  std::optional<Guard> TryLock();
+  std::optional<SharedGuard> TryLockShared();
+
+ private:
+  template <bool>
+  friend class internal::SharedLockAwaiter;
+  template <bool>
+  friend class internal::SharedMutexGuard;
+
+  bool TryTakeLocked(bool exclusive);
+  void Release(bool exclusive);
+  void GrantWaitersLocked(internal::WakeList* granted);
+  static void AfterWaiterRemoved(void* self, internal::WakeList* granted);
+  internal::WaitSite site() { return {&lock_, &queue_, &AfterWaiterRemoved, this}; }
+
+  internal::SpinLock lock_;
+  int64_t readers_ = 0;         // Guarded by lock_: shared owners.
+  bool writer_ = false;         // Guarded by lock_.
+  internal::WaiterList queue_;  // Guarded by lock_; weight 1 = exclusive, 0 = shared.
+};
+
+}  // namespace coral
+
+#endif  // CORAL_ASYNC_SHARED_MUTEX_H_

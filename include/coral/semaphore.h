@@ -1,0 +1,107 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::Semaphore: a counting semaphore for tasks, with weighted acquisition.
+//
+//   coral::Semaphore slots(8);   // At most 8 concurrent backend calls.
+//   absl::StatusOr<coral::Semaphore::Permit> permit = co_await slots.Acquire();
+//   if (!permit.ok()) co_return permit.status();
+//   co_await CallBackend();       // The permit returns when `permit` is destroyed.
+//
+// Fairness: FIFO. Permits go to waiters in arrival order; a request for more permits than are
+// available waits at the head, and smaller requests behind it wait too (no barging, no
+// starvation of large requests). TryAcquire fails while anyone waits.
+//
+// Cancellation: a waiter whose token is cancelled leaves the queue without permits, and Acquire
+// returns absl::CancelledError; the waiters behind it are then reconsidered. If the permits were
+// granted at the same moment, the grant wins. A task aborted while waiting returns granted permits.
+
+#ifndef CORAL_SEMAPHORE_H_
+#define CORAL_SEMAPHORE_H_
+
+#include <coroutine>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "coral/internal/wait_queue.h"
+
+namespace coral {
+
+class Semaphore;
+
+namespace internal {
+
+class AcquireAwaiter final : public QueuedWait {
+ public:
+  AcquireAwaiter(Semaphore* semaphore, int64_t permits);
+  ~AcquireAwaiter();
+
+  bool await_ready() noexcept;
+  bool await_suspend(std::coroutine_handle<> self);
+  absl::StatusOr<class SemaphorePermit> await_resume();
+
+ private:
+  Semaphore* semaphore_;
+  bool acquired_ = false;
+};
+
+// Permits held; returned to the semaphore when destroyed. Movable.
+class SemaphorePermit {
+ public:
+  SemaphorePermit(SemaphorePermit&& other) noexcept
+      : semaphore_(std::exchange(other.semaphore_, nullptr)), count_(other.count_) {}
+  SemaphorePermit& operator=(SemaphorePermit&& other) noexcept;
+  SemaphorePermit(const SemaphorePermit&) = delete;
+  SemaphorePermit& operator=(const SemaphorePermit&) = delete;
+  ~SemaphorePermit() { Release(); }
+
+  int64_t count() const noexcept { return semaphore_ != nullptr ? count_ : 0; }
+  // Returns the permits early. Idempotent.
+  void Release() noexcept;
+
+ private:
+  friend class coral::Semaphore;
+  friend class AcquireAwaiter;
+  SemaphorePermit(Semaphore* semaphore, int64_t count) : semaphore_(semaphore), count_(count) {}
+
+  Semaphore* semaphore_;
+  int64_t count_;
+};
+
+}  // namespace internal
+
+class Semaphore {
+ public:
+  using Permit = internal::SemaphorePermit;
+
+  explicit Semaphore(int64_t permits) : permits_(permits) {}
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+
+  // co_await Acquire(n): absl::StatusOr<Permit> holding n permits (n >= 1).
+  internal::AcquireAwaiter Acquire(int64_t n = 1) { return internal::AcquireAwaiter(this, n); }
+  // n permits if they are free and nobody waits.
+  std::optional<Permit> TryAcquire(int64_t n = 1);
+  // Adds n permits (beyond those returned by Permit objects), waking waiters they satisfy.
+  void Release(int64_t n = 1);
+  int64_t available() const;
+
+ private:
+  friend class internal::AcquireAwaiter;
+  friend class internal::SemaphorePermit;
+
+  bool TryTakeLocked(int64_t n);
+  // Grants the waiters at the head that the free permits satisfy.
+  void GrantWaitersLocked(internal::WakeList* granted);
+  static void AfterWaiterRemoved(void* self, internal::WakeList* granted);
+  internal::WaitSite site() { return {&lock_, &queue_, &AfterWaiterRemoved, this}; }
+
+  mutable internal::SpinLock lock_;
+  int64_t permits_;             // Guarded by lock_.
+  internal::WaiterList queue_;  // Guarded by lock_; Waiter::weight is the permits wanted.
+};
+
+}  // namespace coral
+
+#endif  // CORAL_SEMAPHORE_H_

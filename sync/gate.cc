@@ -1,0 +1,42 @@
+// Copyright 2026 The coral Authors.
+
+#include "coral/internal/gate.h"
+
+namespace coral::internal {
+
+bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
+  TaskHeader* task = CurrentTaskChecked("coral::Event/Latch awaited outside a coral task");
+  if (CancellableWait::AlreadyCancelled(task)) {
+    cancel_.MarkCancelled();
+    return false;
+  }
+  gate_->lock_.Lock();
+  if (gate_->open_.load(std::memory_order_relaxed)) {  // relaxed: under the lock.
+    gate_->lock_.Unlock();
+    return false;
+  }
+  SuspendLocked(gate_->site(), task, self);
+  return true;
+}
+
+absl::Status Gate::Awaiter::await_resume() {
+  if (FinishWait()) return absl::CancelledError("cancelled while waiting");
+  return absl::OkStatus();
+}
+
+void Gate::Open() {
+  WakeList granted;
+  {
+    SpinLockHolder hold(&lock_);
+    open_.store(true, std::memory_order_release);  // release: see IsOpen.
+    while (Waiter* waiter = queue_.PopFront()) granted.push_back(Grant(waiter));
+  }
+  WakeAll(granted);
+}
+
+void Gate::Close() {
+  SpinLockHolder hold(&lock_);
+  open_.store(false, std::memory_order_relaxed);  // relaxed: closing publishes nothing.
+}
+
+}  // namespace coral::internal

@@ -1,0 +1,122 @@
+// Copyright 2026 The coral Authors.
+//
+// The waiting protocol of the synchronization primitives.
+//
+// Every primitive keeps its waiters in a FIFO under one spin lock (critical sections are a few
+// pointer writes). A waiter is linked with a waker reference to its task. Exactly one of two
+// things takes it out of the queue, both under the lock: the primitive granting it (the lock, the
+// permits, a message), or its cancellation callback removing it. Whoever takes it out owns the
+// waker reference and wakes the task after releasing the lock. So a cancelled waiter is never
+// granted, and a granted waiter is never lost to its cancellation: a grant that wins the race
+// stands, and the operation reports success (its token is observed by the next wait).
+//
+// A task torn down (JoinHandle::Abort) while waiting destroys its awaitable: AbandonWait removes
+// a still-linked waiter, or reports that it was granted, so the awaitable gives back what it was
+// handed (an AsyncMutex passes the lock on, a Semaphore returns the permits).
+
+#include "coral/internal/wait_queue.h"
+
+#include "coral/internal/check.h"
+#include "coral/internal/scheduling.h"
+#include "runtime/scheduler.h"
+
+namespace coral::internal {
+
+void WaiterList::PushBack(Waiter* waiter) {
+  waiter->prev = tail_;
+  waiter->next = nullptr;
+  if (tail_ != nullptr) {
+    tail_->next = waiter;
+  } else {
+    head_ = waiter;
+  }
+  tail_ = waiter;
+  waiter->linked = true;
+}
+
+void WaiterList::Remove(Waiter* waiter) {
+  if (waiter->prev != nullptr) {
+    waiter->prev->next = waiter->next;
+  } else {
+    head_ = waiter->next;
+  }
+  if (waiter->next != nullptr) {
+    waiter->next->prev = waiter->prev;
+  } else {
+    tail_ = waiter->prev;
+  }
+  waiter->prev = waiter->next = nullptr;
+  waiter->linked = false;
+}
+
+Waiter* WaiterList::PopFront() {
+  Waiter* waiter = head_;
+  if (waiter != nullptr) Remove(waiter);
+  return waiter;
+}
+
+TaskHeader* QueuedWait::CurrentTaskChecked(const char* operation) {
+  TaskHeader* task = CurrentTask();
+  CORAL_CHECK(task != nullptr, operation);
+  return task;
+}
+
+void QueuedWait::SuspendLocked(const WaitSite& site, TaskHeader* task,
+                               std::coroutine_handle<> self) {
+  site_ = site;
+  task->set_resume_point(self);
+  task->AddReference();  // The waker reference: the granter's, or the cancellation's.
+  waiter_.task = task;
+  site.queue->PushBack(&waiter_);
+  suspended_ = true;
+  site.lock->Unlock();
+  if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
+}
+
+void WakeAll(const WakeList& tasks) {
+  for (TaskHeader* task : tasks) Wake(task);
+}
+
+void QueuedWait::OnCancel(void* context) {
+  auto* self = static_cast<QueuedWait*>(context);
+  const WaitSite& site = self->site_;
+  TaskHeader* task = nullptr;
+  WakeList granted;
+  site.lock->Lock();
+  if (self->waiter_.linked) {
+    site.queue->Remove(&self->waiter_);
+    task = self->waiter_.task;
+    self->cancel_.MarkCancelled();
+    if (site.after_removal != nullptr) site.after_removal(site.primitive, &granted);
+  }
+  site.lock->Unlock();
+  WakeAll(granted);
+  if (task != nullptr) Wake(task);
+}
+
+bool QueuedWait::FinishWait() {
+  suspended_ = false;
+  cancel_.Disarm();
+  return cancel_.cancelled();
+}
+
+bool QueuedWait::AbandonWait(const WaitSite& site) {
+  cancel_.Disarm();  // The callback is not running after this.
+  if (!suspended_) return false;
+  suspended_ = false;
+  WakeList granted;
+  bool was_granted;
+  {
+    SpinLockHolder hold(site.lock);
+    was_granted = waiter_.granted;
+    if (waiter_.linked) {
+      site.queue->Remove(&waiter_);
+      if (site.after_removal != nullptr) site.after_removal(site.primitive, &granted);
+      waiter_.task->DropReference();
+    }
+  }
+  WakeAll(granted);
+  return was_granted;
+}
+
+}  // namespace coral::internal
