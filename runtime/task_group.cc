@@ -99,6 +99,7 @@ class GroupState {
     joiner_ = joiner;
     // acq_rel: releases joiner_ to the last child; acquires the children's work if none is left.
     const uint64_t previous = live_.fetch_or(kWaiting, std::memory_order_acq_rel);
+    CORAL_CHECK(!(previous & kWaiting), "two tasks awaited the same TaskGroup::Join at once");
     if (previous / kChild != 0) return true;
     live_.store(0, std::memory_order_relaxed);  // relaxed: no child left to race with.
     joiner_ = nullptr;

@@ -175,9 +175,9 @@ class TaskGroup {
   }
 
   // co_await group.Join(): waits until every child has finished; returns OkStatus, or the first
-  // failure (rethrown if it was an exception). Awaited once.
+  // failure (rethrown if it was an exception). May be awaited again, to wait for children spawned
+  // since, but by one task at a time (two concurrent joins are a fatal misuse).
   internal::GroupJoinAwaiter Join() {
-    CORAL_CHECK(!joined_, "TaskGroup::Join awaited twice");
     joined_ = true;
     return internal::GroupJoinAwaiter(state_);
   }

@@ -6,6 +6,7 @@
 #ifndef CORAL_INTERNAL_WAIT_QUEUE_H_
 #define CORAL_INTERNAL_WAIT_QUEUE_H_
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 
@@ -16,6 +17,22 @@
 
 namespace coral::internal {
 
+// Schedules a task holding a waker reference (runtime/scheduler.cc).
+void Wake(TaskHeader* task);
+
+// Shared by the waiters one Select registers on several channels: the first branch to claim it
+// wins; the others are skipped by whoever pops them.
+struct SelectClaim {
+  static constexpr int kNone = -1;
+  static constexpr int kCancelled = -2;
+  // acq_rel: the winner's hand-off (under its channel's lock) is ordered before the select reads.
+  bool TryClaim(int branch) {
+    int expected = kNone;
+    return winner.compare_exchange_strong(expected, branch, std::memory_order_acq_rel);
+  }
+  std::atomic<int> winner{kNone};
+};
+
 // A task waiting in a primitive's queue; lives in the awaitable.
 struct Waiter {
   Waiter* prev = nullptr;
@@ -23,6 +40,16 @@ struct Waiter {
   TaskHeader* task = nullptr;
   // Primitive-specific: permits wanted (Semaphore), exclusive or shared (AsyncSharedMutex).
   int64_t weight = 0;
+  // Channels: the value a sender offers, or the slot a receiver waits to fill (std::optional<T>*).
+  void* payload = nullptr;
+  // Channels: woken because the channel closed, not granted. Guarded by the primitive's lock.
+  bool closed = false;
+  // Select: the claim this waiter must win before it may be handed anything, and its branch.
+  SelectClaim* claim = nullptr;
+  int branch = 0;
+
+  // Whether whoever popped this waiter may hand it something (always, outside a Select).
+  bool Claim() { return claim == nullptr || claim->TryClaim(branch); }
   // Both guarded by the primitive's lock. granted: the primitive gave the waiter what it waited
   // for (the lock, the permits, the message) and took it out of the queue.
   bool linked = false;

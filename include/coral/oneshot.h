@@ -1,0 +1,79 @@
+// Copyright 2026 The coral Authors.
+//
+// coral::Oneshot<T>: a channel for exactly one value, from one task to one other.
+//
+//   auto [tx, rx] = coral::Oneshot<int>::Make();
+//   coral::Spawn([](coral::OneshotSender<int> tx) -> coral::Task<void> {
+//     (void)tx.Send(42);
+//     co_return;
+//   }, std::move(tx));
+//   absl::StatusOr<int> v = co_await rx.Recv();   // 42
+//
+// Send never waits; it fails with absl::FailedPreconditionError, returning the value, if the
+// receiver is gone or a value was sent already. Dropping the sender without sending closes the
+// oneshot: Recv returns absl::OutOfRangeError. Both handles are move-only.
+//
+// Cancellation: a waiting Recv whose token is cancelled returns absl::CancelledError; the value,
+// if it arrives later, is still there for the next Recv.
+
+#ifndef CORAL_ONESHOT_H_
+#define CORAL_ONESHOT_H_
+
+#include <utility>
+
+#include "coral/channel.h"
+
+namespace coral {
+
+template <typename T>
+class OneshotSender {
+ public:
+  OneshotSender(OneshotSender&&) noexcept = default;
+  OneshotSender& operator=(OneshotSender&&) noexcept = default;
+
+  // Delivers the value and closes the oneshot.
+  SendResult<T> Send(T value) {
+    SendResult<T> result = sender_.TrySend(std::move(value));
+    if (!result.ok() && !absl::IsFailedPrecondition(result.status)) {
+      result.status = absl::FailedPreconditionError("coral::Oneshot: a value was sent already");
+    }
+    sender_.Close();
+    return result;
+  }
+
+ private:
+  template <typename U>
+  friend struct Oneshot;
+  explicit OneshotSender(Sender<T> sender) : sender_(std::move(sender)) {}
+
+  Sender<T> sender_;
+};
+
+template <typename T>
+class OneshotReceiver {
+ public:
+  OneshotReceiver(OneshotReceiver&&) noexcept = default;
+  OneshotReceiver& operator=(OneshotReceiver&&) noexcept = default;
+
+  // co_await Recv(): absl::StatusOr<T>.
+  internal::RecvAwaiter<T> Recv() { return receiver_.Recv(); }
+
+ private:
+  template <typename U>
+  friend struct Oneshot;
+  explicit OneshotReceiver(Receiver<T> receiver) : receiver_(std::move(receiver)) {}
+
+  Receiver<T> receiver_;
+};
+
+template <typename T>
+struct Oneshot {
+  static std::pair<OneshotSender<T>, OneshotReceiver<T>> Make() {
+    auto [sender, receiver] = Channel<T>::Bounded(1);
+    return {OneshotSender<T>(std::move(sender)), OneshotReceiver<T>(std::move(receiver))};
+  }
+};
+
+}  // namespace coral
+
+#endif  // CORAL_ONESHOT_H_
