@@ -32,6 +32,13 @@ constexpr Workload kWorkloads[] = {
     {"chained_spawn", "time", "ns/hop", coral::bench::kChainDepth, coral::bench::ChainedSpawn},
     {"yield_many", "time", "ns/yield", coral::bench::kYieldTasks * coral::bench::kYieldsPerTask,
      coral::bench::YieldMany},
+    {"ping_pong", "time", "ns/rt", coral::bench::kPingPongRounds, coral::bench::PingPong},
+    {"mutex_uncontended", "time", "ns/op", coral::bench::kUncontendedLocks,
+     coral::bench::MutexUncontended},
+    {"mutex_contended", "time", "ns/op",
+     coral::bench::kContendedTasks * coral::bench::kContendedLocksPerTask,
+     coral::bench::MutexContended},
+    {"channel_mpmc", "rate", "msgs/s", coral::bench::kMpmcMessages, coral::bench::ChannelMpmc},
 };
 
 void PrintResult(const Workload& w, std::vector<double> samples) {

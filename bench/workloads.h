@@ -18,6 +18,14 @@ inline constexpr int64_t kSpawnTasks = 1'000'000;
 inline constexpr int64_t kChainDepth = 100'000;
 inline constexpr int64_t kYieldTasks = 100;
 inline constexpr int64_t kYieldsPerTask = 10'000;
+inline constexpr int64_t kPingPongRounds = 100'000;
+inline constexpr int64_t kUncontendedLocks = 1'000'000;
+inline constexpr int64_t kContendedTasks = 8;
+inline constexpr int64_t kContendedLocksPerTask = 100'000;
+inline constexpr int64_t kMpmcProducers = 4;
+inline constexpr int64_t kMpmcConsumers = 4;
+inline constexpr int64_t kMpmcMessages = 1'000'000;
+inline constexpr int64_t kMpmcCapacity = 1024;
 
 // Main spawns kSpawnTasks trivial tasks, then waits for every JoinHandle.
 double SpawnOutside(Runtime& runtime);
@@ -28,6 +36,17 @@ double SpawnInside(Runtime& runtime);
 double ChainedSpawn(Runtime& runtime);
 // Main spawns kYieldTasks tasks that each yield kYieldsPerTask times, and waits for all.
 double YieldMany(Runtime& runtime);
+
+// bench/sync_workloads.cc:
+// Two tasks bounce a counter through two capacity-1 channels kPingPongRounds times.
+double PingPong(Runtime& runtime);
+// One task locks, increments and unlocks an AsyncMutex kUncontendedLocks times; timed inside it.
+double MutexUncontended(Runtime& runtime);
+// kContendedTasks tasks each lock/increment/unlock one AsyncMutex kContendedLocksPerTask times.
+double MutexContended(Runtime& runtime);
+// kMpmcProducers send kMpmcMessages u64 in all through one channel of kMpmcCapacity to
+// kMpmcConsumers; closed when the last producer's Sender is dropped.
+double ChannelMpmc(Runtime& runtime);
 
 }  // namespace coral::bench
 
