@@ -16,13 +16,7 @@
 namespace coral {
 namespace internal {
 
-bool LockAwaiter::await_ready() noexcept {
-  acquired_ = mutex_->TryAcquire();
-  if (acquired_) mutex_->NoteOwner();
-  return acquired_;
-}
-
-bool LockAwaiter::await_suspend(std::coroutine_handle<> self) {
+bool LockWait::Suspend(std::coroutine_handle<> self, bool* acquired) {
   TaskHeader* task = CurrentTaskChecked("AsyncMutex::Lock awaited outside a coral task");
 #ifndef NDEBUG
   // relaxed: a task reading its own earlier write (or another task's, which cannot equal it).
@@ -41,7 +35,7 @@ bool LockAwaiter::await_suspend(std::coroutine_handle<> self) {
       if (mutex_->state_.compare_exchange_weak(state, AsyncMutex::kLocked, std::memory_order_acquire,
                                                std::memory_order_relaxed)) {
         mutex_->queue_lock_.Unlock();
-        acquired_ = true;
+        *acquired = true;
         mutex_->NoteOwner();
         return false;
       }
@@ -58,16 +52,7 @@ bool LockAwaiter::await_suspend(std::coroutine_handle<> self) {
   return true;
 }
 
-absl::StatusOr<AsyncMutexGuard> LockAwaiter::await_resume() {
-  if (!acquired_) {
-    if (FinishWait()) return absl::CancelledError("cancelled while waiting for an AsyncMutex");
-    acquired_ = true;  // Handed over by the unlocker, which recorded us as the owner.
-  }
-  acquired_ = false;  // The guard owns the lock now.
-  return AsyncMutexGuard(mutex_);
-}
-
-LockAwaiter::~LockAwaiter() {
+LockWait::~LockWait() {
   // Torn down after the lock was handed to us: pass it on.
   if (AbandonWait(mutex_->site())) mutex_->Unlock();
 }
@@ -78,10 +63,6 @@ AsyncMutexGuard& AsyncMutexGuard::operator=(AsyncMutexGuard&& other) noexcept {
     mutex_ = std::exchange(other.mutex_, nullptr);
   }
   return *this;
-}
-
-void AsyncMutexGuard::Unlock() noexcept {
-  if (mutex_ != nullptr) std::exchange(mutex_, nullptr)->Unlock();
 }
 
 }  // namespace internal
@@ -110,16 +91,8 @@ void AsyncMutex::AfterWaiterRemoved(void* self, internal::WakeList* /*granted*/)
   if (mutex->queue_.empty()) mutex->state_.fetch_and(~kWaiters, std::memory_order_relaxed);
 }
 
-void AsyncMutex::NoteOwner() noexcept {
-#ifndef NDEBUG
+void AsyncMutex::NoteOwnerSlow() noexcept {
   owner_.store(internal::CurrentTask(), std::memory_order_relaxed);  // relaxed: debug only.
-#endif
-}
-
-void AsyncMutex::ClearOwner() noexcept {
-#ifndef NDEBUG
-  owner_.store(nullptr, std::memory_order_relaxed);  // relaxed: debug only.
-#endif
 }
 
 }  // namespace coral

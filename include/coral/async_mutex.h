@@ -42,18 +42,35 @@ class AsyncMutex;
 
 namespace internal {
 
-class LockAwaiter final : public QueuedWait {
+// The queued half of a Lock(), constructed only when the fast path fails.
+class LockWait final : public QueuedWait {
  public:
-  explicit LockAwaiter(AsyncMutex* mutex) : mutex_(mutex) {}
-  ~LockAwaiter();
+  explicit LockWait(AsyncMutex* mutex) : mutex_(mutex) {}
+  ~LockWait();
+  // False if the lock was taken after all (or the token is cancelled): do not suspend.
+  bool Suspend(std::coroutine_handle<> self, bool* acquired);
+  bool Cancelled() { return FinishWait(); }
 
-  bool await_ready() noexcept;
-  bool await_suspend(std::coroutine_handle<> self);
-  absl::StatusOr<class AsyncMutexGuard> await_resume();
+ private:
+  AsyncMutex* mutex_;
+};
+
+class LockAwaiter {
+ public:
+  explicit LockAwaiter(AsyncMutex* mutex) noexcept : mutex_(mutex) {}
+  LockAwaiter(const LockAwaiter&) = delete;
+  LockAwaiter& operator=(const LockAwaiter&) = delete;
+
+  inline bool await_ready() noexcept;
+  bool await_suspend(std::coroutine_handle<> self) {
+    return wait_.emplace(mutex_).Suspend(self, &acquired_);
+  }
+  inline absl::StatusOr<class AsyncMutexGuard> await_resume();
 
  private:
   AsyncMutex* mutex_;
   bool acquired_ = false;
+  std::optional<LockWait> wait_;  // Only when the lock was not free: keeps the fast path small.
 };
 
 // The scoped ownership of an AsyncMutex; unlocks when destroyed. Movable (between tasks too).
@@ -67,12 +84,13 @@ class AsyncMutexGuard {
   ~AsyncMutexGuard() { Unlock(); }
 
   // Releases the lock early. Idempotent.
-  void Unlock() noexcept;
+  inline void Unlock() noexcept;
   bool owns_lock() const noexcept { return mutex_ != nullptr; }
 
  private:
   friend class coral::AsyncMutex;
   friend class LockAwaiter;
+  friend class LockWait;
   explicit AsyncMutexGuard(AsyncMutex* mutex) noexcept : mutex_(mutex) {}
 
   AsyncMutex* mutex_;
@@ -100,6 +118,7 @@ class AsyncMutex {
 
  private:
   friend class internal::LockAwaiter;
+  friend class internal::LockWait;
   friend class internal::AsyncMutexGuard;
 
   static constexpr uint32_t kLocked = 1;
@@ -123,8 +142,18 @@ class AsyncMutex {
   }
   void UnlockSlow();
   // Debug builds: record / check the owning task (self-deadlock detection).
-  void NoteOwner() noexcept;
-  void ClearOwner() noexcept;
+  void NoteOwner() noexcept {
+#ifndef NDEBUG
+    NoteOwnerSlow();
+#endif
+  }
+  void ClearOwner() noexcept {
+#ifndef NDEBUG
+    // relaxed: debug bookkeeping only.
+    owner_.store(nullptr, std::memory_order_relaxed);
+#endif
+  }
+  void NoteOwnerSlow() noexcept;
   static void AfterWaiterRemoved(void* self, internal::WakeList* granted);
   internal::WaitSite site() noexcept {
     return {&queue_lock_, &queue_, &AfterWaiterRemoved, this};
@@ -137,6 +166,28 @@ class AsyncMutex {
   // unlocker under queue_lock_), read by a task about to wait.
   std::atomic<internal::TaskHeader*> owner_{nullptr};
 };
+
+namespace internal {
+
+void AsyncMutexGuard::Unlock() noexcept {
+  if (mutex_ != nullptr) std::exchange(mutex_, nullptr)->Unlock();
+}
+
+bool LockAwaiter::await_ready() noexcept {
+  acquired_ = mutex_->TryAcquire();
+  if (acquired_) mutex_->NoteOwner();
+  return acquired_;
+}
+
+absl::StatusOr<AsyncMutexGuard> LockAwaiter::await_resume() {
+  if (!acquired_ && wait_->Cancelled()) {
+    return absl::CancelledError("cancelled while waiting for an AsyncMutex");
+  }
+  // Taken by the fast path, or handed over by the unlocker (which recorded us as the owner).
+  return AsyncMutexGuard(mutex_);
+}
+
+}  // namespace internal
 
 // A value that can be reached only through a lock: Tokio's Mutex<T>, folly's Synchronized.
 //
