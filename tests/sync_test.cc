@@ -96,7 +96,9 @@ TEST(AsyncMutexTest, HeldAcrossAwaitWhileTheTaskMigrates) {
     TaskGroup group;
     for (int t = 0; t < 4; ++t) {
       group.Spawn([&]() -> Task<void> {
-        for (int i = 0; i < 50; ++i) {
+        // At least 50 rounds each, and on until some task was resumed on the other worker while
+        // holding the lock (bounded: the wake-up placement is up to the scheduler).
+        for (int i = 0; i < 50 || (released_on_other_thread.load() == 0 && i < 5000); ++i) {
           absl::StatusOr<AsyncMutex::Guard> guard = co_await mu.Lock();
           const std::thread::id locked_on = std::this_thread::get_id();
           EXPECT_EQ(++inside, 1);

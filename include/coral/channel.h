@@ -35,8 +35,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <new>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -61,10 +63,134 @@ absl::Status ChannelClosedForRecv();
 absl::Status ChannelEmpty();
 absl::Status ChannelFull();
 
+// The values in flight. Bounded: a ring of `capacity` cells in which producers and consumers
+// claim positions with a CAS on their own cursor, each cell carrying a turn number (2t: free in
+// lap t; 2t + 1: full in lap t), so neither side takes a lock and the two sides do not share a
+// cache line (the scheme of Vyukov's bounded MPMC queue, with Rigtorp's turns so that one cell
+// works). Unbounded: a deque under a spin lock.
+template <typename T>
+class ChannelBuffer {
+ public:
+  explicit ChannelBuffer(size_t capacity)
+      : capacity_(capacity), cells_(capacity == kUnbounded ? 0 : capacity) {}
+  ChannelBuffer(const ChannelBuffer&) = delete;
+  ChannelBuffer& operator=(const ChannelBuffer&) = delete;
+  ~ChannelBuffer() {
+    std::optional<T> discard;
+    while (TryPop(&discard)) discard.reset();
+  }
+
+  static constexpr size_t kUnbounded = SIZE_MAX;
+
+  // Moves *value in and resets it; false if full.
+  bool TryPush(std::optional<T>* value) {
+    if (capacity_ == kUnbounded) {
+      SpinLockHolder hold(&deque_lock_);
+      deque_.push_back(std::move(**value));
+      value->reset();
+      Publish();
+      return true;
+    }
+    // relaxed: the cursor only proposes a position; the cell's turn, acquired, decides.
+    uint64_t head = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      Cell& cell = cells_[head % capacity_];
+      // seq_cst: see Publish; also acquires the consumer's move-out from the cell.
+      if (cell.turn.load(std::memory_order_seq_cst) == 2 * (head / capacity_)) {
+        if (head_.compare_exchange_weak(head, head + 1, std::memory_order_relaxed)) {
+          ::new (&cell.storage) T(std::move(**value));
+          value->reset();
+          // seq_cst: the publication and the later load of the waiting-receiver count must not
+          // be reordered (a receiver that registers and then looks must see it, or be seen).
+          cell.turn.store(2 * (head / capacity_) + 1, std::memory_order_seq_cst);
+          return true;
+        }
+      } else {
+        const uint64_t previous = head;
+        head = head_.load(std::memory_order_relaxed);
+        if (head == previous) return false;  // The cell is still full: the ring is.
+      }
+    }
+  }
+
+  // Approximate (the cursors move concurrently); exact when nobody pushes or pops meanwhile.
+  size_t ApproximateSize() const {
+    if (capacity_ == kUnbounded) {
+      SpinLockHolder hold(&deque_lock_);
+      return deque_.size();
+    }
+    // relaxed: an estimate for deciding when to wake senders; a stale one only delays that to a
+    // later pop, and the last pop of a draining buffer sees it low.
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    const uint64_t head = head_.load(std::memory_order_relaxed);
+    return head > tail ? head - tail : 0;
+  }
+  bool Empty() const { return ApproximateSize() == 0; }
+  bool AtMostHalfFull() const { return capacity_ == kUnbounded || ApproximateSize() <= capacity_ / 2; }
+
+  // Moves the oldest value into *out; false if empty.
+  bool TryPop(std::optional<T>* out) {
+    if (capacity_ == kUnbounded) {
+      SpinLockHolder hold(&deque_lock_);
+      if (deque_.empty()) return false;
+      out->emplace(std::move(deque_.front()));
+      deque_.pop_front();
+      Publish();
+      return true;
+    }
+    uint64_t tail = tail_.load(std::memory_order_relaxed);  // relaxed: as in TryPush.
+    for (;;) {
+      Cell& cell = cells_[tail % capacity_];
+      // seq_cst: acquires the producer's value; ordered against the waiting-sender count.
+      if (cell.turn.load(std::memory_order_seq_cst) == 2 * (tail / capacity_) + 1) {
+        if (tail_.compare_exchange_weak(tail, tail + 1, std::memory_order_relaxed)) {
+          T* value = std::launder(reinterpret_cast<T*>(&cell.storage));
+          out->emplace(std::move(*value));
+          value->~T();
+          // seq_cst: as the producer's publication, for the waiting-sender count.
+          cell.turn.store(2 * (tail / capacity_) + 2, std::memory_order_seq_cst);
+          return true;
+        }
+      } else {
+        const uint64_t previous = tail;
+        tail = tail_.load(std::memory_order_relaxed);
+        if (tail == previous) return false;
+      }
+    }
+  }
+
+ private:
+  struct alignas(64) Cell {
+    std::atomic<uint64_t> turn{0};
+    alignas(T) unsigned char storage[sizeof(T)];
+  };
+  // The unbounded deque's changes take part in the same store-then-load order as the ring's.
+  void Publish() { published_.fetch_add(1, std::memory_order_seq_cst); }
+
+  const size_t capacity_;
+  std::vector<Cell> cells_;
+  alignas(64) std::atomic<uint64_t> head_{0};  // Producers' cursor.
+  alignas(64) std::atomic<uint64_t> tail_{0};  // Consumers' cursor.
+  alignas(64) mutable SpinLock deque_lock_;
+  std::deque<T> deque_;  // Unbounded only; guarded by deque_lock_.
+  std::atomic<uint64_t> published_{0};
+};
+
+// The shared state of a channel: the buffer, the closed flag, the waiting senders and receivers,
+// and the handle counts.
+//
+// Waiting. Values move through the buffer without the lock. A task that finds it full (or empty)
+// takes lock_, counts itself in senders_waiting_ (receivers_waiting_), tries once more, and links
+// itself if that fails. Whoever then pops (pushes) a value checks the count and, if anyone waits,
+// takes lock_ and hands over directly: a waiting sender's value goes into the buffer, a value
+// goes into a waiting receiver's slot. The count and the buffer's cells are all seq_cst, so of a
+// waiter's "count, then try" and a peer's "change the buffer, then read the count" one sees the
+// other: no lost wake-up. A receiver's slot is filled only after its Select (if any) was claimed
+// for that channel, so a losing branch never consumes a value.
 template <typename T>
 class ChannelState {
  public:
-  explicit ChannelState(size_t capacity) : capacity_(capacity) {}
+  explicit ChannelState(size_t capacity) : buffer_(capacity) {}
 
   // --- Handles. relaxed increments: the caller holds a handle already (as shared_ptr's copy).
   void AddSender() { senders_.fetch_add(1, std::memory_order_relaxed); }
@@ -84,114 +210,187 @@ class ChannelState {
     if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  // --- Operations, all under lock_. Each returns the task to wake after unlocking, or null.
+  bool closed() const { return closed_.load(std::memory_order_acquire); }  // acquire: see Close.
 
-  // Delivers `*value` (consuming it) if it can go without waiting. Sets `*status` otherwise:
-  // closed (value kept), or OK-but-full (the caller waits).
-  TaskHeader* TrySendLocked(std::optional<T>* value, absl::Status* status, bool* delivered) {
-    *delivered = false;
-    if (closed_) {
-      *status = ChannelClosedForSend();
-      return nullptr;
+  // --- Without the lock.
+  bool TryPush(std::optional<T>* value) {
+    if (closed()) return false;
+    // seq_cst: see the class comment. A receiver waits only on an empty buffer: hand it over.
+    if (receivers_waiting_.load(std::memory_order_seq_cst) != 0 && HandToReceiver(value)) {
+      return true;
     }
-    if (Waiter* receiver = PopClaimedReceiver()) {
-      *static_cast<std::optional<T>*>(receiver->payload) = std::move(*value);
-      value->reset();
-      *delivered = true;
-      return Grant(receiver);
-    }
-    if (buffer_.size() < capacity_) {
-      buffer_.push_back(std::move(**value));
-      value->reset();
-      *delivered = true;
-    }
-    return nullptr;
+    if (!buffer_.TryPush(value)) return false;
+    if (receivers_waiting_.load(std::memory_order_seq_cst) != 0) Rebalance();
+    return true;
   }
-
-  // Takes a value if one is buffered (refilling from the first waiting sender).
-  TaskHeader* TryRecvLocked(std::optional<T>* out) {
-    if (buffer_.empty()) return nullptr;
-    out->emplace(std::move(buffer_.front()));
-    buffer_.pop_front();
-    if (Waiter* sender = senders_waiting_.PopFront()) {
-      auto* offered = static_cast<std::optional<T>*>(sender->payload);
-      buffer_.push_back(std::move(**offered));
-      offered->reset();
-      return Grant(sender);
-    }
-    return nullptr;
-  }
-
-  // A receiver torn down after a value was handed to it: the value goes back to the head.
-  void Return(T value) {
-    TaskHeader* wake = nullptr;
-    {
+  bool TryPop(std::optional<T>* out) {
+    // relaxed: a hint; values are re-offered only by torn-down receivers and lost Select branches.
+    if (spilled_count_.load(std::memory_order_relaxed) != 0) {
       SpinLockHolder hold(&lock_);
-      if (Waiter* receiver = PopClaimedReceiver()) {
-        static_cast<std::optional<T>*>(receiver->payload)->emplace(std::move(value));
-        wake = Grant(receiver);
-      } else if (!discarded_) {
-        buffer_.push_front(std::move(value));
-      }
+      if (TakeSpilledLocked(out)) return true;
     }
-    if (wake != nullptr) Wake(wake);
+    if (!buffer_.TryPop(out)) return false;
+    // As above. Waiting senders are let in once the buffer is down to half its capacity (the
+    // last pop that sees them below the mark does it), so a full channel costs one lock and one
+    // wake-up per half buffer rather than per value.
+    if (senders_waiting_.load(std::memory_order_seq_cst) != 0 && buffer_.AtMostHalfFull()) {
+      Rebalance();
+    }
+    return true;
   }
 
-  void Close(bool discard) {
+  // Takes lock_ and hands values between the buffer and the waiters until nothing moves. For
+  // whoever changed the buffer while holding the lock (the waiters' last tries), after unlocking.
+  void Rebalance() {
     WakeList woken;
-    std::deque<T> discarded;
     {
       SpinLockHolder hold(&lock_);
-      closed_ = true;
-      if (discard) {
-        discarded_ = true;
-        discarded.swap(buffer_);
-      }
-      for (WaiterList* list : {&senders_waiting_, &receivers_waiting_}) {
-        while (Waiter* waiter = list->PopFront()) {
-          if (!waiter->Claim()) continue;  // A Select that another branch already won.
-          waiter->closed = true;
-          woken.push_back(waiter->task);
+      for (bool progress = true; progress;) {
+        progress = false;
+        std::optional<T> value;
+        while (!receivers_list_.empty() && TryPopLocked(&value)) {
+          if (TaskHeader* task = GiveToWaitingReceiverLocked(&value)) {
+            woken.push_back(task);
+            progress = true;
+          }
+          if (value.has_value()) {  // Every waiter left was a lost Select branch.
+            SpillLocked(*std::move(value));
+            break;
+          }
+        }
+        while (Waiter* sender = senders_list_.front()) {
+          if (!buffer_.TryPush(static_cast<std::optional<T>*>(sender->payload))) break;
+          senders_list_.Remove(sender);
+          UncountSenderLocked();
+          woken.push_back(Grant(sender));
+          progress = true;
         }
       }
     }
     WakeAll(woken);
   }
 
-  bool closed() {
-    SpinLockHolder hold(&lock_);
-    return closed_;
-  }
-  bool receivers_can_finish() const { return closed_ && buffer_.empty(); }  // Under lock_.
-  bool has_buffered_locked() const { return !buffer_.empty(); }
-
-  // Select: links a waiter of a select on this channel's receivers (under lock_).
-  void LinkReceiverLocked(Waiter* waiter) { receivers_waiting_.PushBack(waiter); }
-  void UnlinkReceiverLocked(Waiter* waiter) {
-    if (waiter->linked) receivers_waiting_.Remove(waiter);
-  }
-
-  WaitSite send_site() { return {&lock_, &senders_waiting_, nullptr, this}; }
-  WaitSite recv_site() { return {&lock_, &receivers_waiting_, nullptr, this}; }
+  // --- Under lock_: the waiting side.
   SpinLock& lock() { return lock_; }
+  // Counts a would-be waiter in before its last try (undone by Uncount or by unlinking).
+  void CountSenderLocked() { senders_waiting_.fetch_add(1, std::memory_order_seq_cst); }
+  void UncountSenderLocked() { senders_waiting_.fetch_sub(1, std::memory_order_relaxed); }
+  void CountReceiverLocked() { receivers_waiting_.fetch_add(1, std::memory_order_seq_cst); }
+  void UncountReceiverLocked() { receivers_waiting_.fetch_sub(1, std::memory_order_relaxed); }
+  bool closed_locked() const { return closed_flag_; }
+  // The buffer without the hand-over to waiters (the caller holds lock_, and calls Rebalance()
+  // after releasing it if the buffer changed). TryPopLocked takes re-offered values first.
+  bool TryPushLocked(std::optional<T>* value) { return buffer_.TryPush(value); }
+  bool TryPopLocked(std::optional<T>* out) { return TakeSpilledLocked(out) || buffer_.TryPop(out); }
+  void SpillLocked(T value) {
+    spilled_.push_back(std::move(value));
+    spilled_count_.store(spilled_.size(), std::memory_order_relaxed);  // relaxed: a hint.
+  }
+  // Select: links a counted receiver waiter; unlinks it (and uncounts it) if still linked.
+  void LinkReceiverLocked(Waiter* waiter) { receivers_list_.PushBack(waiter); }
+  void UnlinkReceiverLocked(Waiter* waiter) {
+    if (waiter->linked) {
+      receivers_list_.Remove(waiter);
+      UncountReceiverLocked();
+    }
+  }
+
+  // A value taken for a receiver that can no longer use it (a torn-down task, a Select another
+  // branch won): to the first waiting receiver, else back into the buffer, else kept aside.
+  void Reoffer(T value) {
+    std::optional<T> offered(std::move(value));
+    TaskHeader* wake = nullptr;
+    {
+      SpinLockHolder hold(&lock_);
+      wake = GiveToWaitingReceiverLocked(&offered);
+    }
+    if (wake != nullptr) Wake(wake);
+    if (offered.has_value()) {
+      SpinLockHolder hold(&lock_);
+      SpillLocked(*std::move(offered));  // Taken before the buffer by the next receiver.
+    }
+  }
+  void Close(bool discard) {
+    WakeList woken;
+    {
+      SpinLockHolder hold(&lock_);
+      closed_flag_ = true;
+      closed_.store(true, std::memory_order_seq_cst);  // seq_cst: ordered as the counts.
+      for (WaiterList* list : {&senders_list_, &receivers_list_}) {
+        while (Waiter* waiter = list->PopFront()) {
+          (list == &senders_list_ ? senders_waiting_ : receivers_waiting_)
+              .fetch_sub(1, std::memory_order_relaxed);
+          if (!waiter->Claim()) continue;  // A Select that another branch already won.
+          waiter->closed = true;
+          woken.push_back(waiter->task);
+        }
+      }
+      if (discard) {
+        spilled_.clear();
+        spilled_count_.store(0, std::memory_order_relaxed);  // relaxed: a hint.
+      }
+    }
+    WakeAll(woken);
+    if (discard) {
+      std::optional<T> value;
+      while (buffer_.TryPop(&value)) value.reset();
+    }
+  }
+
+  WaitSite send_site() { return {&lock_, &senders_list_, &SenderRemoved, this}; }
+  WaitSite recv_site() { return {&lock_, &receivers_list_, &ReceiverRemoved, this}; }
 
  private:
-  // The first waiting receiver that may take a value; Select waiters whose select another branch
-  // won are dropped from the queue on the way (their select unlinks nothing then).
-  Waiter* PopClaimedReceiver() {
-    while (Waiter* receiver = receivers_waiting_.PopFront()) {
-      if (receiver->Claim()) return receiver;
+  bool TakeSpilledLocked(std::optional<T>* out) {
+    if (spilled_.empty()) return false;
+    out->emplace(std::move(spilled_.front()));
+    spilled_.pop_front();
+    spilled_count_.store(spilled_.size(), std::memory_order_relaxed);  // relaxed: a hint.
+    return true;
+  }
+
+  static void SenderRemoved(void* self, WakeList*) {
+    static_cast<ChannelState*>(self)->UncountSenderLocked();
+  }
+  static void ReceiverRemoved(void* self, WakeList*) {
+    static_cast<ChannelState*>(self)->UncountReceiverLocked();
+  }
+
+  // Gives *value straight to a waiting receiver if the buffer is empty (else it goes behind the
+  // values already there, and Rebalance feeds the receivers in order).
+  bool HandToReceiver(std::optional<T>* value) {
+    TaskHeader* wake = nullptr;
+    {
+      SpinLockHolder hold(&lock_);
+      if (buffer_.Empty() && spilled_.empty()) wake = GiveToWaitingReceiverLocked(value);
+    }
+    if (wake == nullptr) return false;
+    Wake(wake);
+    return true;
+  }
+
+  // Under lock_: hands *offered to the first waiting receiver that may take it.
+  TaskHeader* GiveToWaitingReceiverLocked(std::optional<T>* offered) {
+    while (Waiter* receiver = receivers_list_.PopFront()) {
+      UncountReceiverLocked();
+      if (!receiver->Claim()) continue;  // Its Select was won elsewhere: drop it from the queue.
+      *static_cast<std::optional<T>*>(receiver->payload) = std::move(*offered);
+      offered->reset();
+      return Grant(receiver);
     }
     return nullptr;
   }
 
+  ChannelBuffer<T> buffer_;
+  std::atomic<bool> closed_{false};
+  std::atomic<int64_t> senders_waiting_{0};    // Changed under lock_ (see the class comment).
+  std::atomic<int64_t> receivers_waiting_{0};  // Changed under lock_.
   SpinLock lock_;
-  const size_t capacity_;
-  std::deque<T> buffer_;             // Guarded by lock_.
-  bool closed_ = false;              // Guarded by lock_.
-  bool discarded_ = false;           // Guarded by lock_: every receiver is gone.
-  WaiterList senders_waiting_;       // Guarded by lock_; payload: std::optional<T>* offered.
-  WaiterList receivers_waiting_;     // Guarded by lock_; payload: std::optional<T>* slot.
+  bool closed_flag_ = false;       // Guarded by lock_ (closed_ for lock-free readers).
+  WaiterList senders_list_;        // Guarded by lock_; payload: std::optional<T>* offered.
+  WaiterList receivers_list_;      // Guarded by lock_; payload: std::optional<T>* slot.
+  std::deque<T> spilled_;          // Guarded by lock_: values re-offered when nobody could.
+  std::atomic<size_t> spilled_count_{0};  // spilled_.size(), for TryPop to look without the lock.
   std::atomic<uint32_t> senders_{1};
   std::atomic<uint32_t> receivers_{1};
   std::atomic<uint32_t> references_{2};
@@ -203,25 +402,20 @@ class SendAwaiter final : public QueuedWait {
   SendAwaiter(ChannelState<T>* state, T value) : state_(state), value_(std::move(value)) {}
   ~SendAwaiter() { (void)AbandonWait(state_->send_site()); }  // A granted value was delivered.
 
-  bool await_ready() {
-    SpinLockHolder hold(&state_->lock());
-    bool delivered;
-    wake_ = state_->TrySendLocked(&value_, &status_, &delivered);
-    return delivered || !status_.ok();
-  }
+  bool await_ready() { return state_->TryPush(&value_) || state_->closed(); }
   bool await_suspend(std::coroutine_handle<> self) {
-    if (wake_ != nullptr) Wake(std::exchange(wake_, nullptr));
     TaskHeader* task = CurrentTaskChecked("Sender::Send awaited outside a coral task");
     if (CancellableWait::AlreadyCancelled(task)) {
       cancel_.MarkCancelled();
       return false;
     }
     state_->lock().Lock();
-    bool delivered;
-    TaskHeader* wake = state_->TrySendLocked(&value_, &status_, &delivered);
-    if (delivered || !status_.ok()) {
+    state_->CountSenderLocked();
+    const bool closed = state_->closed_locked();
+    if (closed || state_->TryPushLocked(&value_)) {
+      state_->UncountSenderLocked();
       state_->lock().Unlock();
-      if (wake != nullptr) Wake(wake);
+      if (!closed) state_->Rebalance();
       return false;
     }
     waiter_.payload = &value_;
@@ -229,18 +423,14 @@ class SendAwaiter final : public QueuedWait {
     return true;
   }
   SendResult<T> await_resume() {
-    if (wake_ != nullptr) Wake(std::exchange(wake_, nullptr));
     if (FinishWait()) return {absl::CancelledError("cancelled while sending"), std::move(value_)};
-    if (waiter_.closed) return {ChannelClosedForSend(), std::move(value_)};
-    if (!status_.ok()) return {status_, std::move(value_)};
-    return {absl::OkStatus(), std::nullopt};
+    if (!value_.has_value()) return {absl::OkStatus(), std::nullopt};
+    return {ChannelClosedForSend(), std::move(value_)};
   }
 
  private:
   ChannelState<T>* state_;
   std::optional<T> value_;
-  absl::Status status_;
-  TaskHeader* wake_ = nullptr;  // A receiver granted by the fast path, woken outside the lock.
 };
 
 template <typename T>
@@ -248,14 +438,10 @@ class RecvAwaiter final : public QueuedWait {
  public:
   explicit RecvAwaiter(ChannelState<T>* state) : state_(state) {}
   ~RecvAwaiter() {
-    if (AbandonWait(state_->recv_site()) && slot_.has_value()) state_->Return(*std::move(slot_));
+    if (AbandonWait(state_->recv_site()) && slot_.has_value()) state_->Reoffer(*std::move(slot_));
   }
 
-  bool await_ready() {
-    SpinLockHolder hold(&state_->lock());
-    wake_ = state_->TryRecvLocked(&slot_);
-    return slot_.has_value() || state_->receivers_can_finish();
-  }
+  bool await_ready() { return state_->TryPop(&slot_); }
   bool await_suspend(std::coroutine_handle<> self) {
     TaskHeader* task = CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
     if (CancellableWait::AlreadyCancelled(task)) {
@@ -263,10 +449,12 @@ class RecvAwaiter final : public QueuedWait {
       return false;
     }
     state_->lock().Lock();
-    TaskHeader* wake = state_->TryRecvLocked(&slot_);
-    if (slot_.has_value() || state_->receivers_can_finish()) {
+    state_->CountReceiverLocked();
+    const bool popped = state_->TryPopLocked(&slot_);
+    if (popped || state_->closed_locked()) {
+      state_->UncountReceiverLocked();
       state_->lock().Unlock();
-      if (wake != nullptr) Wake(wake);
+      if (popped) state_->Rebalance();
       return false;
     }
     waiter_.payload = &slot_;
@@ -274,16 +462,16 @@ class RecvAwaiter final : public QueuedWait {
     return true;
   }
   absl::StatusOr<T> await_resume() {
-    if (wake_ != nullptr) Wake(std::exchange(wake_, nullptr));
     if (FinishWait()) return absl::CancelledError("cancelled while receiving");
     if (slot_.has_value()) return *std::move(slot_);
+    // Closed: whatever is still buffered comes first.
+    if (state_->TryPop(&slot_)) return *std::move(slot_);
     return ChannelClosedForRecv();
   }
 
  private:
   ChannelState<T>* state_;
   std::optional<T> slot_;
-  TaskHeader* wake_ = nullptr;  // A sender granted by the fast path, woken outside the lock.
 };
 
 }  // namespace internal
@@ -317,16 +505,9 @@ class Sender {
   // Sends without waiting: absl::UnavailableError (value returned) if the channel is full.
   SendResult<T> TrySend(T value) {
     std::optional<T> offered(std::move(value));
-    absl::Status status;
-    bool delivered;
-    internal::TaskHeader* wake;
-    {
-      internal::SpinLockHolder hold(&state_->lock());
-      wake = state_->TrySendLocked(&offered, &status, &delivered);
-    }
-    if (wake != nullptr) internal::Wake(wake);
-    if (delivered) return {absl::OkStatus(), std::nullopt};
-    return {status.ok() ? internal::ChannelFull() : status, std::move(offered)};
+    if (state_->TryPush(&offered)) return {absl::OkStatus(), std::nullopt};
+    return {state_->closed() ? internal::ChannelClosedForSend() : internal::ChannelFull(),
+            std::move(offered)};
   }
   // Closes the channel for everyone (see the header comment).
   void Close() { state_->Close(/*discard=*/false); }
@@ -366,16 +547,10 @@ class Receiver {
   // Receives without waiting: absl::UnavailableError if nothing is buffered.
   absl::StatusOr<T> TryRecv() {
     std::optional<T> value;
-    internal::TaskHeader* wake;
-    bool finished;
-    {
-      internal::SpinLockHolder hold(&state_->lock());
-      wake = state_->TryRecvLocked(&value);
-      finished = state_->receivers_can_finish();
-    }
-    if (wake != nullptr) internal::Wake(wake);
-    if (value.has_value()) return *std::move(value);
-    return finished ? internal::ChannelClosedForRecv() : internal::ChannelEmpty();
+    if (state_->TryPop(&value)) return *std::move(value);
+    if (!state_->closed()) return internal::ChannelEmpty();
+    if (state_->TryPop(&value)) return *std::move(value);  // Sent just before the close.
+    return internal::ChannelClosedForRecv();
   }
   void Close() { state_->Close(/*discard=*/false); }
 

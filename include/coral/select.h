@@ -65,7 +65,7 @@ class SelectAwaiter {
     }
   }
 
-  bool await_ready() { return TryAll(Indices{}, /*claim=*/false); }
+  bool await_ready() { return TryAll(Indices{}); }
 
   bool await_suspend(std::coroutine_handle<> self) {
     task_ = CurrentTaskForSelect();
@@ -105,35 +105,19 @@ class SelectAwaiter {
     if (self->claim_.TryClaim(SelectClaim::kCancelled)) Wake(self->task_);
   }
 
-  // Branch i, under its lock: a value, or closed and drained. `claim`: claim the select first
-  // (other branches are linked already). Returns true if the branch completed the select.
-  template <size_t I>
-  bool TryBranchLocked(bool claim, TaskHeader** wake) {
-    ChannelState<std::tuple_element_t<I, std::tuple<Ts...>>>* state = std::get<I>(states_);
-    const bool ready = state->has_buffered_locked() || state->receivers_can_finish();
-    if (!ready) return false;
-    if (claim && !claim_.TryClaim(static_cast<int>(I))) return false;
-    if (!claim) claim_.winner.store(static_cast<int>(I), std::memory_order_relaxed);  // Unshared.
-    *wake = state->TryRecvLocked(&std::get<I>(slots_));
-    return true;
-  }
-
+  // Fast path, nothing linked yet: branch I has a value, or is closed and drained.
   template <size_t... I>
-  bool TryAll(std::index_sequence<I...>, bool claim) {
+  bool TryAll(std::index_sequence<I...>) {
     bool done = false;
-    ((done = done || TryOne<I>(claim)), ...);
+    ((done = done || TryOne<I>()), ...);
     return done;
   }
   template <size_t I>
-  bool TryOne(bool claim) {
-    TaskHeader* wake = nullptr;
-    bool done;
-    {
-      SpinLockHolder hold(&std::get<I>(states_)->lock());
-      done = TryBranchLocked<I>(claim, &wake);
-    }
-    if (wake != nullptr) Wake(wake);
-    return done;
+  bool TryOne() {
+    auto* state = std::get<I>(states_);
+    if (!state->TryPop(&std::get<I>(slots_)) && !state->closed()) return false;
+    claim_.winner.store(static_cast<int>(I), std::memory_order_relaxed);  // Not shared yet.
+    return true;
   }
 
   template <size_t... I>
@@ -144,27 +128,37 @@ class SelectAwaiter {
   // Links branch I unless it is ready; returns true to stop linking (the select is decided).
   template <size_t I>
   bool LinkOne(bool* won_by_us) {
-    TaskHeader* wake = nullptr;
-    bool decided = false;
+    auto* state = std::get<I>(states_);
+    auto& slot = std::get<I>(slots_);
+    bool decided = true;
+    bool popped = false;
     {
-      SpinLockHolder hold(&std::get<I>(states_)->lock());
+      SpinLockHolder hold(&state->lock());
       // relaxed: only a hint that another branch won; the claim CAS decides.
       if (claim_.winner.load(std::memory_order_relaxed) != SelectClaim::kNone) {
-        decided = true;
-      } else if (std::get<I>(states_)->has_buffered_locked() ||
-                 std::get<I>(states_)->receivers_can_finish()) {
-        decided = true;
-        *won_by_us = TryBranchLocked<I>(/*claim=*/true, &wake);
+        // Decided elsewhere.
       } else {
-        Waiter& waiter = waiters_[I];
-        waiter.task = task_;
-        waiter.payload = &std::get<I>(slots_);
-        waiter.claim = &claim_;
-        waiter.branch = static_cast<int>(I);
-        std::get<I>(states_)->LinkReceiverLocked(&waiter);
+        state->CountReceiverLocked();
+        popped = state->TryPopLocked(&slot);
+        if (popped || state->closed_locked()) {
+          state->UncountReceiverLocked();
+          *won_by_us = claim_.TryClaim(static_cast<int>(I));
+          if (!*won_by_us && popped) {  // Another branch won meanwhile: the value stays here.
+            state->SpillLocked(*std::move(slot));
+            slot.reset();
+          }
+        } else {
+          Waiter& waiter = waiters_[I];
+          waiter.task = task_;
+          waiter.payload = &slot;
+          waiter.claim = &claim_;
+          waiter.branch = static_cast<int>(I);
+          state->LinkReceiverLocked(&waiter);
+          decided = false;
+        }
       }
     }
-    if (wake != nullptr) Wake(wake);
+    if (popped) state->Rebalance();
     return decided;
   }
 
@@ -185,7 +179,7 @@ class SelectAwaiter {
   template <size_t I>
   void ReturnOne() {
     auto& slot = std::get<I>(slots_);
-    if (slot.has_value()) std::get<I>(states_)->Return(*std::move(slot));
+    if (slot.has_value()) std::get<I>(states_)->Reoffer(*std::move(slot));
   }
 
   template <size_t... I>
@@ -198,6 +192,8 @@ class SelectAwaiter {
   SelectResult<Ts...> ResultOf() {
     using T = std::tuple_element_t<I, std::tuple<Ts...>>;
     auto& slot = std::get<I>(slots_);
+    // Woken by the close: whatever is still buffered comes first.
+    if (!slot.has_value()) (void)std::get<I>(states_)->TryPop(&slot);
     absl::StatusOr<T> value =
         slot.has_value() ? absl::StatusOr<T>(*std::move(slot)) : ChannelClosedForRecv();
     return SelectResult<Ts...>{I, std::variant<absl::StatusOr<Ts>...>(std::in_place_index<I>,
