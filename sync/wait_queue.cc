@@ -94,15 +94,8 @@ void QueuedWait::OnCancel(void* context) {
   if (task != nullptr) Wake(task);
 }
 
-bool QueuedWait::FinishWait() {
-  suspended_ = false;
-  cancel_.Disarm();
-  return cancel_.cancelled();
-}
-
-bool QueuedWait::AbandonWait(const WaitSite& site) {
+bool QueuedWait::AbandonSuspendedWait(const WaitSite& site) {
   cancel_.Disarm();  // The callback is not running after this.
-  if (!suspended_) return false;
   suspended_ = false;
   WakeList granted;
   bool was_granted;

@@ -72,7 +72,10 @@ template <typename T>
 class ChannelBuffer {
  public:
   explicit ChannelBuffer(size_t capacity)
-      : capacity_(capacity), cells_(capacity == kUnbounded ? 0 : capacity) {}
+      : capacity_(capacity),
+        power_of_two_(capacity != kUnbounded && (capacity & (capacity - 1)) == 0),
+        shift_(power_of_two_ ? __builtin_ctzll(capacity) : 0),
+        cells_(capacity == kUnbounded ? 0 : capacity) {}
   ChannelBuffer(const ChannelBuffer&) = delete;
   ChannelBuffer& operator=(const ChannelBuffer&) = delete;
   ~ChannelBuffer() {
@@ -94,15 +97,15 @@ class ChannelBuffer {
     // relaxed: the cursor only proposes a position; the cell's turn, acquired, decides.
     uint64_t head = head_.load(std::memory_order_relaxed);
     for (;;) {
-      Cell& cell = cells_[head % capacity_];
+      Cell& cell = CellAt(head);
       // seq_cst: see Publish; also acquires the consumer's move-out from the cell.
-      if (cell.turn.load(std::memory_order_seq_cst) == 2 * (head / capacity_)) {
+      if (cell.turn.load(std::memory_order_seq_cst) == 2 * Lap(head)) {
         if (head_.compare_exchange_weak(head, head + 1, std::memory_order_relaxed)) {
           ::new (&cell.storage) T(std::move(**value));
           value->reset();
           // seq_cst: the publication and the later load of the waiting-receiver count must not
           // be reordered (a receiver that registers and then looks must see it, or be seen).
-          cell.turn.store(2 * (head / capacity_) + 1, std::memory_order_seq_cst);
+          cell.turn.store(2 * Lap(head) + 1, std::memory_order_seq_cst);
           return true;
         }
       } else {
@@ -140,15 +143,15 @@ class ChannelBuffer {
     }
     uint64_t tail = tail_.load(std::memory_order_relaxed);  // relaxed: as in TryPush.
     for (;;) {
-      Cell& cell = cells_[tail % capacity_];
+      Cell& cell = CellAt(tail);
       // seq_cst: acquires the producer's value; ordered against the waiting-sender count.
-      if (cell.turn.load(std::memory_order_seq_cst) == 2 * (tail / capacity_) + 1) {
+      if (cell.turn.load(std::memory_order_seq_cst) == 2 * Lap(tail) + 1) {
         if (tail_.compare_exchange_weak(tail, tail + 1, std::memory_order_relaxed)) {
           T* value = std::launder(reinterpret_cast<T*>(&cell.storage));
           out->emplace(std::move(*value));
           value->~T();
           // seq_cst: as the producer's publication, for the waiting-sender count.
-          cell.turn.store(2 * (tail / capacity_) + 2, std::memory_order_seq_cst);
+          cell.turn.store(2 * Lap(tail) + 2, std::memory_order_seq_cst);
           return true;
         }
       } else {
@@ -164,10 +167,21 @@ class ChannelBuffer {
     std::atomic<uint64_t> turn{0};
     alignas(T) unsigned char storage[sizeof(T)];
   };
+  // A position's cell and lap; shifts and masks for power-of-two capacities (a division costs
+  // about as much as the rest of a push).
+  Cell& CellAt(uint64_t position) {
+    return cells_[power_of_two_ ? position & (capacity_ - 1) : position % capacity_];
+  }
+  uint64_t Lap(uint64_t position) const {
+    return power_of_two_ ? position >> shift_ : position / capacity_;
+  }
+
   // The unbounded deque's changes take part in the same store-then-load order as the ring's.
   void Publish() { published_.fetch_add(1, std::memory_order_seq_cst); }
 
   const size_t capacity_;
+  const bool power_of_two_;
+  const int shift_;
   std::vector<Cell> cells_;
   alignas(64) std::atomic<uint64_t> head_{0};  // Producers' cursor.
   alignas(64) std::atomic<uint64_t> tail_{0};  // Consumers' cursor.

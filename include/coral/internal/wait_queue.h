@@ -104,12 +104,19 @@ class QueuedWait {
 
   // After resumption: deregisters the cancellation; true if the wait was cancelled (the waiter
   // was removed without being granted).
-  bool FinishWait();
+  bool FinishWait() {
+    suspended_ = false;
+    cancel_.Disarm();
+    return cancel_.cancelled();
+  }
 
   // For the awaitable's destructor (the task was torn down while waiting): takes the waiter out of
   // the queue. Returns true if it had been granted already (the caller must give back what it
   // was given).
-  bool AbandonWait(const WaitSite& site);
+  bool AbandonWait(const WaitSite& site) {
+    if (!suspended_) return false;  // Never suspended, or resumed (FinishWait disarmed).
+    return AbandonSuspendedWait(site);
+  }
 
   Waiter waiter_;
   CancellableWait cancel_;
@@ -117,6 +124,7 @@ class QueuedWait {
 
  private:
   static void OnCancel(void* context);
+  bool AbandonSuspendedWait(const WaitSite& site);
 
   WaitSite site_{};
 };
