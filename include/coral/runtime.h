@@ -17,7 +17,11 @@
 // std::thread does, so lambda captures and arguments live exactly as long as the task. A reference
 // parameter does not compile unless the argument is wrapped in std::ref / std::cref (the caller
 // then promises the referent outlives the task). The returned JoinHandle<T> joins, detaches or
-// aborts the task (join_handle.h).
+// aborts the task (join_handle.h). To borrow the spawner's locals instead, spawn into a TaskGroup
+// (task_group.h), which is joined before they go.
+//
+// Cancellation. A task spawned from inside a task runs under the spawner's cancellation token
+// (cancellation.h); one spawned from outside any task runs under none.
 //
 // Threads. A task may be suspended on one worker and resumed on another: do not keep raw
 // thread-local state across a co_await.
