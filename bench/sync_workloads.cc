@@ -3,10 +3,7 @@
 // The synchronization workloads of ../shared/peers/WORKLOADS.md: ping_pong, mutex_uncontended,
 // mutex_contended, channel_mpmc.
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -17,19 +14,6 @@
 
 namespace coral::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void Require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "workload check failed: %s\n", what);
-    std::exit(1);
-  }
-}
 
 Task<bool> Pinger(Sender<int64_t> ping, Receiver<int64_t> pong) {
   for (int64_t i = 0; i < kPingPongRounds; ++i) {

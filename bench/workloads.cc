@@ -12,9 +12,6 @@
 #include "coral/yield.h"
 
 namespace coral::bench {
-namespace {
-
-using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -26,6 +23,8 @@ void Require(bool ok, const char* what) {
     std::exit(1);
   }
 }
+
+namespace {
 
 Task<void> Trivial() { co_return; }
 

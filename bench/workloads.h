@@ -8,11 +8,17 @@
 #ifndef CORAL_BENCH_WORKLOADS_H_
 #define CORAL_BENCH_WORKLOADS_H_
 
+#include <chrono>
 #include <cstdint>
 
 #include "coral/runtime.h"
 
 namespace coral::bench {
+
+using Clock = std::chrono::steady_clock;
+double SecondsSince(Clock::time_point start);
+// Aborts with `what` unless `ok`: a workload that computed a wrong result reports no time.
+void Require(bool ok, const char* what);
 
 inline constexpr int64_t kSpawnTasks = 1'000'000;
 inline constexpr int64_t kChainDepth = 100'000;

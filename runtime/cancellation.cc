@@ -32,26 +32,6 @@
 namespace coral {
 namespace internal {
 
-class CancellationLock {
- public:
-  explicit CancellationLock(CancellationState* state) : state_(state) {
-    // acquire: the critical section sees the previous holder's writes.
-    while (state_->locked_.exchange(true, std::memory_order_acquire)) {
-      // relaxed: only a hint of when to retry the exchange.
-      while (state_->locked_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
-    }
-  }
-  CancellationLock(const CancellationLock&) = delete;
-  CancellationLock& operator=(const CancellationLock&) = delete;
-  ~CancellationLock() {
-    // release: publishes the critical section to the next holder.
-    state_->locked_.store(false, std::memory_order_release);
-  }
-
- private:
-  CancellationState* const state_;
-};
-
 CancellationState* CancellationState::Create(CancellationState* parent) {
   auto* state = new CancellationState();
   if (parent != nullptr) {
@@ -119,7 +99,7 @@ void CancellationState::CancelFromParent(CancellationNode* node) {
 }
 
 void CancellationState::Cancel() {
-  CancellationLock lock(this);
+  SpinLockHolder hold(&lock_);
   if (cancelled_.load(std::memory_order_relaxed)) return;  // relaxed: under the lock.
   cancelled_.store(true, std::memory_order_release);       // release: see IsCancelled.
   while (CancellationNode* node = head_) {
@@ -130,9 +110,9 @@ void CancellationState::Cancel() {
     node->destroyed_while_running = &destroyed;
     running_ = node;
     running_thread_ = std::this_thread::get_id();
-    locked_.store(false, std::memory_order_release);  // Unlocked while the callback runs.
+    lock_.Unlock();  // Not held while the callback runs.
     node->invoke(node);
-    while (locked_.exchange(true, std::memory_order_acquire)) __builtin_ia32_pause();
+    lock_.Lock();
     running_ = nullptr;
     if (!destroyed) {
       node->destroyed_while_running = nullptr;
@@ -144,7 +124,7 @@ void CancellationState::Cancel() {
 }
 
 bool CancellationState::Register(CancellationNode* node) {
-  CancellationLock lock(this);
+  SpinLockHolder hold(&lock_);
   if (cancelled_.load(std::memory_order_relaxed)) return false;  // relaxed: under the lock.
   // relaxed: the node is not shared yet; the lock publishes it.
   node->finished.store(false, std::memory_order_relaxed);
@@ -158,7 +138,7 @@ bool CancellationState::Register(CancellationNode* node) {
 
 void CancellationState::Deregister(CancellationNode* node) {
   {
-    CancellationLock lock(this);
+    SpinLockHolder hold(&lock_);
     if (node->linked) {
       if (node->prev != nullptr) node->prev->next = node->next;
       if (node->next != nullptr) node->next->prev = node->prev;

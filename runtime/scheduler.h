@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "coral/internal/scheduling.h"
 #include "coral/internal/task_header.h"
 #include "runtime/blocking_pool.h"
 #include "runtime/global_queue.h"
@@ -121,9 +122,6 @@ class Scheduler {
 
 // The worker whose thread is calling, or null.
 Worker* CurrentWorker() noexcept;
-
-// Hands a waker's reference on `task` to the scheduler: queues the task if it is idle.
-void Wake(TaskHeader* task);
 
 // Scheduler::TearDown's hook for TaskGroups (runtime/task_group.cc): true if one of `task`'s groups
 // still has children, which then finish the teardown.

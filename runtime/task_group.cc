@@ -115,6 +115,8 @@ class GroupState {
       // (the last child finishes the teardown instead of waking it).
       const bool was_joining = state & kWaiting;
       if (!was_joining) joiner_ = owner;
+      // acq_rel: releases joiner_ to the last child (as RegisterJoiner); acquire on failure:
+      // the reloaded count is read as NoLiveChildren reads it.
       if (live_.compare_exchange_weak(state, state | kWaiting | kTeardown,
                                       std::memory_order_acq_rel, std::memory_order_acquire)) {
         if (was_joining) owner->DropReference();

@@ -4,7 +4,6 @@
 // 1,000,000 cancellations racing completions across workers; 1,000,000 short children in one
 // group with flat memory.
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "coral/coral.h"
 #include "gtest/gtest.h"
 #include "stress/stress_util.h"
+#include "tests/test_util.h"
 
 namespace coral::stress {
 namespace {
@@ -29,24 +29,6 @@ constexpr absl::Duration kSiblingsCancelledWithin = absl::Seconds(1);  // Saniti
 #else
 constexpr absl::Duration kSiblingsCancelledWithin = absl::Milliseconds(100);
 #endif
-
-int OpenFdCount() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
-}
-
-long ResidentBytes() {
-  long pages = 0;
-  long resident = 0;
-  FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return 0;
-  if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  std::fclose(statm);
-  return resident * sysconf(_SC_PAGESIZE);
-}
 
 void RaiseFdLimit() {
   rlimit limit;
@@ -59,7 +41,7 @@ void RaiseFdLimit() {
 TEST(GroupStressTest, ThousandChildrenOnSocketsOneThrows) {
   RaiseFdLimit();
   Runtime runtime({.num_workers = 2});
-  const int baseline = OpenFdCount();
+  const int baseline = ::coral::testing::OpenFdCount();
   std::atomic<int> waiting{0};
   std::atomic<int> cancelled{0};
   absl::Time thrown_at;
@@ -102,7 +84,7 @@ TEST(GroupStressTest, ThousandChildrenOnSocketsOneThrows) {
               absl::FormatDuration(cancel_to_join).c_str());
   EXPECT_EQ(cancelled.load(), 999);
   EXPECT_LT(cancel_to_join, kSiblingsCancelledWithin);
-  EXPECT_EQ(OpenFdCount(), baseline);
+  EXPECT_EQ(::coral::testing::OpenFdCount(), baseline);
 }
 
 TEST(GroupStressTest, MillionCancellationsRaceCompletions) {
@@ -167,7 +149,7 @@ TEST(GroupStressTest, MillionShortChildrenStayFlat) {
   auto body = [&]() -> Task<void> {
     TaskGroup group;
     for (int i = 0; i < 1000000; ++i) {
-      if (i == 100000) after_warmup = ResidentBytes();
+      if (i == 100000) after_warmup = ::coral::testing::ResidentBytes();
       group.Spawn([&ran]() -> Task<void> {
         ran.fetch_add(1, std::memory_order_relaxed);
         co_return;
@@ -179,7 +161,7 @@ TEST(GroupStressTest, MillionShortChildrenStayFlat) {
   runtime.BlockOn(body());
   EXPECT_EQ(ran.load(), 1000000);
 #if !defined(__SANITIZE_ADDRESS__)  // ASan quarantines freed memory.
-  EXPECT_LT(ResidentBytes() - after_warmup, 16L << 20);
+  EXPECT_LT(::coral::testing::ResidentBytes() - after_warmup, 16L << 20);
 #endif
 }
 

@@ -4,7 +4,6 @@
 // (SO_LINGER 0) by the client mid-exchange: every connection is accounted for, the server survives
 // every reset, and the process's open-fd count returns to its baseline.
 
-#include <dirent.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -14,17 +13,10 @@
 #include "coral/coral.h"
 #include "gtest/gtest.h"
 #include "stress/stress_util.h"
+#include "tests/test_util.h"
 
 namespace coral::stress {
 namespace {
-
-int OpenFdCount() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
-}
 
 Task<void> Echo(TcpStream stream, std::atomic<int64_t>* served) {
   std::array<char, 256> buffer;
@@ -62,7 +54,7 @@ Task<bool> Client(SocketAddress address, int mode) {
 TEST(IoStress, TenThousandConnectionsWithResets) {
   constexpr int64_t kConnections = 10'000;
   constexpr int kInFlight = 64;
-  const int baseline = OpenFdCount();
+  const int baseline = ::coral::testing::OpenFdCount();
   std::atomic<int64_t> served{0};
   int64_t ok_clients = 0;
   {
@@ -92,7 +84,7 @@ TEST(IoStress, TenThousandConnectionsWithResets) {
   }
   EXPECT_EQ(ok_clients, kConnections);
   EXPECT_EQ(served.load(), kConnections);
-  EXPECT_EQ(OpenFdCount(), baseline);
+  EXPECT_EQ(::coral::testing::OpenFdCount(), baseline);
 }
 
 }  // namespace

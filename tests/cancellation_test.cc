@@ -3,10 +3,7 @@
 // CancellationSource / Token / Callback, inheritance, and every suspending operation observing
 // the current token: sleep, readiness, join, Cancelled(); Shielded and WithCancellation.
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -17,6 +14,7 @@
 #include "absl/time/time.h"
 #include "coral/coral.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace coral {
 namespace {
@@ -327,21 +325,11 @@ TEST(CancellationTest, DeadlineCancelsAfterItPasses) {
   EXPECT_LT(waited, absl::Seconds(2));
 }
 
-long ResidentBytes() {
-  long pages = 0;
-  long resident = 0;
-  FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return 0;
-  if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  std::fclose(statm);
-  return resident * sysconf(_SC_PAGESIZE);
-}
-
 TEST(CancellationTest, DroppedDeadlinesReleaseTheirTimers) {
   // 100,000 hour-long deadlines dropped at once: their timer tasks are aborted as the last
   // reference goes, so memory stays flat (kept, each would hold a task and a state: ~40 MB).
   Runtime runtime({.num_workers = 2});
-  [[maybe_unused]] const long before = ResidentBytes();
+  [[maybe_unused]] const long before = ::coral::testing::ResidentBytes();
   auto body = []() -> Task<bool> {
     bool any_cancelled = false;
     for (int i = 0; i < 100000; ++i) {
@@ -354,7 +342,7 @@ TEST(CancellationTest, DroppedDeadlinesReleaseTheirTimers) {
   };
   EXPECT_FALSE(runtime.BlockOn(body()));
 #if !defined(__SANITIZE_ADDRESS__)  // ASan quarantines freed memory.
-  EXPECT_LT(ResidentBytes() - before, 16L << 20);
+  EXPECT_LT(testing::ResidentBytes() - before, 16L << 20);
 #endif
 }
 

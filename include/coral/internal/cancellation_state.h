@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "coral/internal/spin_lock.h"
+
 namespace coral::internal {
 
 class TaskHeader;
@@ -69,15 +72,14 @@ class CancellationState {
 
   std::atomic<uint32_t> references_{1};
   std::atomic<bool> cancelled_{false};
-  std::atomic<bool> locked_{false};  // A spin lock: critical sections are a few pointer writes.
-  CancellationNode* head_ = nullptr;        // Guarded by locked_.
-  CancellationNode* running_ = nullptr;     // Guarded by locked_.
-  std::thread::id running_thread_;          // Guarded by locked_: who runs running_.
+  SpinLock lock_;  // Critical sections are a few pointer writes.
+  CancellationNode* head_ ABSL_GUARDED_BY(lock_) = nullptr;
+  CancellationNode* running_ ABSL_GUARDED_BY(lock_) = nullptr;
+  std::thread::id running_thread_ ABSL_GUARDED_BY(lock_);  // Who runs running_.
   CancellationState* parent_ = nullptr;     // Owns a reference; immutable after Create.
   CancellationNode parent_node_;            // Registered on parent_: cancels this state.
   std::atomic<TaskHeader*> deadline_timer_{nullptr};
 
-  friend class CancellationLock;
 };
 
 }  // namespace coral::internal

@@ -20,6 +20,8 @@ namespace coral::internal {
 Scheduler* CurrentScheduler() noexcept;
 // The spawned task the calling worker is running, or null.
 TaskHeader* CurrentTask() noexcept;
+// Hands a waker's reference on `task` to the scheduler: queues the task if it is idle.
+void Wake(TaskHeader* task);
 // The current task's token with a new reference for a task it spawns, or null outside a task.
 CancellationState* InheritedCancellation();
 // Pushes a newly spawned task (holding one queue reference): on the calling worker's queues if it

@@ -12,13 +12,11 @@
 
 #include "absl/container/inlined_vector.h"
 #include "coral/internal/cancellable_wait.h"
+#include "coral/internal/scheduling.h"
 #include "coral/internal/spin_lock.h"
 #include "coral/internal/task_header.h"
 
 namespace coral::internal {
-
-// Schedules a task holding a waker reference (runtime/scheduler.cc).
-void Wake(TaskHeader* task);
 
 // Shared by the waiters one Select registers on several channels: the first branch to claim it
 // wins; the others are skipped by whoever pops them.
