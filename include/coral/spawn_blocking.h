@@ -18,8 +18,9 @@
 //   auto job = [path] { return ReadWholeFile(path); };
 //   auto text = co_await coral::SpawnBlocking(std::move(job));
 //
-// Cancellation: a task aborted while awaiting stops waiting at once; the call itself runs to
-// completion on its thread (a blocking call cannot be interrupted) and its result is dropped.
+// Cancellation: the await does not observe the task's token: a blocking call cannot be
+// interrupted, so a cancelled task still receives its result. A task aborted while awaiting stops
+// waiting at once; the call runs to completion on its thread and its result is dropped.
 
 #ifndef CORAL_SPAWN_BLOCKING_H_
 #define CORAL_SPAWN_BLOCKING_H_

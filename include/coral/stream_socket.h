@@ -11,8 +11,10 @@
 // Bytes to send are passed as absl::string_view (a std::string, a literal without its NUL, or
 // absl::string_view(pointer, size)). One task may read while another writes. The awaitables must be awaited inside a coral task.
 //
-// Cancellation: a task aborted inside an operation is torn down at its wait; bytes already
-// transferred by a partial WriteAll or ReadExact are not rolled back.
+// Cancellation: when the task's token is cancelled (cancellation.h), an operation waiting for the
+// socket returns absl::CancelledError; a read that returns it consumed nothing, and bytes already
+// transferred by a partial WriteAll or ReadExact are not rolled back. A task aborted inside an
+// operation is torn down at its wait.
 
 #ifndef CORAL_STREAM_SOCKET_H_
 #define CORAL_STREAM_SOCKET_H_

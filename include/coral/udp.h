@@ -10,8 +10,9 @@
 // Datagram::truncated says so. Send never raises SIGPIPE. Several tasks may send and receive on
 // one socket at once; each receive gets a whole datagram.
 //
-// Cancellation: a task aborted while waiting to send or receive is torn down at its wait; no
-// datagram is consumed by a wait that did not complete.
+// Cancellation: a wait to send or receive returns absl::CancelledError when the task's token is
+// cancelled, and a task aborted while waiting is torn down at its wait; either way no datagram
+// is consumed by a wait that did not complete.
 
 #ifndef CORAL_UDP_H_
 #define CORAL_UDP_H_

@@ -8,7 +8,8 @@
 // already queued there runs before it continues; it may continue on another worker if one steals
 // it. Must be awaited inside a coral task (aborts otherwise).
 //
-// Cancellation: a task aborted while yielded is torn down instead of continuing.
+// Cancellation: Yield never waits, so it does not observe the token; a task aborted while
+// yielded is torn down instead of continuing.
 
 #ifndef CORAL_YIELD_H_
 #define CORAL_YIELD_H_
