@@ -287,10 +287,13 @@ class ChannelState {
   // --- Under lock_: the waiting side.
   SpinLock& lock() { return lock_; }
   // Counts a would-be waiter in before its last try (undone by Uncount or by unlinking).
-  void CountSenderLocked() { senders_waiting_.fetch_add(1, std::memory_order_seq_cst); }
-  void UncountSenderLocked() { senders_waiting_.fetch_sub(1, std::memory_order_relaxed); }
-  void CountReceiverLocked() { receivers_waiting_.fetch_add(1, std::memory_order_seq_cst); }
-  void UncountReceiverLocked() { receivers_waiting_.fetch_sub(1, std::memory_order_relaxed); }
+  // The counts change only under lock_, so a load and a store do (no read-modify-write). seq_cst
+  // on the count's store: see the class comment. relaxed when uncounting: a stale nonzero count
+  // only costs a peer a look under the lock.
+  void CountSenderLocked() { Add(&senders_waiting_, 1, std::memory_order_seq_cst); }
+  void UncountSenderLocked() { Add(&senders_waiting_, -1, std::memory_order_relaxed); }
+  void CountReceiverLocked() { Add(&receivers_waiting_, 1, std::memory_order_seq_cst); }
+  void UncountReceiverLocked() { Add(&receivers_waiting_, -1, std::memory_order_relaxed); }
   bool closed_locked() const { return closed_flag_; }
   // The buffer without the hand-over to waiters (the caller holds lock_, and calls Rebalance()
   // after releasing it if the buffer changed). TryPopLocked takes re-offered values first.
@@ -332,8 +335,8 @@ class ChannelState {
       closed_.store(true, std::memory_order_seq_cst);  // seq_cst: ordered as the counts.
       for (WaiterList* list : {&senders_list_, &receivers_list_}) {
         while (Waiter* waiter = list->PopFront()) {
-          (list == &senders_list_ ? senders_waiting_ : receivers_waiting_)
-              .fetch_sub(1, std::memory_order_relaxed);
+          Add(list == &senders_list_ ? &senders_waiting_ : &receivers_waiting_, -1,
+              std::memory_order_relaxed);
           if (!waiter->Claim()) continue;  // A Select that another branch already won.
           waiter->closed = true;
           woken.push_back(waiter->task);
@@ -355,6 +358,11 @@ class ChannelState {
   WaitSite recv_site() { return {&lock_, &receivers_list_, &ReceiverRemoved, this}; }
 
  private:
+  static void Add(std::atomic<int64_t>* count, int64_t delta, std::memory_order order) {
+    // relaxed load: under lock_, the last store was ours or ordered by the lock.
+    count->store(count->load(std::memory_order_relaxed) + delta, order);
+  }
+
   bool TakeSpilledLocked(std::optional<T>* out) {
     if (spilled_.empty()) return false;
     out->emplace(std::move(spilled_.front()));
