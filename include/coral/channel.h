@@ -163,7 +163,7 @@ class ChannelBuffer {
   }
 
  private:
-  struct alignas(64) Cell {
+  struct Cell {
     std::atomic<uint64_t> turn{0};
     alignas(T) unsigned char storage[sizeof(T)];
   };
@@ -419,16 +419,21 @@ class ChannelState {
 };
 
 template <typename T>
-class SendAwaiter final : public QueuedWait {
+class SendAwaiter {
  public:
   SendAwaiter(ChannelState<T>* state, T value) : state_(state), value_(std::move(value)) {}
-  ~SendAwaiter() { (void)AbandonWait(state_->send_site()); }  // A granted value was delivered.
+  SendAwaiter(const SendAwaiter&) = delete;
+  SendAwaiter& operator=(const SendAwaiter&) = delete;
+  ~SendAwaiter() {
+    if (wait_) (void)wait_->AbandonWait(state_->send_site());  // A granted value was delivered.
+  }
 
   bool await_ready() { return state_->TryPush(&value_) || state_->closed(); }
   bool await_suspend(std::coroutine_handle<> self) {
-    TaskHeader* task = CurrentTaskChecked("Sender::Send awaited outside a coral task");
+    TaskHeader* task = PendingWait::CurrentTaskChecked("Sender::Send awaited outside a coral task");
+    PendingWait& wait = wait_.emplace();
     if (CancellableWait::AlreadyCancelled(task)) {
-      cancel_.MarkCancelled();
+      wait.MarkCancelled();
       return false;
     }
     state_->lock().Lock();
@@ -440,12 +445,14 @@ class SendAwaiter final : public QueuedWait {
       if (!closed) state_->Rebalance();
       return false;
     }
-    waiter_.payload = &value_;
-    SuspendLocked(state_->send_site(), task, self);
+    wait.waiter().payload = &value_;
+    wait.SuspendLocked(state_->send_site(), task, self);
     return true;
   }
   SendResult<T> await_resume() {
-    if (FinishWait()) return {absl::CancelledError("cancelled while sending"), std::move(value_)};
+    if (wait_ && wait_->FinishWait()) {
+      return {absl::CancelledError("cancelled while sending"), std::move(value_)};
+    }
     if (!value_.has_value()) return {absl::OkStatus(), std::nullopt};
     return {ChannelClosedForSend(), std::move(value_)};
   }
@@ -453,21 +460,29 @@ class SendAwaiter final : public QueuedWait {
  private:
   ChannelState<T>* state_;
   std::optional<T> value_;
+  std::optional<PendingWait> wait_;  // Only once the channel was found full.
 };
 
 template <typename T>
-class RecvAwaiter final : public QueuedWait {
+class RecvAwaiter {
  public:
   explicit RecvAwaiter(ChannelState<T>* state) : state_(state) {}
+  RecvAwaiter(const RecvAwaiter&) = delete;
+  RecvAwaiter& operator=(const RecvAwaiter&) = delete;
   ~RecvAwaiter() {
-    if (AbandonWait(state_->recv_site()) && slot_.has_value()) state_->Reoffer(*std::move(slot_));
+    // Torn down after a value was handed to us: it goes back to the channel.
+    if (wait_ && wait_->AbandonWait(state_->recv_site()) && slot_.has_value()) {
+      state_->Reoffer(*std::move(slot_));
+    }
   }
 
   bool await_ready() { return state_->TryPop(&slot_); }
   bool await_suspend(std::coroutine_handle<> self) {
-    TaskHeader* task = CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
+    TaskHeader* task =
+        PendingWait::CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
+    PendingWait& wait = wait_.emplace();
     if (CancellableWait::AlreadyCancelled(task)) {
-      cancel_.MarkCancelled();
+      wait.MarkCancelled();
       return false;
     }
     state_->lock().Lock();
@@ -479,12 +494,12 @@ class RecvAwaiter final : public QueuedWait {
       if (popped) state_->Rebalance();
       return false;
     }
-    waiter_.payload = &slot_;
-    SuspendLocked(state_->recv_site(), task, self);
+    wait.waiter().payload = &slot_;
+    wait.SuspendLocked(state_->recv_site(), task, self);
     return true;
   }
   absl::StatusOr<T> await_resume() {
-    if (FinishWait()) return absl::CancelledError("cancelled while receiving");
+    if (wait_ && wait_->FinishWait()) return absl::CancelledError("cancelled while receiving");
     if (slot_.has_value()) return *std::move(slot_);
     // Closed: whatever is still buffered comes first.
     if (state_->TryPop(&slot_)) return *std::move(slot_);
@@ -494,6 +509,7 @@ class RecvAwaiter final : public QueuedWait {
  private:
   ChannelState<T>* state_;
   std::optional<T> slot_;
+  std::optional<PendingWait> wait_;  // Only once the channel was found empty.
 };
 
 }  // namespace internal

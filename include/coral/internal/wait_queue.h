@@ -127,6 +127,18 @@ class QueuedWait {
   WaitSite site_{};
 };
 
+// A QueuedWait for awaitables that construct it only when they must wait (in a std::optional),
+// keeping their fast paths free of its initialization.
+class PendingWait final : public QueuedWait {
+ public:
+  using QueuedWait::AbandonWait;
+  using QueuedWait::CurrentTaskChecked;
+  using QueuedWait::FinishWait;
+  using QueuedWait::SuspendLocked;
+  Waiter& waiter() { return waiter_; }
+  void MarkCancelled() { cancel_.MarkCancelled(); }
+};
+
 // Under the lock: marks `waiter` (already out of its queue) granted and returns its task, to be
 // passed to Wake() after the lock is released. (The waiter itself may be gone by then: a task
 // torn down meanwhile destroys it.)
