@@ -27,6 +27,7 @@ absl::Status ReactorCore::Add(IoRegistration* registration, int fd) {
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.ptr = registration;
+  additions_.fetch_add(1, std::memory_order_release);  // release: see additions_.
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
     const int error = errno;
     return absl::Status(absl::ErrnoToStatusCode(error),

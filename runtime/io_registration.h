@@ -68,6 +68,12 @@ class ReactorCore {
     ReactorCore& core_;
   };
 
+  // After a poll returned events, before dispatching them: see additions_.
+  void AcquireAdditions() const {
+    // acquire: pairs with Add's release (see additions_).
+    (void)additions_.load(std::memory_order_acquire);
+  }
+
   // Before a poll: frees the released registrations if no poll is in progress, else keeps them
   // for a later turn.
   void FreeReleased();
@@ -85,6 +91,12 @@ class ReactorCore {
   std::atomic<int64_t> live_count_{0};
   // Polls in progress (the owner's and other workers').
   std::atomic<int> active_polls_{0};
+  // Bumped (release) by Add before its EPOLL_CTL_ADD, read (acquire) by a poll that returned
+  // events. The kernel already orders a registration's construction before the first event that
+  // carries it, and hardware needs nothing more; but ThreadSanitizer intercepts epoll_wait, not
+  // epoll_pwait2, and without this pair reports another worker's first read of a new
+  // registration as a race with its allocation.
+  std::atomic<uint64_t> additions_{0};
 };
 
 class IoRegistration {

@@ -89,6 +89,7 @@ int Reactor::Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woke
       n = Wait(core_->epoll_fd(), events, timeout_ns);
     } while (n < 0 && errno == EINTR);
     if (n < 0) FatalErrno("epoll_pwait2");
+    if (n > 0) core_->AcquireAdditions();
     for (int i = 0; i < n; ++i) {
       auto* registration = static_cast<IoRegistration*>(events[i].data.ptr);
       if (registration == nullptr) {

@@ -313,7 +313,8 @@ class ChannelState {
   }
 
   // A value taken for a receiver that can no longer use it (a torn-down task, a Select another
-  // branch won): to the first waiting receiver, else back into the buffer, else kept aside.
+  // branch won): to the first waiting receiver, else kept aside, ahead of the buffer, for the
+  // next receiver.
   void Reoffer(T value) {
     std::optional<T> offered(std::move(value));
     TaskHeader* wake = nullptr;
