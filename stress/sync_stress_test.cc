@@ -1,9 +1,10 @@
 // Copyright 2026 The coral Authors.
 //
 // AsyncMutex and Channel under load:
-//   - 8 tasks x 100,000 lock/increment/unlock on 2 workers, with about 10% of the lock waits made
-//     under tokens that a canceller task cancels at random moments: the counter equals the number
-//     of successful locks exactly, no hand-off gets stuck, and a cancelled wait never held the lock;
+//   - 8 tasks x 100,000 lock/increment/yield/unlock on 2 workers, with about 10% of the lock
+//     waits made under tokens that a canceller task cancels at random moments: the counter equals
+//     the number of successful locks exactly, no hand-off gets stuck, and a cancelled wait never
+//     held the lock;
 //   - 16 producers x 16 consumers, 1,000,000 messages, capacity 1 and 16, closed mid-stream: the
 //     count and sum of delivered plus returned values equal what was sent, consumers got exactly
 //     what was delivered, and every blocked operation resolved within 1 s of the close.
@@ -70,6 +71,10 @@ TEST(SyncStressTest, MutexWithCancelledWaiters) {
     ++counter;
     ++acquired;
     holders.fetch_sub(1);
+    // Held across a suspension: the other tasks queue up behind the holder, so the canceller
+    // finds waiters to cancel (without it the lock is free nearly always, and a run could end
+    // with no wait cancelled at all: seen once in 30 runs).
+    co_await Yield();
   };
   auto body = [&]() -> Task<void> {
     TaskGroup group;
