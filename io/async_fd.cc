@@ -52,11 +52,15 @@ bool ReadinessAwaiter::await_ready() {
 bool ReadinessAwaiter::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "AsyncFd readiness awaited outside a coral task");
+  task->set_resume_point(self);
+  return Suspend(task);
+}
+
+bool ReadinessAwaiter::Suspend(TaskHeader* task) {
   if (CancellableWait::AlreadyCancelled(task)) {
     cancel_.MarkCancelled();
     return false;
   }
-  task->set_resume_point(self);
   task->AddReference();  // The waker reference the reactor hands back when it wakes us.
   waiter_.task = task;
   if (!registration_->AddWaiter(&waiter_)) {

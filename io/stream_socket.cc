@@ -10,11 +10,21 @@
 
 namespace coral {
 
-Task<absl::StatusOr<size_t>> StreamSocket::Read(absl::Span<char> buffer) {
-  const int fd = fd_.fd();
-  return fd_.Io(
-      Interest::kRead, [fd, buffer] { return recv(fd, buffer.data(), buffer.size(), 0); },
-      "recv", buffer.size());
+namespace internal {
+
+ssize_t RecvCall::operator()() const { return recv(fd, buffer.data(), buffer.size(), 0); }
+ssize_t SendCall::operator()() const { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); }
+ssize_t SendMsgCall::operator()() const {
+  msghdr message{};
+  message.msg_iov = const_cast<iovec*>(buffers.data());
+  message.msg_iovlen = buffers.size();
+  return sendmsg(fd, &message, MSG_NOSIGNAL);
+}
+
+}  // namespace internal
+
+internal::IoAwaiter<internal::RecvCall> StreamSocket::Read(absl::Span<char> buffer) {
+  return fd_.Io(Interest::kRead, internal::RecvCall{fd_.fd(), buffer}, "recv", buffer.size());
 }
 
 Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
@@ -27,11 +37,8 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
   co_return absl::OkStatus();
 }
 
-Task<absl::StatusOr<size_t>> StreamSocket::Write(absl::string_view data) {
-  const int fd = fd_.fd();
-  return fd_.Io(
-      Interest::kWrite, [fd, data] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
-      "send", data.size());
+internal::IoAwaiter<internal::SendCall> StreamSocket::Write(absl::string_view data) {
+  return fd_.Io(Interest::kWrite, internal::SendCall{fd_.fd(), data}, "send", data.size());
 }
 
 Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
@@ -43,17 +50,9 @@ Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
   co_return absl::OkStatus();
 }
 
-Task<absl::StatusOr<size_t>> StreamSocket::WriteVectored(absl::Span<const iovec> buffers) {
-  const int fd = fd_.fd();
-  return fd_.Io(
-      Interest::kWrite,
-      [fd, buffers] {
-        msghdr message{};
-        message.msg_iov = const_cast<iovec*>(buffers.data());
-        message.msg_iovlen = buffers.size();
-        return sendmsg(fd, &message, MSG_NOSIGNAL);
-      },
-      "sendmsg");
+internal::IoAwaiter<internal::SendMsgCall> StreamSocket::WriteVectored(
+    absl::Span<const iovec> buffers) {
+  return fd_.Io(Interest::kWrite, internal::SendMsgCall{fd_.fd(), buffers}, "sendmsg");
 }
 
 Task<absl::Status> StreamSocket::WaitReadable() {

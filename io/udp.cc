@@ -19,7 +19,7 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const SocketAddress& address) {
 
 Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::string_view data, SocketAddress to) {
   const int fd = fd_.fd();
-  return fd_.Io(
+  co_return co_await fd_.Io(
       Interest::kWrite,
       [fd, data, to] {
         return sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.sockaddr_ptr(), to.length());
@@ -56,14 +56,14 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
 
 Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
   const int fd = fd_.fd();
-  return fd_.Io(
+  co_return co_await fd_.Io(
       Interest::kWrite, [fd, data] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
       "send");
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
   const int fd = fd_.fd();
-  return fd_.Io(
+  co_return co_await fd_.Io(
       Interest::kRead, [fd, buffer] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
 }
 

@@ -44,7 +44,7 @@ void TaskHeader::ReleaseFrameStorage(void* frame, std::size_t frame_size) noexce
 
 void TaskHeader::Initialize(Scheduler* scheduler, uint64_t flags, uint64_t refs) {
   scheduler_ = scheduler;
-  resume_point_ = root();
+  set_resume_point(root());
   // relaxed: the task reaches other threads only through a queue push, which releases.
   state_.store(flags | refs * kRefOne, std::memory_order_relaxed);
 }

@@ -263,6 +263,35 @@ TEST_F(IoTest, FdNumberReuseDoesNotCrossWakeups) {
   EXPECT_TRUE(runtime_.BlockOn(body()).ok());
 }
 
+// Two readers of one socket are both woken by one byte; the one that finds it gone (EAGAIN) waits
+// again, without its awaiting coroutine seeing anything, and reads the next byte.
+TEST_F(IoTest, AReaderWokenForBytesAnotherTookWaitsAgain) {
+  auto body = []() -> Task<bool> {
+    absl::StatusOr<std::pair<UnixStream, UnixStream>> pair = UnixStream::Pair();
+    std::atomic<int> finished{0};
+    auto read_one = [&]() -> Task<char> {
+      std::array<char, 1> byte;
+      absl::StatusOr<size_t> n = co_await pair->first.Read(absl::MakeSpan(byte));
+      ++finished;
+      co_return n.ok() && *n == 1 ? byte[0] : '!';
+    };
+    JoinHandle<char> first = Spawn(read_one);
+    JoinHandle<char> second = Spawn(read_one);
+    co_await SleepFor(absl::Milliseconds(10));  // Both wait.
+    (void)co_await pair->second.WriteAll("x");
+    for (int i = 0; i < 500 && finished.load() == 0; ++i) co_await SleepFor(absl::Milliseconds(10));
+    co_await SleepFor(absl::Milliseconds(50));  // The other reader had its wake-up by now.
+    const int finished_after_one_byte = finished.load();
+    (void)co_await pair->second.WriteAll("y");
+    const absl::StatusOr<char> a = co_await std::move(first);
+    const absl::StatusOr<char> b = co_await std::move(second);
+    EXPECT_EQ(finished_after_one_byte, 1);
+    EXPECT_TRUE(a.ok() && b.ok());
+    co_return a.ok() && b.ok() && ((*a == 'x' && *b == 'y') || (*a == 'y' && *b == 'x'));
+  };
+  EXPECT_TRUE(runtime_.BlockOn(body()));
+}
+
 TEST_F(IoTest, SpawnBlockingRunsOffTheWorkers) {
   auto body = []() -> Task<bool> {
     const std::thread::id worker = std::this_thread::get_id();

@@ -30,12 +30,15 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/internal/cancellable_wait.h"
+#include "coral/internal/check.h"
 #include "coral/internal/io_waiter.h"
+#include "coral/internal/scheduling.h"
 #include "coral/task.h"
 
 namespace coral {
@@ -81,6 +84,11 @@ class ReadinessAwaiter {
   bool await_suspend(std::coroutine_handle<> self);
   absl::StatusOr<Readiness> await_resume();
 
+  // await_suspend for an awaitable that set the task's resume point itself (IoAwaiter): links the
+  // wait; false if it ended at once (ready, or cancelled). await_resume then ends it either way,
+  // after which the awaiter may wait again.
+  bool Suspend(TaskHeader* task);
+
  private:
   static void OnCancel(void* context);
 
@@ -94,6 +102,9 @@ class ReadinessAwaiter {
 
 // The absl::Status for a failed system call: the errno's canonical code, and its text.
 absl::Status ErrnoStatus(int error, const char* operation);
+
+template <typename Op>
+class IoAwaiter;
 
 }  // namespace internal
 
@@ -126,42 +137,25 @@ class AsyncFd {
   // `observed` was taken (that event is not lost).
   void ClearReady(Readiness observed, Interest interest);
 
-  // Runs `op` (a non-blocking system call returning a byte count, or -1 with errno; taken by
-  // value) until it succeeds or fails with an error other than EAGAIN/EINTR, waiting for
-  // `interest` in between. `operation` names the call in error messages. For a stream socket,
-  // pass the byte count the call asked for as `stream_request`: a shorter transfer means the
-  // socket buffer was drained (or filled), so the readiness is cleared at once, saving the system
-  // call that would only have returned EAGAIN. Leave it 0 for anything else (a datagram, a pipe
-  // shared with others).
+  // co_await Io(...): absl::StatusOr<size_t>. Runs `op` (a non-blocking system call returning a
+  // byte count, or -1 with errno; taken by value) until it succeeds or fails with an error other
+  // than EAGAIN/EINTR, waiting for `interest` in between. `operation` names the call in error
+  // messages. For a stream socket, pass the byte count the call asked for as `stream_request`: a
+  // shorter transfer means the socket buffer was drained (or filled), so the readiness is
+  // cleared at once, saving the system call that would only have returned EAGAIN. Leave it 0 for
+  // anything else (a datagram, a pipe shared with others). The awaitable keeps its state in the
+  // awaiting frame: no coroutine frame is allocated, however long it waits.
   template <typename Op>
-  Task<absl::StatusOr<size_t>> Io(Interest interest, Op op, const char* operation,
-                                  size_t stream_request = 0) {
-    for (;;) {
-      const Readiness seen = CurrentReadiness();
-      if (ShouldAttempt(seen, interest)) {
-        const ssize_t n = op();
-        if (n >= 0) {
-          if (n > 0 && static_cast<size_t>(n) < stream_request) ClearReady(seen, interest);
-          co_return static_cast<size_t>(n);
-        }
-        const int error = errno;
-        if (error == EINTR) continue;
-        if (error != EAGAIN && error != EWOULDBLOCK) {
-          co_return internal::ErrnoStatus(error, operation);
-        }
-        ClearReady(seen, interest);
-      }
-      absl::StatusOr<Readiness> ready =
-          co_await internal::ReadinessAwaiter(registration_, fd_, interest);
-      if (!ready.ok()) co_return ready.status();
-    }
+  internal::IoAwaiter<Op> Io(Interest interest, Op op, const char* operation,
+                             size_t stream_request = 0) {
+    return internal::IoAwaiter<Op>(this, interest, std::move(op), operation, stream_request);
   }
   template <typename Op>
-  Task<absl::StatusOr<size_t>> ReadSome(Op op) {
+  internal::IoAwaiter<Op> ReadSome(Op op) {
     return Io(Interest::kRead, std::move(op), "read");
   }
   template <typename Op>
-  Task<absl::StatusOr<size_t>> WriteSome(Op op) {
+  internal::IoAwaiter<Op> WriteSome(Op op) {
     return Io(Interest::kWrite, std::move(op), "write");
   }
 
@@ -176,9 +170,115 @@ class AsyncFd {
   // registered (its readiness is unknown until the first wait).
   bool ShouldAttempt(Readiness seen, Interest interest) const;
 
+  template <typename Op>
+  friend class internal::IoAwaiter;
+
   int fd_ = -1;
   internal::IoRegistration* registration_ = nullptr;
 };
+
+namespace internal {
+
+// AsyncFd::Io's awaitable. It tries the operation in await_ready; if it must wait, the task
+// resumes into this awaiter (a Resumer), which retries the operation on the resuming worker and
+// either resumes the awaiting coroutine with the outcome or waits again (readiness that proved
+// stale), so the awaiting coroutine sees exactly one suspension and one result.
+//
+// Cancellation: as AsyncFd's readiness waits (the header comment): a wait whose token is
+// cancelled ends the operation with absl::CancelledError, nothing transferred; an operation that
+// transferred bytes before the cancellation was observed reports them.
+template <typename Op>
+class IoAwaiter final : private Resumer {
+ public:
+  IoAwaiter(AsyncFd* fd, Interest interest, Op op, const char* operation, size_t stream_request)
+      : fd_(fd),
+        interest_(interest),
+        op_(std::move(op)),
+        operation_(operation),
+        stream_request_(stream_request) {}
+  // Movable until awaited (so that it can be handed to a Task, as Timeout does).
+  IoAwaiter(IoAwaiter&& other) noexcept
+      : fd_(other.fd_),
+        interest_(other.interest_),
+        op_(std::move(other.op_)),
+        operation_(other.operation_),
+        stream_request_(other.stream_request_) {
+    CORAL_CHECK(!other.wait_.has_value(), "an AsyncFd I/O awaitable moved while awaited");
+  }
+  IoAwaiter& operator=(IoAwaiter&&) = delete;
+
+  bool await_ready() { return Attempt(); }
+  bool await_suspend(std::coroutine_handle<> awaiting) {
+    awaiting_ = awaiting;
+    task_ = CurrentTask();
+    CORAL_CHECK(task_ != nullptr, "AsyncFd I/O awaited outside a coral task");
+    task_->set_resumer(this);
+    return WaitUntilDone();
+  }
+  absl::StatusOr<size_t> await_resume() { return *std::move(result_); }
+
+ private:
+  // Runs the operation while the fd looks ready. True when it finished (result_ holds the count
+  // or the error); false when it must wait for readiness.
+  bool Attempt() {
+    for (;;) {
+      const Readiness seen = fd_->CurrentReadiness();
+      if (!fd_->ShouldAttempt(seen, interest_)) return false;
+      const ssize_t n = op_();
+      if (n >= 0) {
+        if (n > 0 && static_cast<size_t>(n) < stream_request_) fd_->ClearReady(seen, interest_);
+        result_ = static_cast<size_t>(n);
+        return true;
+      }
+      const int error = errno;
+      if (error == EINTR) continue;
+      if (error != EAGAIN && error != EWOULDBLOCK) {
+        result_ = ErrnoStatus(error, operation_);
+        return true;
+      }
+      fd_->ClearReady(seen, interest_);
+      return false;
+    }
+  }
+
+  // Waits for readiness and retries until the operation finishes. True if the task is now
+  // suspended (Resume continues it); false once result_ is set.
+  bool WaitUntilDone() {
+    for (;;) {
+      ReadinessAwaiter& wait = wait_.emplace(fd_->registration_, fd_->fd_, interest_);
+      if (!wait.await_ready() && wait.Suspend(task_)) return true;
+      if (!EndWait() || Attempt()) return false;
+    }
+  }
+
+  // Ends a readiness wait; false (with result_ set) if it failed or was cancelled.
+  bool EndWait() {
+    absl::StatusOr<Readiness> ready = wait_->await_resume();
+    wait_.reset();
+    if (ready.ok()) return true;
+    result_ = ready.status();
+    return false;
+  }
+
+  // Woken: retry, and resume the awaiting coroutine unless the task waits again. Touches nothing
+  // of this awaiter after resuming the coroutine, which destroys it.
+  void Resume() override {
+    if (EndWait() && !Attempt() && WaitUntilDone()) return;
+    awaiting_.resume();
+  }
+
+  AsyncFd* const fd_;
+  const Interest interest_;
+  Op op_;
+  const char* const operation_;
+  const size_t stream_request_;
+  std::coroutine_handle<> awaiting_;
+  TaskHeader* task_ = nullptr;
+  std::optional<ReadinessAwaiter> wait_;  // While waiting for readiness.
+  std::optional<absl::StatusOr<size_t>> result_;
+};
+
+}  // namespace internal
 
 }  // namespace coral
 

@@ -104,6 +104,20 @@ Task<JoinResult<T>> Timeout(absl::Duration duration, Task<T> task) {
   co_return *std::move(result);
 }
 
+namespace internal {
+template <typename Awaitable>
+Task<decltype(std::declval<Awaitable&>().await_resume())> AwaitInTask(Awaitable awaitable) {
+  co_return co_await std::move(awaitable);
+}
+}  // namespace internal
+
+// Timeout for an awaitable that is not a Task (StreamSocket::Read, say): awaited inside one.
+template <typename Awaitable>
+  requires requires(Awaitable& awaitable) { awaitable.await_resume(); }
+auto Timeout(absl::Duration duration, Awaitable awaitable) {
+  return Timeout(duration, internal::AwaitInTask(std::move(awaitable)));
+}
+
 }  // namespace coral
 
 #endif  // CORAL_SLEEP_H_

@@ -33,22 +33,45 @@
 
 namespace coral {
 
+namespace internal {
+// The system calls behind StreamSocket's reads and writes, for AsyncFd::Io.
+struct RecvCall {
+  int fd;
+  absl::Span<char> buffer;
+  ssize_t operator()() const;
+};
+struct SendCall {
+  int fd;
+  absl::string_view data;
+  ssize_t operator()() const;
+};
+struct SendMsgCall {
+  int fd;
+  absl::Span<const iovec> buffers;
+  ssize_t operator()() const;
+};
+}  // namespace internal
+
 class StreamSocket {
  public:
   StreamSocket() = default;
   StreamSocket(StreamSocket&&) noexcept = default;
   StreamSocket& operator=(StreamSocket&&) noexcept = default;
 
-  // Reads at most buffer.size() bytes; returns how many, 0 at end of stream.
-  Task<absl::StatusOr<size_t>> Read(absl::Span<char> buffer);
+  // co_await Read(buffer): absl::StatusOr<size_t>. Reads at most buffer.size() bytes; returns
+  // how many, 0 at end of stream. Read, Write and WriteVectored return awaitables that keep their
+  // state in the awaiting frame (no allocation while they wait); await each once.
+  internal::IoAwaiter<internal::RecvCall> Read(absl::Span<char> buffer);
   // Fills `buffer` completely; absl::OutOfRangeError if the stream ends first.
   Task<absl::Status> ReadExact(absl::Span<char> buffer);
-  // Writes at most data.size() bytes (at least one); returns how many.
-  Task<absl::StatusOr<size_t>> Write(absl::string_view data);
+  // co_await Write(data): absl::StatusOr<size_t>. Writes at most data.size() bytes (at least
+  // one); returns how many.
+  internal::IoAwaiter<internal::SendCall> Write(absl::string_view data);
   // Writes all of `data`.
   Task<absl::Status> WriteAll(absl::string_view data);
-  // Writes from several buffers in one system call where possible; returns the bytes written.
-  Task<absl::StatusOr<size_t>> WriteVectored(absl::Span<const iovec> buffers);
+  // co_await WriteVectored(buffers): absl::StatusOr<size_t>. Writes from several buffers in one
+  // system call where possible; returns the bytes written.
+  internal::IoAwaiter<internal::SendMsgCall> WriteVectored(absl::Span<const iovec> buffers);
 
   // Waits until a read would not block (data, end of stream, or an error), holding no buffer:
   // the pattern for many mostly-idle connections (see the README's "C100k" section).

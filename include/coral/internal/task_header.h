@@ -39,6 +39,20 @@ inline constexpr uint64_t kRefOne = 1 << 8;
 inline constexpr uint64_t kFlagMask = kRefOne - 1;
 }  // namespace task_state
 
+// What a suspended task resumes into when that is not simply the awaiting coroutine: an awaitable
+// that must look at something on the resuming worker first. AsyncFd's I/O awaiter is one: woken
+// by readiness that turns out stale (the system call still says EAGAIN), it waits again without
+// resuming the coroutine, which would have no way to suspend a second time from await_resume.
+// Resume() runs on the worker holding kRunning, exactly where the coroutine would have resumed;
+// it either resumes the coroutine it stands for or leaves the task registered with a waker.
+class Resumer {
+ public:
+  virtual void Resume() = 0;
+
+ protected:
+  ~Resumer() = default;
+};
+
 class alignas(16) TaskHeader {
  public:
   // What the worker must do after resuming a task that did not complete.
@@ -59,10 +73,23 @@ class alignas(16) TaskHeader {
   }
   Scheduler* scheduler() const noexcept { return scheduler_; }
 
-  // Where the task resumes next: set by whatever awaitable suspends it (only the worker that holds
-  // kRunning writes it; the next worker reads it after popping the task from a queue).
-  void set_resume_point(std::coroutine_handle<> handle) noexcept { resume_point_ = handle; }
-  std::coroutine_handle<> resume_point() const noexcept { return resume_point_; }
+  // Where the task resumes next: a coroutine, or a Resumer. Set by whatever awaitable suspends it
+  // (only the worker that holds kRunning writes it; the next worker reads it after popping the
+  // task from a queue).
+  void set_resume_point(std::coroutine_handle<> handle) noexcept {
+    resume_point_ = reinterpret_cast<uintptr_t>(handle.address());
+  }
+  void set_resumer(Resumer* resumer) noexcept {
+    resume_point_ = reinterpret_cast<uintptr_t>(resumer) | kResumerTag;
+  }
+  // The worker holding kRunning: continues the task where it suspended.
+  void Resume() {
+    if (resume_point_ & kResumerTag) {
+      reinterpret_cast<Resumer*>(resume_point_ & ~kResumerTag)->Resume();
+    } else {
+      std::coroutine_handle<>::from_address(reinterpret_cast<void*>(resume_point_)).resume();
+    }
+  }
 
   // The token the task runs under (null: never cancelled). The header owns one reference to the
   // token it was created with, released when the header is deallocated, unless it borrows it (a
@@ -130,7 +157,10 @@ class alignas(16) TaskHeader {
   Scheduler* scheduler_ = nullptr;
   // Size of the frame that follows; set once by AllocateFrame.
   std::size_t frame_size_ = 0;
-  std::coroutine_handle<> resume_point_;
+  // A coroutine frame's address, or a Resumer's with kResumerTag set (both at least 8-aligned:
+  // frames come from operator new, and a Resumer holds a vtable pointer).
+  static constexpr uintptr_t kResumerTag = 1;
+  uintptr_t resume_point_ = 0;
   // Written by the JoinHandle owner while kJoinWaiter is clear, read by the completer after it
   // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
   TaskHeader* join_waiter_ = nullptr;
