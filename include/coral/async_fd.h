@@ -210,12 +210,12 @@ class IoAwaiter final : private Resumer {
   bool await_ready() { return Attempt(); }
   bool await_suspend(std::coroutine_handle<> awaiting) {
     awaiting_ = awaiting;
-    task_ = CurrentTask();
-    CORAL_CHECK(task_ != nullptr, "AsyncFd I/O awaited outside a coral task");
-    task_->set_resumer(this);
+    TaskHeader* task = CurrentTask();
+    CORAL_CHECK(task != nullptr, "AsyncFd I/O awaited outside a coral task");
+    task->set_resumer(this);
     return WaitUntilDone();
   }
-  absl::StatusOr<size_t> await_resume() { return *std::move(result_); }
+  absl::StatusOr<size_t> await_resume() { return std::move(result_); }
 
  private:
   // Runs the operation while the fd looks ready. True when it finished (result_ holds the count
@@ -241,12 +241,12 @@ class IoAwaiter final : private Resumer {
     }
   }
 
-  // Waits for readiness and retries until the operation finishes. True if the task is now
-  // suspended (Resume continues it); false once result_ is set.
+  // Waits for readiness and retries until the operation finishes. True if the task (the current
+  // one: this runs in await_suspend or Resume) is now suspended; false once result_ is set.
   bool WaitUntilDone() {
     for (;;) {
       ReadinessAwaiter& wait = wait_.emplace(fd_->registration_, fd_->fd_, interest_);
-      if (!wait.await_ready() && wait.Suspend(task_)) return true;
+      if (!wait.await_ready() && wait.Suspend(CurrentTask())) return true;
       if (!EndWait() || Attempt()) return false;
     }
   }
@@ -273,9 +273,8 @@ class IoAwaiter final : private Resumer {
   const char* const operation_;
   const size_t stream_request_;
   std::coroutine_handle<> awaiting_;
-  TaskHeader* task_ = nullptr;
   std::optional<ReadinessAwaiter> wait_;  // While waiting for readiness.
-  std::optional<absl::StatusOr<size_t>> result_;
+  absl::StatusOr<size_t> result_;         // Set by Attempt or EndWait before await_resume.
 };
 
 }  // namespace internal
