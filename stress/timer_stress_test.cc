@@ -67,7 +67,9 @@ TEST(TimerStress, MillionTimersHalfCancelledConcurrently) {
     cancelled += t.removed;
   }
   EXPECT_EQ(fired + cancelled, kTimers);
-  EXPECT_GT(cancelled, kTimers / 4);
+  // The cancellations did race the firing at scale. Not "about half": when the canceller thread
+  // is descheduled (a loaded CI machine) the owner fires more of them first (18% seen once).
+  EXPECT_GT(cancelled, kTimers / 20);
 }
 
 TEST(TimerStress, SleepingTasksAbortedFromOtherWorkers) {
