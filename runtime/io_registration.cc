@@ -95,7 +95,7 @@ std::vector<TaskHeader*> ReactorCore::Close() {
 absl::Status IoRegistration::EnsureRegistered(int fd) {
   // acquire: pairs with the release below; a caller that sees true sees core_ set.
   if (registered_.load(std::memory_order_acquire)) return absl::OkStatus();
-  MutexLock lock(&register_mu_);
+  SpinLockHolder hold(&register_lock_);
   if (core_ != nullptr) return absl::OkStatus();
   std::shared_ptr<ReactorCore> core = CurrentReactorCore();
   CORAL_CHECK(core != nullptr, "coral I/O awaited outside a coral worker");
@@ -174,7 +174,7 @@ void IoRegistration::Release(int fd) {
   }
   std::shared_ptr<ReactorCore> core;
   {
-    MutexLock lock(&register_mu_);
+    SpinLockHolder hold(&register_lock_);
     core = core_;
   }
   if (core == nullptr) {
