@@ -21,8 +21,6 @@
 namespace coral::internal {
 namespace {
 
-constexpr int kMaxEvents = 256;
-
 [[noreturn]] void FatalErrno(const char* what) {
   std::fprintf(stderr, "coral: %s failed: %s\n", what, std::strerror(errno));
   std::abort();
@@ -43,7 +41,7 @@ uint32_t ReadinessBits(uint32_t events) {
 // rounded up to whole milliseconds does the same job, 1 ms coarser.
 std::atomic<bool> have_epoll_pwait2{true};
 
-int Wait(int epoll_fd, epoll_event* events, int64_t timeout_ns) {
+int Wait(int epoll_fd, epoll_event* events, int max_events, int64_t timeout_ns) {
   // relaxed: a capability flag; every thread may discover ENOSYS on its own.
   if (have_epoll_pwait2.load(std::memory_order_relaxed)) {
     timespec timeout{};
@@ -51,7 +49,7 @@ int Wait(int epoll_fd, epoll_event* events, int64_t timeout_ns) {
       timeout.tv_sec = timeout_ns / 1'000'000'000;
       timeout.tv_nsec = timeout_ns % 1'000'000'000;
     }
-    const int n = epoll_pwait2(epoll_fd, events, kMaxEvents, timeout_ns >= 0 ? &timeout : nullptr,
+    const int n = epoll_pwait2(epoll_fd, events, max_events, timeout_ns >= 0 ? &timeout : nullptr,
                                nullptr);
     if (n >= 0 || errno != ENOSYS) return n;
     have_epoll_pwait2.store(false, std::memory_order_relaxed);
@@ -59,7 +57,7 @@ int Wait(int epoll_fd, epoll_event* events, int64_t timeout_ns) {
   const int timeout_ms =
       timeout_ns < 0 ? -1 : static_cast<int>(std::min<int64_t>((timeout_ns + 999'999) / 1'000'000,
                                                                  INT32_MAX));
-  return epoll_wait(epoll_fd, events, kMaxEvents, timeout_ms);
+  return epoll_wait(epoll_fd, events, max_events, timeout_ms);
 }
 
 }  // namespace
@@ -78,7 +76,8 @@ Reactor::Reactor() {
 
 Reactor::~Reactor() { close(event_fd_); }
 
-int Reactor::Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woken) {
+int Reactor::Turn(int64_t timeout_ns, bool owner, int max_events,
+                  std::vector<TaskHeader*>* woken) {
   core_->FreeReleased();
   epoll_event events[kMaxEvents];
   woken->clear();
@@ -86,7 +85,7 @@ int Reactor::Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woke
     ReactorCore::PollScope scope(*core_);
     int n;
     do {
-      n = Wait(core_->epoll_fd(), events, timeout_ns);
+      n = Wait(core_->epoll_fd(), events, std::clamp(max_events, 1, kMaxEvents), timeout_ns);
     } while (n < 0 && errno == EINTR);
     if (n < 0) FatalErrno("epoll_pwait2");
     if (n > 0) core_->AcquireAdditions();
@@ -108,14 +107,14 @@ int Reactor::Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woke
   return static_cast<int>(woken->size()) + timers_.FireExpired(absl::Now());
 }
 
-int Reactor::Poll() {
-  if (core_->HasRegistrations()) return Turn(0, /*owner=*/true, &woken_);
+int Reactor::Poll(int max_events) {
+  if (core_->HasRegistrations()) return Turn(0, /*owner=*/true, max_events, &woken_);
   core_->FreeReleased();
   return timers_.FireExpired(absl::Now());
 }
 
 int Reactor::PollFromOtherWorker(std::vector<TaskHeader*>* scratch) {
-  if (core_->HasRegistrations()) return Turn(0, /*owner=*/false, scratch);
+  if (core_->HasRegistrations()) return Turn(0, /*owner=*/false, kMaxEvents, scratch);
   return timers_.FireExpired(absl::Now());
 }
 
@@ -125,14 +124,14 @@ void Reactor::Park() {
   // writes visible); release is harmless.
   if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_acq_rel)) {
     state_.store(kEmpty, std::memory_order_relaxed);  // relaxed: only the owner writes kEmpty.
-    Poll();
+    Poll(kMaxEvents);
     return;
   }
   int64_t timeout_ns = -1;
   if (std::optional<absl::Time> deadline = timers_.NextDeadline()) {
     timeout_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(*deadline - absl::Now()));
   }
-  Turn(timeout_ns, /*owner=*/true, &woken_);
+  Turn(timeout_ns, /*owner=*/true, kMaxEvents, &woken_);
   // acquire: pairs with Unpark's release.
   state_.exchange(kEmpty, std::memory_order_acquire);
 }

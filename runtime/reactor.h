@@ -20,6 +20,9 @@ namespace coral::internal {
 
 class Reactor {
  public:
+  // The most fd events one turn takes (tokio's event batch size).
+  static constexpr int kMaxEvents = 256;
+
   Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -28,9 +31,10 @@ class Reactor {
   // Owner only. Sleeps until Unpark (possibly one that came before this call), an fd event, or the
   // next timer's deadline; then wakes the tasks that became ready. May return spuriously.
   void Park();
-  // Owner only. Wakes the tasks whose fds or timers are ready, without sleeping. Returns how many
-  // tasks it woke.
-  int Poll();
+  // Owner only. Wakes the tasks whose fds or timers are ready, taking at most `max_events` fd
+  // events (the rest stay in the epoll ready list for the next poll), without sleeping. Returns
+  // how many tasks it woke.
+  int Poll(int max_events);
   // Another worker with nothing to do: wakes (onto the calling worker) the tasks whose fds or
   // timers on this reactor are ready, without sleeping. `scratch` is the caller's own buffer.
   // Returns how many tasks it woke.
@@ -51,7 +55,7 @@ class Reactor {
   // One epoll_pwait2 with `timeout_ns` (-1: forever) and the dispatch of what it returned into
   // `woken`. Only the owner (`owner`) consumes the eventfd: another worker leaves the
   // notification for the owner, which may be asleep in epoll_pwait2 on the same instance.
-  int Turn(int64_t timeout_ns, bool owner, std::vector<TaskHeader*>* woken);
+  int Turn(int64_t timeout_ns, bool owner, int max_events, std::vector<TaskHeader*>* woken);
 
   int event_fd_ = -1;
   std::shared_ptr<ReactorCore> core_;
