@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "coral/stream_socket.h"
 #include "io/socket_util.h"
 
 namespace coral {
@@ -55,16 +56,11 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
-  const int fd = fd_.fd();
-  co_return co_await fd_.Io(
-      Interest::kWrite, [fd, data] { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); },
-      "send");
+  co_return co_await fd_.Io(Interest::kWrite, internal::SendCall{fd_.fd(), data}, "send");
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
-  const int fd = fd_.fd();
-  co_return co_await fd_.Io(
-      Interest::kRead, [fd, buffer] { return recv(fd, buffer.data(), buffer.size(), 0); }, "recv");
+  co_return co_await fd_.Io(Interest::kRead, internal::RecvCall{fd_.fd(), buffer}, "recv");
 }
 
 absl::StatusOr<SocketAddress> UdpSocket::LocalAddress() const {

@@ -28,12 +28,12 @@
 //
 // Tasks submitted from outside the workers (Runtime::Spawn from main, a JoinHandle::Abort from
 // another thread) go to the global queue. A task suspends only in coral's awaitables; each records
-// where the task resumes (TaskHeader::resume_point) before suspending, and whoever wakes it
+// where the task resumes (TaskHeader::set_resume_point) before suspending, and whoever wakes it
 // schedules it on the waking worker's LIFO slot, or the global queue if the waker is not a worker.
 // A task may therefore run on a different worker after every suspension.
 //
 // The resume point is usually the awaiting coroutine. It may instead be a Resumer, an awaitable
-// that runs first on the resuming worker (TaskHeader::Resume). AsyncFd's I/O awaiter is one: it
+// that runs first on the resuming worker (TaskHeader::set_resumer and Resume). AsyncFd's I/O awaiter is one: it
 // retries its system call there, and when a wake-up proved stale (EAGAIN: another reader took
 // the bytes) it registers again and returns, so the task goes idle without its coroutine having
 // run. That is what lets the awaiter keep its state in the awaiting frame: a coroutine can

@@ -34,7 +34,8 @@
 namespace coral {
 
 namespace internal {
-// The system calls behind StreamSocket's reads and writes, for AsyncFd::Io.
+// The system calls behind StreamSocket's reads and writes (and UdpSocket's connected ones), for
+// AsyncFd::Io.
 struct RecvCall {
   int fd;
   absl::Span<char> buffer;
