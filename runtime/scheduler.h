@@ -43,6 +43,13 @@ class Worker {
   // --- Any thread. ---
   LocalQueue& queue() { return queue_; }
   Reactor& reactor() { return reactor_; }
+  // True while the worker runs no task: it searches, polls its own reactor, or sleeps in it. Its
+  // fd events then reach it without help, so other workers leave its reactor alone.
+  bool watching_own_reactor() const {
+    // relaxed: a hint. A stale true delays another worker's help by one search round; a stale
+    // false costs a redundant poll. Either way the owner still sees every event itself.
+    return watching_own_reactor_.load(std::memory_order_relaxed);
+  }
 
   // --- On this worker's thread, or after it has been joined (shutdown): takes the task in the
   // LIFO slot, else the local queue's head, or null. ---
@@ -77,6 +84,9 @@ class Worker {
   TaskHeader* current_task_ = nullptr;
   uint64_t random_state_;
   std::vector<TaskHeader*> steal_scratch_;  // For polling other workers' reactors.
+  // Written by the owner when it stops or starts running tasks, read by searchers: on a cache
+  // line of its own, away from the owner's per-task fields.
+  alignas(64) std::atomic<bool> watching_own_reactor_{false};
 };
 
 class Scheduler {
