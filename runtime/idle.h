@@ -35,6 +35,9 @@ class Idle {
   // Picks a parked worker to wake for new work and counts it as searching, or returns -1 if a
   // worker is already searching or none is parked.
   int WorkerToNotify();
+  // True if every worker is parked (none notified or running). seq_cst: the monitor's side of
+  // its sleep handshake (runtime/monitor.cc).
+  bool AllParked() const { return Unparked(state_.load()) == 0; }
 
  private:
   // Reads state_ after the caller's earlier push with a StoreLoad barrier in between.

@@ -43,6 +43,8 @@ class Reactor {
   void Unpark();
 
   TimerQueue& timers() { return timers_; }
+  // Any thread: whether some fd is registered or some timer armed here (a hint).
+  bool HasPendingWaits() { return core_->HasRegistrations() || timers_.size() > 0; }
   const std::shared_ptr<ReactorCore>& core() const { return core_; }
 
   // Shutdown, after the workers stopped: wakes (and so tears down) every task still waiting on

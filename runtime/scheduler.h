@@ -18,6 +18,7 @@
 #include "runtime/global_queue.h"
 #include "runtime/idle.h"
 #include "runtime/local_queue.h"
+#include "runtime/monitor.h"
 #include "runtime/reactor.h"
 
 namespace coral::internal {
@@ -49,6 +50,11 @@ class Worker {
     // relaxed: a hint. A stale true delays another worker's help by one search round; a stale
     // false costs a redundant poll. Either way the owner still sees every event itself.
     return watching_own_reactor_.load(std::memory_order_relaxed);
+  }
+  // How many tasks this worker has started running (wrapping): the monitor's sign of progress.
+  uint32_t tasks_started() const {
+    // relaxed: a hint, like watching_own_reactor(); a stale count delays help by one look.
+    return tasks_started_.load(std::memory_order_relaxed);
   }
 
   // --- On this worker's thread, or after it has been joined (shutdown): takes the task in the
@@ -84,9 +90,10 @@ class Worker {
   TaskHeader* current_task_ = nullptr;
   uint64_t random_state_;
   std::vector<TaskHeader*> steal_scratch_;  // For polling other workers' reactors.
-  // Written by the owner when it stops or starts running tasks, read by searchers: on a cache
-  // line of its own, away from the owner's per-task fields.
-  alignas(64) std::atomic<bool> watching_own_reactor_{false};
+  // Written by the owner, read by searchers and the monitor: on a cache line of their own, away
+  // from the owner's other per-task fields.
+  alignas(64) std::atomic<uint32_t> tasks_started_{0};
+  std::atomic<bool> watching_own_reactor_{false};
 };
 
 class Scheduler {
@@ -112,6 +119,7 @@ class Scheduler {
   GlobalQueue& global_queue() { return global_queue_; }
   BlockingPool& blocking_pool() { return blocking_pool_; }
   Idle& idle() { return idle_; }
+  Monitor& monitor() { return monitor_; }
   Worker& worker(int index) { return *workers_[index]; }
   // Wakes a parked worker if none is searching.
   void NotifyParked();
@@ -125,6 +133,7 @@ class Scheduler {
   GlobalQueue global_queue_;
   Idle idle_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  Monitor monitor_{this};
   BlockingPool blocking_pool_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> shut_down_{false};

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,9 +21,12 @@
 #include "absl/time/clock.h"
 #include "coral/coral.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace coral {
 namespace {
+
+using ::coral::testing::Eventually;
 
 class IoTest : public ::testing::Test {
  protected:
@@ -334,6 +338,79 @@ TEST_F(IoTest, ResolveLocalhostAndNumeric) {
   };
   absl::Status status = runtime_.BlockOn(unknown());
   EXPECT_FALSE(status.ok());
+}
+
+// A worker stuck in a long task must not strand the readiness events and timers of the tasks that
+// last waited on it: an idle worker takes them. A task spawns a busy task (into its worker's LIFO
+// slot, so it runs there next) and then runs `wait`; the busy task keeps the worker until `wait`
+// returns, for at most 2 s. `fire` (called on this thread once the busy task runs and the other
+// worker had time to fall asleep) makes the wait end, or may do nothing for a wait that ends by
+// itself after more than those 5 ms. Returns how many attempts had the busy task on the waiter's
+// worker (TSan builds sometimes queue it where the other worker steals it: such an attempt proves
+// nothing), and fails if in one of them the wait did not end while the busy task ran.
+int ExpectServedWhileItsWorkerIsBusy(const std::function<Task<void>()>& wait,
+                                     const std::function<void()>& fire) {
+  Runtime runtime({.num_workers = 2});
+  int conclusive = 0;
+  for (int attempt = 0; attempt < 10 && conclusive < 3; ++attempt) {
+    std::atomic<std::thread::id> waiter_thread{};
+    std::atomic<std::thread::id> busy_thread{};
+    std::atomic<bool> waited{false};
+    std::atomic<bool> busy_done{false};
+    std::atomic<bool> served{false};
+    auto busy = [&]() -> Task<void> {
+      busy_thread = std::this_thread::get_id();
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!waited && std::chrono::steady_clock::now() < until) {
+      }
+      served = waited.load();
+      busy_done = true;
+      co_return;
+    };
+    JoinHandle<void> waiter = runtime.Spawn([&]() -> Task<void> {
+      waiter_thread = std::this_thread::get_id();
+      Spawn(busy).Detach();
+      co_await wait();
+      waited = true;
+    });
+    EXPECT_TRUE(Eventually([&] { return busy_thread.load() != std::thread::id(); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // The other worker parks.
+    fire();
+    // No new task until the busy one is done: a submission would wake the other worker.
+    EXPECT_TRUE(Eventually([&] { return busy_done.load(); }));
+    auto join = [&]() -> Task<void> { EXPECT_TRUE((co_await std::move(waiter)).ok()); };
+    runtime.BlockOn(join());
+    if (busy_thread.load() != waiter_thread.load()) continue;
+    ++conclusive;
+    if (!served) {
+      ADD_FAILURE() << "attempt " << attempt << ": the wait ended only after the busy task";
+      break;
+    }
+  }
+  return conclusive;
+}
+
+TEST(IoStuckWorkerTest, AnIdleWorkerServesTheFdsOfABusyOne) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  absl::StatusOr<AsyncFd> reader = AsyncFd::Create(fds[0]);
+  ASSERT_TRUE(reader.ok());
+  const int conclusive = ExpectServedWhileItsWorkerIsBusy(
+      [&]() -> Task<void> {
+        std::array<char, 1> byte;
+        absl::StatusOr<size_t> n =
+            co_await reader->ReadSome([&] { return ::read(reader->fd(), byte.data(), 1); });
+        EXPECT_TRUE(n.ok() && *n == 1);
+      },
+      [&] { ASSERT_EQ(::write(fds[1], "x", 1), 1); });
+  EXPECT_GT(conclusive, 0);
+  close(fds[1]);
+}
+
+TEST(IoStuckWorkerTest, AnIdleWorkerFiresTheTimersOfABusyOne) {
+  const int conclusive = ExpectServedWhileItsWorkerIsBusy(
+      []() -> Task<void> { co_await SleepFor(absl::Milliseconds(20)); }, [] {});
+  EXPECT_GT(conclusive, 0);
 }
 
 TEST(IoShutdownTest, ShutdownTearsDownTasksWaitingOnIo) {

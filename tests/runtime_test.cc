@@ -24,10 +24,12 @@
 #include "coral/yield.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace coral {
 namespace {
 
+using ::coral::testing::Eventually;
 using ::testing::HasSubstr;
 
 // Counts destructions: proves a task's frame (and what it owns) was destroyed.
@@ -44,17 +46,6 @@ struct DropCounter {
 // Yields until `release` is set: a task that stays alive, suspended between runs.
 Task<void> SpinUntil(const std::atomic<bool>* release) {
   while (!release->load()) co_await Yield();
-}
-
-// Waits (bounded) for a condition set by another thread.
-template <typename Predicate>
-bool Eventually(Predicate predicate) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return true;
 }
 
 TEST(RuntimeTest, DefaultsToHardwareConcurrency) {

@@ -1,6 +1,6 @@
 // Copyright 2026 The coral Authors.
 //
-// Process-level measurements for tests: open descriptors and resident memory.
+// Test helpers: open descriptors, resident memory, and bounded waits.
 
 #ifndef CORAL_TESTS_TEST_UTIL_H_
 #define CORAL_TESTS_TEST_UTIL_H_
@@ -8,7 +8,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace coral::testing {
 
@@ -30,6 +32,17 @@ inline long ResidentBytes() {
   if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
   std::fclose(statm);
   return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Waits (bounded: 10 s) for a condition set by another thread.
+template <typename Predicate>
+bool Eventually(Predicate predicate) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!predicate()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
 }
 
 }  // namespace coral::testing
