@@ -45,8 +45,9 @@ class Monitor {
  private:
   void Run();
   void WakeFromSleep();
-  // Sends a parked worker to search if some worker has run one task since the last look and has
-  // fds or timers that only its own polls would serve.
+  // Sends a parked worker to search if some worker has been running the same task since the last
+  // look and has fds or timers that only its own polls would serve. `tasks_started_seen` holds
+  // each worker's tasks_started() at the last look.
   void HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen);
 
   Scheduler* const scheduler_;

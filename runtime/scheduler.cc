@@ -130,8 +130,12 @@
 // two workers, one searcher is the limit) spins on its own fds instead of parking at once: before
 // that, with one hot connection on each of two workers, whichever did not hold the search slot
 // parked after every round trip and was woken by epoll for the next (echo, 2 connections, 8
-// rounds: minimum 25k round trips/s before, 43k after; the medians, 55k and 53k, are within this
-// machine's noise).
+// rounds: minimum 25k round trips/s before, 43k after, medians 55k and 53k; a later 5-round A/B
+// gave 27-58k against 22-61k, so the gain is within this machine's noise). Two workers still
+// serve two hot connections more slowly than one worker does (40k against 72k round trips/s,
+// medians): each worker's wait for its next event outlasts the spin, and its park and wake-up
+// compete for the two cores with the load generator. A longer spin (50 and 100 us) and
+// searchers that never poll other reactors measured no better.
 //
 // The Reactor itself remembers an Unpark that comes before the Park (kNotified), so the eventfd
 // is written only when the worker is really asleep, once per sleep. Another worker polling this
@@ -156,7 +160,9 @@
 // run. The monitor runs no tasks. When every worker is parked it sleeps until one unparks
 // (Worker::Park tells it, after Idle's seq_cst transition; the monitor stores its sleeping flag
 // and then loads Idle's word: the same StoreLoad handshake as parking), so an idle runtime still
-// uses no CPU.
+// uses no CPU. A task in the LIFO slot of a stuck worker still waits for it: the slot is the
+// owner's without atomics (tokio's has the same limit; Go's runnext is stealable, at a CAS on
+// every schedule and take, which would be over a quarter of a chained_spawn hop here).
 //
 // Task state
 // ----------
