@@ -12,8 +12,8 @@
 // becomes the root itself. Otherwise (a lambda's captures, a reference parameter bound to
 // std::ref) a small wrapper Task (RunSpawned) owns the decay-copied callable and arguments and
 // awaits the user's Task. Plain Task<T> coroutines awaited inside a task are not tasks: they run
-// as part of it, and their header space stays unused. A *worker* is a thread that runs tasks; the *scheduler* owns N workers
-// and a *global injection queue*. Each worker owns:
+// as part of it, and their header space stays unused. A *worker* is a thread that runs tasks;
+// the *scheduler* owns N workers and a *global injection queue*. Each worker owns:
 //
 //   - a LIFO slot: the task most recently spawned or woken on this worker, run next (its data is
 //     hot in cache, and a spawn-then-await or wake-then-run pair runs back to back);
@@ -33,10 +33,10 @@
 // A task may therefore run on a different worker after every suspension.
 //
 // The resume point is usually the awaiting coroutine. It may instead be a Resumer, an awaitable
-// that runs first on the resuming worker (TaskHeader::set_resumer and Resume). AsyncFd's I/O awaiter is one: it
-// retries its system call there, and when a wake-up proved stale (EAGAIN: another reader took
-// the bytes) it registers again and returns, so the task goes idle without its coroutine having
-// run. That is what lets the awaiter keep its state in the awaiting frame: a coroutine can
+// that runs first on the resuming worker (TaskHeader::set_resumer and Resume). AsyncFd's I/O
+// awaiter is one: it retries its system call there, and when a wake-up proved stale (EAGAIN:
+// another reader took the bytes) it registers again and returns, so the task goes idle without
+// its coroutine having run. That is what lets the awaiter keep its state in the awaiting frame: a coroutine can
 // suspend only once per co_await, and a loop of "wait, retry" otherwise needs a frame of its
 // own per pending operation (392 bytes, most of what an idle connection cost beyond its
 // buffer: idle_memory fell from 4,872 to 4,696 bytes per connection).
@@ -78,9 +78,17 @@
 // A submitter (a push onto any queue another worker could take from) calls NotifyParked: if no
 // worker is searching and some worker is parked, it wakes one and counts it as searching. A worker
 // that goes to park decrements the unparked (and searching) counts in Idle's state word; if it was
-// the last searcher, it then re-checks every queue and wakes a worker if any holds work. The race
-// to close is the classic lost wake-up: the submitter reads "someone is searching", while that
-// searcher has already looked at the queue and is about to park. The rule (Go's "#StoreLoad"):
+// the last searcher, it then re-checks every queue and wakes a worker if any holds work. Any other
+// parker re-checks the global queue. The race to close is the classic lost wake-up: the submitter
+// reads "someone is searching" (or "nobody is parked"), while that worker has already looked at
+// the queues and is about to park. A task in a local queue has an owner that will run it; one in
+// the global queue, pushed while every worker counted as running, has none, and a worker that
+// was not searching would otherwise park past it (tokio's parkers re-check only as the last
+// searcher; coral's non-searching workers spin on their own reactors first, which would widen
+// that window from a few instructions to the whole spin). Re-checking every local queue at every
+// park, tried too, woke idle workers to steal from busy ones (chained_spawn's hops took 17%
+// longer, median of 3 rounds, and up to 42% in one).
+// The rule (Go's "#StoreLoad"):
 //
 //   submitter: push the task; seq_cst fence; load Idle's state word.
 //   parker:    seq_cst read-modify-write of Idle's state word; then seq_cst loads of every queue.
@@ -157,12 +165,13 @@
 // a task (not watching its reactor) has started no new one since the last look and has fds or
 // timers, it wakes a parked worker as a searcher (NotifyParked), which polls that reactor. So a
 // task that hogs its worker delays its neighbours' I/O by one to two intervals, not by its whole
-// run. The monitor runs no tasks. When every worker is parked it sleeps until one unparks
-// (Worker::Park tells it, after Idle's seq_cst transition; the monitor stores its sleeping flag
-// and then loads Idle's word: the same StoreLoad handshake as parking), so an idle runtime still
-// uses no CPU. A task in the LIFO slot of a stuck worker still waits for it: the slot is the
-// owner's without atomics (tokio's has the same limit; Go's runnext is stealable, at a CAS on
-// every schedule and take, which would be over a quarter of a chained_spawn hop here).
+// run. The monitor runs no tasks, and a runtime with one worker has none. When every worker is
+// parked it sleeps until one unparks (Worker::Park tells it, after Idle's seq_cst transition;
+// the monitor stores its sleeping flag and then loads Idle's word: the same StoreLoad handshake
+// as parking), so an idle runtime still uses no CPU. A task in the LIFO slot of a stuck worker
+// still waits for it: the slot is the owner's without atomics (tokio's has the same limit; Go's
+// runnext is stealable, at a CAS on every schedule and take, which would be over a quarter of a
+// chained_spawn hop here).
 //
 // Task state
 // ----------
@@ -559,6 +568,8 @@ void Worker::Park() {
   Idle& idle = scheduler_->idle();
   if (idle.TransitionToParked(index_, std::exchange(searching_, false))) {
     scheduler_->NotifyIfWorkPending();
+  } else if (scheduler_->global_queue().MaybeHasTasks()) {
+    scheduler_->NotifyParked();
   }
   if (!scheduler_->is_shutting_down()) reactor_.Park();
   searching_ = idle.TransitionFromParked(index_);
@@ -573,7 +584,7 @@ Scheduler::Scheduler(int num_workers) : idle_(num_workers) {
   workers_.reserve(num_workers);
   for (int i = 0; i < num_workers; ++i) workers_.push_back(std::make_unique<Worker>(this, i));
   for (auto& worker : workers_) worker->Start();
-  monitor_.Start();
+  if (num_workers > 1) monitor_.Start();  // A lone worker has nobody to send to its reactor.
 }
 
 Scheduler::~Scheduler() { Shutdown(); }
