@@ -31,22 +31,24 @@ uint32_t InterestBits(Interest interest) {
 
 }  // namespace
 
-ReadinessAwaiter::ReadinessAwaiter(IoRegistration* registration, int fd, Interest interest)
-    : registration_(registration), fd_(fd) {
-  CORAL_CHECK(registration_ != nullptr, "readiness awaited on a closed or moved-from AsyncFd");
+ReadinessAwaiter::ReadinessAwaiter(AsyncFd* fd, Interest interest) : fd_(fd) {
+  CORAL_CHECK(fd_->registration_ != nullptr,
+              "readiness awaited on a closed or moved-from AsyncFd");
   waiter_.interest = InterestBits(interest);
 }
 
 ReadinessAwaiter::~ReadinessAwaiter() {
   cancel_.Disarm();  // The callback is not running after this.
   // Destroyed while waiting: the task is being torn down; take our waker reference back.
-  if (waiting_ && registration_->RemoveWaiter(&waiter_)) waiter_.task->DropReference();
+  if (waiting_ && registration()->RemoveWaiter(&waiter_)) waiter_.task->DropReference();
 }
 
+IoRegistration* ReadinessAwaiter::registration() const { return fd_->registration_; }
+
 bool ReadinessAwaiter::await_ready() {
-  status_ = registration_->EnsureRegistered(fd_);
+  status_ = registration()->EnsureRegistered(fd_->fd_);
   if (!status_.ok()) return true;
-  return IoRegistration::Bits(registration_->Readiness()) & waiter_.interest;
+  return IoRegistration::Bits(registration()->Readiness()) & waiter_.interest;
 }
 
 bool ReadinessAwaiter::await_suspend(std::coroutine_handle<> self) {
@@ -63,7 +65,7 @@ bool ReadinessAwaiter::Suspend(TaskHeader* task) {
   }
   task->AddReference();  // The waker reference the reactor hands back when it wakes us.
   waiter_.task = task;
-  if (!registration_->AddWaiter(&waiter_)) {
+  if (!registration()->AddWaiter(&waiter_)) {
     task->DropReference();
     return false;
   }
@@ -74,7 +76,7 @@ bool ReadinessAwaiter::Suspend(TaskHeader* task) {
 
 void ReadinessAwaiter::OnCancel(void* context) {
   auto* self = static_cast<ReadinessAwaiter*>(context);
-  if (self->registration_->RemoveWaiter(&self->waiter_)) {
+  if (self->registration()->RemoveWaiter(&self->waiter_)) {
     self->cancel_.MarkCancelled();
     Wake(self->waiter_.task);  // The waker reference, taken back from the registration.
   }
@@ -85,7 +87,7 @@ absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
   cancel_.Disarm();
   if (cancel_.cancelled()) return absl::CancelledError("the waiting task was cancelled");
   if (!status_.ok()) return status_;
-  const uint64_t snapshot = registration_->Readiness();
+  const uint64_t snapshot = registration()->Readiness();
   if (IoRegistration::Bits(snapshot) & readiness::kShutdown) {
     return absl::CancelledError("the coral runtime is shut down");
   }

@@ -24,7 +24,7 @@ ssize_t SendMsgCall::operator()() const {
 }  // namespace internal
 
 internal::IoAwaiter<internal::RecvCall> StreamSocket::Read(absl::Span<char> buffer) {
-  return fd_.Io(Interest::kRead, internal::RecvCall{fd_.fd(), buffer}, "recv", buffer.size());
+  return {&fd_, internal::RecvCall{fd_.fd(), /*stream=*/true, buffer}};
 }
 
 Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
@@ -38,7 +38,7 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
 }
 
 internal::IoAwaiter<internal::SendCall> StreamSocket::Write(absl::string_view data) {
-  return fd_.Io(Interest::kWrite, internal::SendCall{fd_.fd(), data}, "send", data.size());
+  return {&fd_, internal::SendCall{fd_.fd(), /*stream=*/true, data}};
 }
 
 Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
@@ -52,7 +52,7 @@ Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
 
 internal::IoAwaiter<internal::SendMsgCall> StreamSocket::WriteVectored(
     absl::Span<const iovec> buffers) {
-  return fd_.Io(Interest::kWrite, internal::SendMsgCall{fd_.fd(), buffers}, "sendmsg");
+  return {&fd_, internal::SendMsgCall{fd_.fd(), buffers}};
 }
 
 Task<absl::Status> StreamSocket::WaitReadable() {

@@ -56,11 +56,13 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
-  co_return co_await fd_.Io(Interest::kWrite, internal::SendCall{fd_.fd(), data}, "send");
+  co_return co_await internal::IoAwaiter<internal::SendCall>(
+      &fd_, internal::SendCall{fd_.fd(), /*stream=*/false, data});
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
-  co_return co_await fd_.Io(Interest::kRead, internal::RecvCall{fd_.fd(), buffer}, "recv");
+  co_return co_await internal::IoAwaiter<internal::RecvCall>(
+      &fd_, internal::RecvCall{fd_.fd(), /*stream=*/false, buffer});
 }
 
 absl::StatusOr<SocketAddress> UdpSocket::LocalAddress() const {

@@ -43,6 +43,8 @@
 
 namespace coral {
 
+class AsyncFd;
+
 namespace internal {
 class ReadinessAwaiter;
 }  // namespace internal
@@ -72,10 +74,10 @@ class Readiness {
 
 namespace internal {
 
-// Awaits readiness of one direction of a registered fd.
+// Awaits readiness of one direction of an AsyncFd.
 class ReadinessAwaiter {
  public:
-  ReadinessAwaiter(IoRegistration* registration, int fd, Interest interest);
+  ReadinessAwaiter(AsyncFd* fd, Interest interest);
   ReadinessAwaiter(const ReadinessAwaiter&) = delete;
   ReadinessAwaiter& operator=(const ReadinessAwaiter&) = delete;
   ~ReadinessAwaiter();
@@ -91,9 +93,9 @@ class ReadinessAwaiter {
 
  private:
   static void OnCancel(void* context);
+  IoRegistration* registration() const;
 
-  IoRegistration* const registration_;
-  const int fd_;
+  AsyncFd* const fd_;
   IoWaiter waiter_;
   CancellableWait cancel_;
   absl::Status status_;
@@ -103,8 +105,23 @@ class ReadinessAwaiter {
 // The absl::Status for a failed system call: the errno's canonical code, and its text.
 absl::Status ErrnoStatus(int error, const char* operation);
 
-template <typename Op>
+template <typename Call>
 class IoAwaiter;
+
+// AsyncFd::Io's call: a caller's operation with what IoAwaiter needs to know about it. coral's
+// own calls (stream_socket.h) know it from their type and keep it out of the awaiting frame.
+template <typename Op>
+struct CustomCall {
+  ssize_t operator()() { return op(); }
+  Interest interest() const { return interest_; }
+  const char* name() const { return name_; }
+  size_t stream_request() const { return stream_request_; }
+
+  Op op;
+  Interest interest_;
+  const char* name_;
+  size_t stream_request_;
+};
 
 }  // namespace internal
 
@@ -125,8 +142,8 @@ class AsyncFd {
 
   // co_await Readable() / Writable(): completes with the observed Readiness once the fd is ready
   // for that direction (or closed, or in error).
-  internal::ReadinessAwaiter Readable() { return {registration_, fd_, Interest::kRead}; }
-  internal::ReadinessAwaiter Writable() { return {registration_, fd_, Interest::kWrite}; }
+  internal::ReadinessAwaiter Readable() { return {this, Interest::kRead}; }
+  internal::ReadinessAwaiter Writable() { return {this, Interest::kWrite}; }
 
   // The readiness recorded so far (without waiting). Take it before a non-blocking operation, and
   // pass it to ClearReady if the operation fails with EAGAIN.
@@ -146,16 +163,17 @@ class AsyncFd {
   // anything else (a datagram, a pipe shared with others). The awaitable keeps its state in the
   // awaiting frame: no coroutine frame is allocated, however long it waits.
   template <typename Op>
-  internal::IoAwaiter<Op> Io(Interest interest, Op op, const char* operation,
-                             size_t stream_request = 0) {
-    return internal::IoAwaiter<Op>(this, interest, std::move(op), operation, stream_request);
+  internal::IoAwaiter<internal::CustomCall<Op>> Io(Interest interest, Op op,
+                                                   const char* operation,
+                                                   size_t stream_request = 0) {
+    return {this, {std::move(op), interest, operation, stream_request}};
   }
   template <typename Op>
-  internal::IoAwaiter<Op> ReadSome(Op op) {
+  internal::IoAwaiter<internal::CustomCall<Op>> ReadSome(Op op) {
     return Io(Interest::kRead, std::move(op), "read");
   }
   template <typename Op>
-  internal::IoAwaiter<Op> WriteSome(Op op) {
+  internal::IoAwaiter<internal::CustomCall<Op>> WriteSome(Op op) {
     return Io(Interest::kWrite, std::move(op), "write");
   }
 
@@ -170,8 +188,9 @@ class AsyncFd {
   // registered (its readiness is unknown until the first wait).
   bool ShouldAttempt(Readiness seen, Interest interest) const;
 
-  template <typename Op>
+  template <typename Call>
   friend class internal::IoAwaiter;
+  friend class internal::ReadinessAwaiter;
 
   int fd_ = -1;
   internal::IoRegistration* registration_ = nullptr;
@@ -179,30 +198,22 @@ class AsyncFd {
 
 namespace internal {
 
-// AsyncFd::Io's awaitable. It tries the operation in await_ready; if it must wait, the task
-// resumes into this awaiter (a Resumer), which retries the operation on the resuming worker and
-// either resumes the awaiting coroutine with the outcome or waits again (readiness that proved
-// stale), so the awaiting coroutine sees exactly one suspension and one result.
+// AsyncFd::Io's awaitable, also behind StreamSocket's Read and Write. It tries the call in
+// await_ready; if it must wait, the task resumes into this awaiter (a Resumer), which retries the
+// call on the resuming worker and either resumes the awaiting coroutine with the outcome or waits
+// again (readiness that proved stale), so the awaiting coroutine sees exactly one suspension and
+// one result. A Call is invocable as ssize_t() (a byte count, or -1 with errno) and tells its
+// interest(), name() (for error messages) and stream_request() (see AsyncFd::Io).
 //
 // Cancellation: as AsyncFd's readiness waits (the header comment): a wait whose token is
 // cancelled ends the operation with absl::CancelledError, nothing transferred; an operation that
 // transferred bytes before the cancellation was observed reports them.
-template <typename Op>
+template <typename Call>
 class IoAwaiter final : private Resumer {
  public:
-  IoAwaiter(AsyncFd* fd, Interest interest, Op op, const char* operation, size_t stream_request)
-      : fd_(fd),
-        interest_(interest),
-        op_(std::move(op)),
-        operation_(operation),
-        stream_request_(stream_request) {}
+  IoAwaiter(AsyncFd* fd, Call call) : fd_(fd), call_(std::move(call)) {}
   // Movable until awaited (so that it can be handed to a Task, as Timeout does).
-  IoAwaiter(IoAwaiter&& other) noexcept
-      : fd_(other.fd_),
-        interest_(other.interest_),
-        op_(std::move(other.op_)),
-        operation_(other.operation_),
-        stream_request_(other.stream_request_) {
+  IoAwaiter(IoAwaiter&& other) noexcept : fd_(other.fd_), call_(std::move(other.call_)) {
     CORAL_CHECK(!other.wait_.has_value(), "an AsyncFd I/O awaitable moved while awaited");
   }
   IoAwaiter& operator=(IoAwaiter&&) = delete;
@@ -218,34 +229,37 @@ class IoAwaiter final : private Resumer {
   absl::StatusOr<size_t> await_resume() { return std::move(result_); }
 
  private:
-  // Runs the operation while the fd looks ready. True when it finished (result_ holds the count
-  // or the error); false when it must wait for readiness.
+  // Runs the call while the fd looks ready. True when it finished (result_ holds the count or
+  // the error); false when it must wait for readiness.
   bool Attempt() {
+    const Interest interest = call_.interest();
     for (;;) {
       const Readiness seen = fd_->CurrentReadiness();
-      if (!fd_->ShouldAttempt(seen, interest_)) return false;
-      const ssize_t n = op_();
+      if (!fd_->ShouldAttempt(seen, interest)) return false;
+      const ssize_t n = call_();
       if (n >= 0) {
-        if (n > 0 && static_cast<size_t>(n) < stream_request_) fd_->ClearReady(seen, interest_);
+        if (n > 0 && static_cast<size_t>(n) < call_.stream_request()) {
+          fd_->ClearReady(seen, interest);
+        }
         result_ = static_cast<size_t>(n);
         return true;
       }
       const int error = errno;
       if (error == EINTR) continue;
       if (error != EAGAIN && error != EWOULDBLOCK) {
-        result_ = ErrnoStatus(error, operation_);
+        result_ = ErrnoStatus(error, call_.name());
         return true;
       }
-      fd_->ClearReady(seen, interest_);
+      fd_->ClearReady(seen, interest);
       return false;
     }
   }
 
-  // Waits for readiness and retries until the operation finishes. True if the task (the current
-  // one: this runs in await_suspend or Resume) is now suspended; false once result_ is set.
+  // Waits for readiness and retries until the call finishes. True if the task (the current one:
+  // this runs in await_suspend or Resume) is now suspended; false once result_ is set.
   bool WaitUntilDone() {
     for (;;) {
-      ReadinessAwaiter& wait = wait_.emplace(fd_->registration_, fd_->fd_, interest_);
+      ReadinessAwaiter& wait = wait_.emplace(fd_, call_.interest());
       if (!wait.await_ready() && wait.Suspend(CurrentTask())) return true;
       if (!EndWait() || Attempt()) return false;
     }
@@ -268,10 +282,7 @@ class IoAwaiter final : private Resumer {
   }
 
   AsyncFd* const fd_;
-  const Interest interest_;
-  Op op_;
-  const char* const operation_;
-  const size_t stream_request_;
+  Call call_;
   std::coroutine_handle<> awaiting_;
   std::optional<ReadinessAwaiter> wait_;  // While waiting for readiness.
   absl::StatusOr<size_t> result_;         // Set by Attempt or EndWait before await_resume.

@@ -34,22 +34,34 @@
 namespace coral {
 
 namespace internal {
-// The system calls behind StreamSocket's reads and writes (and UdpSocket's connected ones), for
-// AsyncFd::Io.
+// The system calls behind StreamSocket's reads and writes (and UdpSocket's connected ones), as
+// IoAwaiter calls (async_fd.h). `stream`: a stream socket, where a short transfer means the
+// socket buffer was drained (or filled); false for a connected datagram socket.
 struct RecvCall {
   int fd;
+  bool stream;
   absl::Span<char> buffer;
   ssize_t operator()() const;
+  Interest interest() const { return Interest::kRead; }
+  const char* name() const { return "recv"; }
+  size_t stream_request() const { return stream ? buffer.size() : 0; }
 };
 struct SendCall {
   int fd;
+  bool stream;
   absl::string_view data;
   ssize_t operator()() const;
+  Interest interest() const { return Interest::kWrite; }
+  const char* name() const { return "send"; }
+  size_t stream_request() const { return stream ? data.size() : 0; }
 };
 struct SendMsgCall {
   int fd;
   absl::Span<const iovec> buffers;
   ssize_t operator()() const;
+  Interest interest() const { return Interest::kWrite; }
+  const char* name() const { return "sendmsg"; }
+  size_t stream_request() const { return 0; }
 };
 }  // namespace internal
 

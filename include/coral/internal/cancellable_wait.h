@@ -42,8 +42,8 @@ class CancellableWait {
 
   // Called by the callback, before it wakes the task; read by the task after it resumes (the
   // wake-up orders the two).
-  void MarkCancelled() noexcept { cancelled_ = true; }
-  bool cancelled() const noexcept { return cancelled_; }
+  void MarkCancelled() noexcept { node_.registrant_flag = true; }
+  bool cancelled() const noexcept { return node_.registrant_flag; }
 
  private:
   static void Invoke(CancellationNode* node);
@@ -53,8 +53,8 @@ class CancellableWait {
   CancellationState* state_ = nullptr;
   OnCancel on_cancel_ = nullptr;
   void* context_ = nullptr;
-  bool cancelled_ = false;
 };
+static_assert(sizeof(CancellableWait) == 64, "every pending wait embeds one: keep it packed");
 
 }  // namespace coral::internal
 

@@ -20,7 +20,7 @@ class TaskHeader;
 
 // One registered callback, in its registrant's memory. The registrant owns the node; the state
 // links it while registered and, once cancelled, unlinks it before running it.
-// Every pending wait carries one, so the two flags share the last word (40 bytes, not 48).
+// Every pending wait carries one, so the flags share one word (40 bytes, not 48).
 struct CancellationNode {
   void (*invoke)(CancellationNode* node) = nullptr;
   // The following three are guarded by the state's lock.
@@ -30,6 +30,8 @@ struct CancellationNode {
   // Set (release) by the canceller once the callback has returned; a deregistration that found
   // the callback running on another thread waits for it (acquire).
   std::atomic<bool> finished{false};
+  // The registrant's own flag, in what would be padding; the state never touches it.
+  bool registrant_flag = false;
   // While the callback runs: set to true by a deregistration from inside the callback itself,
   // telling the canceller that the node is gone.
   bool* destroyed_while_running = nullptr;
