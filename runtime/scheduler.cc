@@ -36,10 +36,10 @@
 // that runs first on the resuming worker (TaskHeader::set_resumer and Resume). AsyncFd's I/O
 // awaiter is one: it retries its system call there, and when a wake-up proved stale (EAGAIN:
 // another reader took the bytes) it registers again and returns, so the task goes idle without
-// its coroutine having run. That is what lets the awaiter keep its state in the awaiting frame: a coroutine can
-// suspend only once per co_await, and a loop of "wait, retry" otherwise needs a frame of its
-// own per pending operation (392 bytes, most of what an idle connection cost beyond its
-// buffer: idle_memory fell from 4,872 to 4,696 bytes per connection).
+// its coroutine having run. That is what lets the awaiter keep its state in the awaiting frame:
+// a coroutine can suspend only once per co_await, and a loop of "wait, retry" otherwise needs a
+// frame of its own per pending operation (392 bytes, most of what an idle connection cost beyond
+// its buffer: idle_memory fell from 4,872 to 4,696 bytes per connection).
 //
 // The worker loop
 // ---------------
