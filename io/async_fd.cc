@@ -40,7 +40,9 @@ ReadinessAwaiter::ReadinessAwaiter(AsyncFd* fd, Interest interest) : fd_(fd) {
 ReadinessAwaiter::~ReadinessAwaiter() {
   cancel_.Disarm();  // The callback is not running after this.
   // Destroyed while waiting: the task is being torn down; take our waker reference back.
-  if (waiting_ && registration()->RemoveWaiter(&waiter_)) waiter_.task->DropReference();
+  if (waiter_.owner_waiting && registration()->RemoveWaiter(&waiter_)) {
+    waiter_.task->DropReference();
+  }
 }
 
 IoRegistration* ReadinessAwaiter::registration() const { return fd_->registration_; }
@@ -69,7 +71,7 @@ bool ReadinessAwaiter::Suspend(TaskHeader* task) {
     task->DropReference();
     return false;
   }
-  waiting_ = true;
+  waiter_.owner_waiting = true;
   if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
   return true;
 }
@@ -83,7 +85,7 @@ void ReadinessAwaiter::OnCancel(void* context) {
 }
 
 absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
-  waiting_ = false;
+  waiter_.owner_waiting = false;
   cancel_.Disarm();
   if (cancel_.cancelled()) return absl::CancelledError("the waiting task was cancelled");
   if (!status_.ok()) return status_;
@@ -92,6 +94,11 @@ absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
     return absl::CancelledError("the coral runtime is shut down");
   }
   return Readiness(snapshot);
+}
+
+void ReadinessAwaiter::Restart() {
+  cancel_.Reset();
+  status_ = absl::OkStatus();
 }
 
 }  // namespace internal

@@ -30,7 +30,6 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -86,10 +85,14 @@ class ReadinessAwaiter {
   bool await_suspend(std::coroutine_handle<> self);
   absl::StatusOr<Readiness> await_resume();
 
-  // await_suspend for an awaitable that set the task's resume point itself (IoAwaiter): links the
-  // wait; false if it ended at once (ready, or cancelled). await_resume then ends it either way,
-  // after which the awaiter may wait again.
+  // For an awaitable that waits more than once (IoAwaiter) and sets the task's resume point
+  // itself. Suspend is await_suspend without the resume point: it links the wait, or returns
+  // false if the wait ended at once (ready, or cancelled); await_resume then ends it either way.
+  // Restart, after await_resume, readies the awaiter for the next await_ready.
   bool Suspend(TaskHeader* task);
+  void Restart();
+  bool waiting() const { return waiter_.owner_waiting; }
+  AsyncFd* fd() const { return fd_; }
 
  private:
   static void OnCancel(void* context);
@@ -99,7 +102,6 @@ class ReadinessAwaiter {
   IoWaiter waiter_;
   CancellableWait cancel_;
   absl::Status status_;
-  bool waiting_ = false;
 };
 
 // The absl::Status for a failed system call: the errno's canonical code, and its text.
@@ -211,10 +213,11 @@ namespace internal {
 template <typename Call>
 class IoAwaiter final : private Resumer {
  public:
-  IoAwaiter(AsyncFd* fd, Call call) : fd_(fd), call_(std::move(call)) {}
+  IoAwaiter(AsyncFd* fd, Call call) : wait_(fd, call.interest()), call_(std::move(call)) {}
   // Movable until awaited (so that it can be handed to a Task, as Timeout does).
-  IoAwaiter(IoAwaiter&& other) noexcept : fd_(other.fd_), call_(std::move(other.call_)) {
-    CORAL_CHECK(!other.wait_.has_value(), "an AsyncFd I/O awaitable moved while awaited");
+  IoAwaiter(IoAwaiter&& other) noexcept
+      : wait_(other.wait_.fd(), other.call_.interest()), call_(std::move(other.call_)) {
+    CORAL_CHECK(!other.wait_.waiting(), "an AsyncFd I/O awaitable moved while awaited");
   }
   IoAwaiter& operator=(IoAwaiter&&) = delete;
 
@@ -232,14 +235,15 @@ class IoAwaiter final : private Resumer {
   // Runs the call while the fd looks ready. True when it finished (result_ holds the count or
   // the error); false when it must wait for readiness.
   bool Attempt() {
+    AsyncFd* const fd = wait_.fd();
     const Interest interest = call_.interest();
     for (;;) {
-      const Readiness seen = fd_->CurrentReadiness();
-      if (!fd_->ShouldAttempt(seen, interest)) return false;
+      const Readiness seen = fd->CurrentReadiness();
+      if (!fd->ShouldAttempt(seen, interest)) return false;
       const ssize_t n = call_();
       if (n >= 0) {
         if (n > 0 && static_cast<size_t>(n) < call_.stream_request()) {
-          fd_->ClearReady(seen, interest);
+          fd->ClearReady(seen, interest);
         }
         result_ = static_cast<size_t>(n);
         return true;
@@ -250,7 +254,7 @@ class IoAwaiter final : private Resumer {
         result_ = ErrnoStatus(error, call_.name());
         return true;
       }
-      fd_->ClearReady(seen, interest);
+      fd->ClearReady(seen, interest);
       return false;
     }
   }
@@ -259,16 +263,15 @@ class IoAwaiter final : private Resumer {
   // this runs in await_suspend or Resume) is now suspended; false once result_ is set.
   bool WaitUntilDone() {
     for (;;) {
-      ReadinessAwaiter& wait = wait_.emplace(fd_, call_.interest());
-      if (!wait.await_ready() && wait.Suspend(CurrentTask())) return true;
+      if (!wait_.await_ready() && wait_.Suspend(CurrentTask())) return true;
       if (!EndWait() || Attempt()) return false;
     }
   }
 
   // Ends a readiness wait; false (with result_ set) if it failed or was cancelled.
   bool EndWait() {
-    absl::StatusOr<Readiness> ready = wait_->await_resume();
-    wait_.reset();
+    absl::StatusOr<Readiness> ready = wait_.await_resume();
+    wait_.Restart();
     if (ready.ok()) return true;
     result_ = ready.status();
     return false;
@@ -281,11 +284,10 @@ class IoAwaiter final : private Resumer {
     awaiting_.resume();
   }
 
-  AsyncFd* const fd_;
+  ReadinessAwaiter wait_;  // Reused for each wait the operation needs.
   Call call_;
   std::coroutine_handle<> awaiting_;
-  std::optional<ReadinessAwaiter> wait_;  // While waiting for readiness.
-  absl::StatusOr<size_t> result_;         // Set by Attempt or EndWait before await_resume.
+  absl::StatusOr<size_t> result_;  // Set by Attempt or EndWait before await_resume.
 };
 
 }  // namespace internal

@@ -44,6 +44,8 @@ class CancellableWait {
   // wake-up orders the two).
   void MarkCancelled() noexcept { node_.registrant_flag = true; }
   bool cancelled() const noexcept { return node_.registrant_flag; }
+  // After Disarm: readies the wait for another Arm.
+  void Reset() noexcept { node_.registrant_flag = false; }
 
  private:
   static void Invoke(CancellationNode* node);

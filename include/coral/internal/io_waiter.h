@@ -32,6 +32,9 @@ struct IoWaiter {
   TaskHeader* task = nullptr;
   uint32_t interest = 0;
   bool linked = false;  // Guarded by the registration's lock.
+  // The awaitable's own: it linked this waiter and has not ended the wait (so its destructor
+  // must unlink it). In what would be padding.
+  bool owner_waiting = false;
 };
 
 }  // namespace coral::internal
