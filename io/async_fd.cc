@@ -45,7 +45,10 @@ ReadinessAwaiter::~ReadinessAwaiter() {
   }
 }
 
-IoRegistration* ReadinessAwaiter::registration() const { return fd_->registration_; }
+IoRegistration* ReadinessAwaiter::registration() const {
+  CORAL_CHECK(fd_->registration_ != nullptr, "an AsyncFd moved or closed while a task waits on it");
+  return fd_->registration_;
+}
 
 bool ReadinessAwaiter::await_ready() {
   status_ = registration()->EnsureRegistered(fd_->fd_);

@@ -2,10 +2,14 @@
 //
 // Misuse aborts with a message that names it.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <thread>
 
+#include "coral/async_fd.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
 #include "coral/task.h"
@@ -122,6 +126,25 @@ TEST_F(MisuseDeathTest, ShutdownWhileBlockedInBlockOn) {
         stopper.join();
       },
       "shut down while another thread was blocked in BlockOn");
+}
+
+TEST_F(MisuseDeathTest, MoveAsyncFdWhileAwaited) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        int fds[2];
+        if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return;
+        AsyncFd reader = *AsyncFd::Create(fds[0]);
+        auto body = [&]() -> Task<void> {
+          JoinHandle<void> waiter = Spawn([&]() -> Task<void> { (void)co_await reader.Readable(); });
+          co_await Yield();  // The waiter runs and waits.
+          AsyncFd moved = std::move(reader);
+          if (::write(fds[1], "x", 1) != 1) co_return;
+          (void)co_await std::move(waiter);
+        };
+        runtime.BlockOn(body());
+      },
+      "an AsyncFd moved or closed while a task waits on it");
 }
 
 }  // namespace

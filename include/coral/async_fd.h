@@ -12,8 +12,8 @@
 // steal it. Waiting never pins a thread. Closing an fd never wakes a task that waits on another fd
 // that reuses its number: events are routed by registration, not by fd number.
 //
-// Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing (or
-// destroying) an AsyncFd while a task waits on it is a misuse and aborts.
+// Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing,
+// destroying or moving an AsyncFd while a task waits on it is a misuse and aborts.
 //
 // Cancellation: when the waiting task's token is cancelled, the wait ends at once with
 // absl::CancelledError (and a wait that would begin under a cancelled token does not start); the
@@ -113,13 +113,18 @@ class IoAwaiter;
 // AsyncFd::Io's call: a caller's operation with what IoAwaiter needs to know about it. coral's
 // own calls (stream_socket.h) know it from their type and keep it out of the awaiting frame.
 template <typename Op>
-struct CustomCall {
-  ssize_t operator()() { return op(); }
+class CustomCall {
+ public:
+  CustomCall(Op op, Interest interest, const char* name, size_t stream_request)
+      : op_(std::move(op)), interest_(interest), name_(name), stream_request_(stream_request) {}
+
+  ssize_t operator()() { return op_(); }
   Interest interest() const { return interest_; }
   const char* name() const { return name_; }
   size_t stream_request() const { return stream_request_; }
 
-  Op op;
+ private:
+  Op op_;
   Interest interest_;
   const char* name_;
   size_t stream_request_;
@@ -168,7 +173,7 @@ class AsyncFd {
   internal::IoAwaiter<internal::CustomCall<Op>> Io(Interest interest, Op op,
                                                    const char* operation,
                                                    size_t stream_request = 0) {
-    return {this, {std::move(op), interest, operation, stream_request}};
+    return {this, internal::CustomCall<Op>(std::move(op), interest, operation, stream_request)};
   }
   template <typename Op>
   internal::IoAwaiter<internal::CustomCall<Op>> ReadSome(Op op) {
