@@ -144,6 +144,8 @@ bool AsyncFd::ShouldAttempt(Readiness seen, Interest interest) const {
   return !registration_->registered() || (seen.bits() & internal::InterestBits(interest));
 }
 
+absl::Status AsyncFd::RegisterOnThisWorker() { return registration_->EnsureRegistered(fd_); }
+
 void AsyncFd::Close() {
   if (fd_ < 0) return;
   registration_->Release(fd_);

@@ -65,7 +65,15 @@ Task<absl::StatusOr<AsyncFd>> AcceptWithBackoff(AsyncFd& listener) {
   std::optional<Readiness> last_ready;
   for (;;) {
     const int fd = accept4(listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) co_return AsyncFd::Create(fd);
+    if (fd >= 0) {
+      absl::StatusOr<AsyncFd> accepted = AsyncFd::Create(fd);
+      if (!accepted.ok()) co_return accepted.status();
+      // On the accepting worker's reactor: an accept loop's connections share one ready list.
+      if (absl::Status registered = accepted->RegisterOnThisWorker(); !registered.ok()) {
+        co_return registered;
+      }
+      co_return accepted;
+    }
     const int error = errno;
     switch (error) {
       case EINTR:

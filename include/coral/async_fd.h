@@ -184,6 +184,11 @@ class AsyncFd {
     return Io(Interest::kWrite, std::move(op), "write");
   }
 
+  // Registers the fd with the calling worker's reactor now, instead of at its first wait (a
+  // no-op if it is registered already). Must run on a coral worker. Accept does this for every
+  // connection it returns (see "Concepts" in runtime/scheduler.cc).
+  absl::Status RegisterOnThisWorker();
+
   // Deregisters and closes the fd. Idempotent.
   void Close();
   // Deregisters the fd and returns it, still open, to the caller.

@@ -12,6 +12,11 @@
 // (1 ms, doubling up to 100 ms) and retries, so the listener neither fails nor spins, and accepts
 // again as soon as descriptors are free.
 //
+// An accepted connection's readiness is watched by the reactor of the worker that accepted it,
+// wherever its task runs, so one accept loop's connections share one ready list, which every idle
+// worker helps to drain; to spread connections over reactors, run one accept loop per worker on
+// listeners bound with reuse_port.
+//
 // Cancellation: see stream_socket.h; an aborted Accept or Connect closes whatever it had opened.
 
 #ifndef CORAL_TCP_H_
