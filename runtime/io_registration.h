@@ -7,9 +7,10 @@
 // tick; an operation that then fails with EAGAIN clears the bit it relied on, but only if the tick
 // is unchanged (ClearReadiness), so an edge that arrived in between is never lost.
 //
-// Lifetime. The fd is added to the epoll instance of the worker that first waits on it. Closing
-// removes it from epoll (EPOLL_CTL_DEL), then queues the registration on that reactor core, which
-// frees it before a later poll once it sees no poll in progress. Any poll that could have fetched
+// Lifetime. The fd is added to the epoll instance of the worker that first waits on it (or that
+// calls AsyncFd::RegisterOnThisWorker, as Accept does). Closing removes it from epoll
+// (EPOLL_CTL_DEL), then queues the registration on that reactor core, which frees it before a
+// later poll once it sees no poll in progress. Any poll that could have fetched
 // an event for it began before the removal; a poll that begins after cannot. So "no poll in
 // progress, observed after the removal" means no event can still refer to it. (Other workers poll
 // a busy worker's instance too, which is why a per-owner "next turn" rule would not do.)

@@ -8,8 +8,8 @@
 //       co_await fd->ReadSome([&] { return ::read(fd->fd(), buf, len); });
 //
 // Readiness is edge-triggered. The fd joins the epoll set of the worker on which it is first
-// awaited, and a readiness event queues the waiting task on that worker, where any worker may
-// steal it. Waiting never pins a thread. Closing an fd never wakes a task that waits on another fd
+// awaited (or RegisterOnThisWorker is called), and a readiness event queues the waiting task on
+// the worker that observed it, where any worker may steal it. Waiting never pins a thread. Closing an fd never wakes a task that waits on another fd
 // that reuses its number: events are routed by registration, not by fd number.
 //
 // Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing,
