@@ -143,9 +143,10 @@
 // rounds: minimum 25k round trips/s before, 43k after, medians 55k and 53k; a later 5-round A/B
 // gave 27-58k against 22-61k, so the gain is within this machine's noise). Two workers still
 // serve two hot connections more slowly than one worker does (40k against 72k round trips/s,
-// medians): each worker's wait for its next event outlasts the spin, and its park and wake-up
-// compete for the two cores with the load generator. A longer spin (50 and 100 us) and
-// searchers that never poll other reactors measured no better.
+// medians; 36k against 51k once accepted connections shared the acceptor's reactor): each
+// worker's wait for its next event outlasts the spin, and its park and wake-up compete for the
+// two cores with the load generator. A longer spin (50 and 100 us) and searchers that never
+// poll other reactors measured no better.
 //
 // The Reactor itself remembers an Unpark that comes before the Park (kNotified), so the eventfd
 // is written only when the worker is really asleep, once per sleep. Another worker polling this
