@@ -38,12 +38,15 @@ void Monitor::Run() {
     // word; a worker changes that word (unparking) then loads sleeping_; all seq_cst, so at
     // least one of them sees the other, and WakeFromSleep takes mu_, which the monitor holds
     // until it waits.
-    sleeping_.store(true);
+    // The first check only saves the store (and the workers a shared line) on busy looks.
     if (scheduler_->idle().AllParked()) {
-      wake_.wait(lock, [&] { return stopping_ || !sleeping_.load(); });
-      continue;
+      sleeping_.store(true);
+      if (scheduler_->idle().AllParked()) {
+        wake_.wait(lock, [&] { return stopping_ || !sleeping_.load(); });
+        continue;
+      }
+      sleeping_.store(false);
     }
-    sleeping_.store(false);
     wake_.wait_for(lock, absl::ToChronoMicroseconds(kInterval), [&] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
