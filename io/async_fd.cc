@@ -34,11 +34,11 @@ uint32_t InterestBits(Interest interest) {
 ReadinessAwaiter::ReadinessAwaiter(AsyncFd* fd, Interest interest) : fd_(fd) {
   CORAL_CHECK(fd_->registration_ != nullptr,
               "readiness awaited on a closed or moved-from AsyncFd");
-  waiter_.interest = InterestBits(interest);
+  waiter_.interest = static_cast<uint16_t>(InterestBits(interest));
 }
 
 ReadinessAwaiter::~ReadinessAwaiter() {
-  cancel_.Disarm();  // The callback is not running after this.
+  Disarm();  // The callback is not running after this.
   // Destroyed while waiting: the task is being torn down; take our waker reference back.
   if (waiter_.owner_waiting && registration()->RemoveWaiter(&waiter_)) {
     waiter_.task->DropReference();
@@ -51,8 +51,8 @@ IoRegistration* ReadinessAwaiter::registration() const {
 }
 
 bool ReadinessAwaiter::await_ready() {
-  status_ = registration()->EnsureRegistered(fd_->fd_);
-  if (!status_.ok()) return true;
+  waiter_.owner_register_error = registration()->EnsureRegistered(fd_->fd_);
+  if (waiter_.owner_register_error != 0) return true;
   return IoRegistration::Bits(registration()->Readiness()) & waiter_.interest;
 }
 
@@ -65,7 +65,7 @@ bool ReadinessAwaiter::await_suspend(std::coroutine_handle<> self) {
 
 bool ReadinessAwaiter::Suspend(TaskHeader* task) {
   if (CancellableWait::AlreadyCancelled(task)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   task->AddReference();  // The waker reference the reactor hands back when it wakes us.
@@ -75,23 +75,25 @@ bool ReadinessAwaiter::Suspend(TaskHeader* task) {
     return false;
   }
   waiter_.owner_waiting = true;
-  if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
+  Arm(task, &OnCancel);
   return true;
 }
 
-void ReadinessAwaiter::OnCancel(void* context) {
-  auto* self = static_cast<ReadinessAwaiter*>(context);
+void ReadinessAwaiter::OnCancel(CancellationNode* node) {
+  auto* self = static_cast<ReadinessAwaiter*>(FromNode(node));
   if (self->registration()->RemoveWaiter(&self->waiter_)) {
-    self->cancel_.MarkCancelled();
+    self->MarkCancelled();
     Wake(self->waiter_.task);  // The waker reference, taken back from the registration.
   }
 }
 
 absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
   waiter_.owner_waiting = false;
-  cancel_.Disarm();
-  if (cancel_.cancelled()) return absl::CancelledError("the waiting task was cancelled");
-  if (!status_.ok()) return status_;
+  Disarm();
+  if (cancelled()) return absl::CancelledError("the waiting task was cancelled");
+  if (waiter_.owner_register_error != 0) {
+    return IoRegistration::RegistrationStatus(fd_->fd_, waiter_.owner_register_error);
+  }
   const uint64_t snapshot = registration()->Readiness();
   if (IoRegistration::Bits(snapshot) & readiness::kShutdown) {
     return absl::CancelledError("the coral runtime is shut down");
@@ -100,8 +102,8 @@ absl::StatusOr<Readiness> ReadinessAwaiter::await_resume() {
 }
 
 void ReadinessAwaiter::Restart() {
-  cancel_.Reset();
-  status_ = absl::OkStatus();
+  Reset();
+  waiter_.owner_register_error = 0;
 }
 
 }  // namespace internal
@@ -144,7 +146,9 @@ bool AsyncFd::ShouldAttempt(Readiness seen, Interest interest) const {
   return !registration_->registered() || (seen.bits() & internal::InterestBits(interest));
 }
 
-absl::Status AsyncFd::RegisterOnThisWorker() { return registration_->EnsureRegistered(fd_); }
+absl::Status AsyncFd::RegisterOnThisWorker() {
+  return internal::IoRegistration::RegistrationStatus(fd_, registration_->EnsureRegistered(fd_));
+}
 
 void AsyncFd::Close() {
   if (fd_ < 0) return;

@@ -12,9 +12,20 @@ namespace coral {
 
 namespace internal {
 
-ssize_t RecvCall::operator()() const { return recv(fd, buffer.data(), buffer.size(), 0); }
-ssize_t SendCall::operator()() const { return send(fd, data.data(), data.size(), MSG_NOSIGNAL); }
-ssize_t SendMsgCall::operator()() const {
+template <bool kStream>
+ssize_t RecvCall<kStream>::operator()(int fd) const {
+  return recv(fd, buffer.data(), buffer.size(), 0);
+}
+template <bool kStream>
+ssize_t SendCall<kStream>::operator()(int fd) const {
+  return send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+}
+template struct RecvCall<true>;
+template struct RecvCall<false>;
+template struct SendCall<true>;
+template struct SendCall<false>;
+
+ssize_t SendMsgCall::operator()(int fd) const {
   msghdr message{};
   message.msg_iov = const_cast<iovec*>(buffers.data());
   message.msg_iovlen = buffers.size();
@@ -23,8 +34,8 @@ ssize_t SendMsgCall::operator()() const {
 
 }  // namespace internal
 
-internal::IoAwaiter<internal::RecvCall> StreamSocket::Read(absl::Span<char> buffer) {
-  return {&fd_, internal::RecvCall{fd_.fd(), /*stream=*/true, buffer}};
+internal::IoAwaiter<internal::RecvCall<true>> StreamSocket::Read(absl::Span<char> buffer) {
+  return {&fd_, internal::RecvCall<true>{buffer}};
 }
 
 Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
@@ -37,8 +48,8 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
   co_return absl::OkStatus();
 }
 
-internal::IoAwaiter<internal::SendCall> StreamSocket::Write(absl::string_view data) {
-  return {&fd_, internal::SendCall{fd_.fd(), /*stream=*/true, data}};
+internal::IoAwaiter<internal::SendCall<true>> StreamSocket::Write(absl::string_view data) {
+  return {&fd_, internal::SendCall<true>{data}};
 }
 
 Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
@@ -52,7 +63,7 @@ Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
 
 internal::IoAwaiter<internal::SendMsgCall> StreamSocket::WriteVectored(
     absl::Span<const iovec> buffers) {
-  return {&fd_, internal::SendMsgCall{fd_.fd(), buffers}};
+  return {&fd_, internal::SendMsgCall{buffers}};
 }
 
 Task<absl::Status> StreamSocket::WaitReadable() {

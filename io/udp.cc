@@ -56,13 +56,13 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
-  co_return co_await internal::IoAwaiter<internal::SendCall>(
-      &fd_, internal::SendCall{fd_.fd(), /*stream=*/false, data});
+  co_return co_await internal::IoAwaiter<internal::SendCall<false>>(
+      &fd_, internal::SendCall<false>{data});
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
-  co_return co_await internal::IoAwaiter<internal::RecvCall>(
-      &fd_, internal::RecvCall{fd_.fd(), /*stream=*/false, buffer});
+  co_return co_await internal::IoAwaiter<internal::RecvCall<false>>(
+      &fd_, internal::RecvCall<false>{buffer});
 }
 
 absl::StatusOr<SocketAddress> UdpSocket::LocalAddress() const {

@@ -9,7 +9,7 @@
 // a node that is still linked; a node that is running on another thread is waited for (spinning on
 // `finished`: callbacks only wake tasks, so the wait is short); a node running on this thread is
 // being deregistered from inside its own callback, which is told through
-// destroyed_while_running not to touch the node again. This is the shape of std::stop_callback.
+// running_deregistered_ not to touch the node again. This is the shape of std::stop_callback.
 //
 // A child state registers parent_node_ on its parent. The child's Cancel() is called from the
 // parent's callback list, where the child may already be losing its last reference on another
@@ -106,16 +106,14 @@ void CancellationState::Cancel() {
     head_ = node->next;
     if (head_ != nullptr) head_->prev = nullptr;
     node->linked = false;
-    bool destroyed = false;
-    node->destroyed_while_running = &destroyed;
     running_ = node;
     running_thread_ = std::this_thread::get_id();
+    running_deregistered_ = false;
     lock_.Unlock();  // Not held while the callback runs.
     node->invoke(node);
     lock_.Lock();
     running_ = nullptr;
-    if (!destroyed) {
-      node->destroyed_while_running = nullptr;
+    if (!running_deregistered_) {
       // release: the callback's effects happen before Deregister's return on another thread.
       node->finished.store(true, std::memory_order_release);
     }
@@ -147,7 +145,7 @@ void CancellationState::Deregister(CancellationNode* node) {
       return;
     }
     if (running_ == node && running_thread_ == std::this_thread::get_id()) {
-      *node->destroyed_while_running = true;
+      running_deregistered_ = true;
       return;
     }
   }
@@ -164,20 +162,15 @@ void CancellationState::AdoptDeadlineTimer(TaskHeader* timer) {
 
 // --- CancellableWait ----------------------------------------------------------------------------
 
-bool CancellableWait::Arm(TaskHeader* task, OnCancel on_cancel, void* context) {
+void CancellableWait::Arm(TaskHeader* task, OnCancel on_cancel) {
   CancellationState* state = task->cancellation();
-  if (state == nullptr) return true;
-  on_cancel_ = on_cancel;
-  context_ = context;
-  node_.invoke = &Invoke;
-  if (!state->Register(&node_)) return false;
-  state_ = state;
-  return true;
-}
-
-void CancellableWait::Invoke(CancellationNode* node) {
-  auto* wait = reinterpret_cast<CancellableWait*>(node);
-  wait->on_cancel_(wait->context_);
+  if (state == nullptr) return;
+  node_.invoke = on_cancel;
+  if (state->Register(&node_)) {
+    state_ = state;
+  } else {
+    on_cancel(&node_);
+  }
 }
 
 void CancellableWait::DisarmSlow() { std::exchange(state_, nullptr)->Deregister(&node_); }
@@ -200,6 +193,7 @@ Task<void> DeadlineTimer(CancellationRef state, absl::Time deadline) {
 // --- CancelledAwaiter ---------------------------------------------------------------------------
 
 CancelledAwaiter::~CancelledAwaiter() {
+  Disarm();  // Before the members the callback reads go.
   if (watching_) watched_.get()->Deregister(&watched_node_);
 }
 
@@ -207,52 +201,46 @@ bool CancelledAwaiter::await_suspend(std::coroutine_handle<> self) {
   task_ = CurrentTask();
   CORAL_CHECK(task_ != nullptr, "CancellationToken::Cancelled() awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task_)) {
-    own_token_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   task_->set_resume_point(self);
   task_->AddReference();  // The waker reference; whichever cancellation claims the wait uses it.
   if (watched_.get() != nullptr) {
     watched_node_.invoke = &OnWatchedCancelled;
+    watched_node_.owner = this;
     if (!watched_.get()->Register(&watched_node_)) {
       task_->DropReference();
       return false;
     }
     watching_ = true;
   }
-  const bool armed = own_token_.Arm(
-      task_,
-      [](void* context) {
-        auto* self = static_cast<CancelledAwaiter*>(context);
-        // relaxed: the exchange only decides who wakes; the wake-up orders the rest.
-        if (!self->claimed_.exchange(true, std::memory_order_relaxed)) {
-          self->own_token_.MarkCancelled();
-          Wake(self->task_);
-        }
-      },
-      this);
-  if (!armed && !claimed_.exchange(true, std::memory_order_relaxed)) {
-    own_token_.MarkCancelled();
-    task_->DropReference();
-    return false;
-  }
+  Arm(task_, &OnOwnTokenCancelled);
   return true;
 }
 
+void CancelledAwaiter::OnOwnTokenCancelled(CancellationNode* node) {
+  auto* self = static_cast<CancelledAwaiter*>(FromNode(node));
+  // relaxed: the exchange only decides who wakes; the wake-up orders the rest.
+  if (!self->claimed_.exchange(true, std::memory_order_relaxed)) {
+    self->MarkCancelled();
+    Wake(self->task_);
+  }
+}
+
 void CancelledAwaiter::OnWatchedCancelled(CancellationNode* node) {
-  auto* self = reinterpret_cast<CancelledAwaiter*>(reinterpret_cast<char*>(node) -
-                                                   offsetof(CancelledAwaiter, watched_node_));
+  CancelledAwaiter* self = static_cast<WatchedNode*>(node)->owner;
   // relaxed: as above.
   if (!self->claimed_.exchange(true, std::memory_order_relaxed)) Wake(self->task_);
 }
 
 absl::Status CancelledAwaiter::await_resume() {
-  own_token_.Disarm();
+  Disarm();
   if (watching_) {
     watching_ = false;
     watched_.get()->Deregister(&watched_node_);
   }
-  if (own_token_.cancelled()) return absl::CancelledError("the awaiting task was cancelled");
+  if (cancelled()) return absl::CancelledError("the awaiting task was cancelled");
   return absl::OkStatus();
 }
 

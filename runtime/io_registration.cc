@@ -21,24 +21,20 @@ namespace coral::internal {
 
 ReactorCore::~ReactorCore() { close(epoll_fd_); }
 
-absl::Status ReactorCore::Add(IoRegistration* registration, int fd) {
+int ReactorCore::Add(IoRegistration* registration, int fd) {
   MutexLock lock(&mu_);
-  if (closed_) return absl::CancelledError("the runtime is shut down");
+  if (closed_) return ECANCELED;
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.ptr = registration;
   additions_.fetch_add(1, std::memory_order_release);  // release: see additions_.
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-    const int error = errno;
-    return absl::Status(absl::ErrnoToStatusCode(error),
-                        absl::StrCat("epoll_ctl(ADD) of fd ", fd, ": ", strerror(error)));
-  }
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return errno;
   registration->list_next_ = live_;
   if (live_ != nullptr) live_->list_prev_ = registration;
   live_ = registration;
   // relaxed: a hint (see HasRegistrations), written under mu_.
   live_count_.fetch_add(1, std::memory_order_relaxed);
-  return absl::OkStatus();
+  return 0;
 }
 
 void ReactorCore::RemoveAndRelease(IoRegistration* registration, int fd) {
@@ -92,18 +88,24 @@ std::vector<TaskHeader*> ReactorCore::Close() {
 
 // --- IoRegistration -----------------------------------------------------------------------------
 
-absl::Status IoRegistration::EnsureRegistered(int fd) {
+int IoRegistration::EnsureRegistered(int fd) {
   // acquire: pairs with the release below; a caller that sees true sees core_ set.
-  if (registered_.load(std::memory_order_acquire)) return absl::OkStatus();
+  if (registered_.load(std::memory_order_acquire)) return 0;
   SpinLockHolder hold(&register_lock_);
-  if (core_ != nullptr) return absl::OkStatus();
+  if (core_ != nullptr) return 0;
   std::shared_ptr<ReactorCore> core = CurrentReactorCore();
   CORAL_CHECK(core != nullptr, "coral I/O awaited outside a coral worker");
-  absl::Status status = core->Add(this, fd);
-  if (!status.ok()) return status;
+  if (const int error = core->Add(this, fd); error != 0) return error;
   core_ = std::move(core);
   registered_.store(true, std::memory_order_release);  // release: see the acquire above.
-  return absl::OkStatus();
+  return 0;
+}
+
+absl::Status IoRegistration::RegistrationStatus(int fd, int error) {
+  if (error == 0) return absl::OkStatus();
+  if (error == ECANCELED) return absl::CancelledError("the runtime is shut down");
+  return absl::Status(absl::ErrnoToStatusCode(error),
+                      absl::StrCat("epoll_ctl(ADD) of fd ", fd, ": ", strerror(error)));
 }
 
 bool IoRegistration::ClearReadiness(uint64_t observed, uint32_t bits) {

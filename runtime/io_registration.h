@@ -50,8 +50,9 @@ class ReactorCore {
     return live_count_.load(std::memory_order_relaxed) != 0;
   }
 
-  // Adds `registration` to the epoll set. Fails after shutdown.
-  absl::Status Add(IoRegistration* registration, int fd);
+  // Adds `registration` to the epoll set. Returns 0, or epoll_ctl's errno (ECANCELED after
+  // shutdown).
+  int Add(IoRegistration* registration, int fd);
   // Removes it (if the reactor is alive) and frees it now or at the reactor's next turn.
   void RemoveAndRelease(IoRegistration* registration, int fd);
   // Every epoll_pwait2 on this instance, and the dispatch of its events, runs inside a PollScope.
@@ -106,8 +107,10 @@ class IoRegistration {
   IoRegistration(const IoRegistration&) = delete;
   IoRegistration& operator=(const IoRegistration&) = delete;
 
-  // Registers `fd` with the calling worker's reactor unless already registered.
-  absl::Status EnsureRegistered(int fd);
+  // Registers `fd` with the calling worker's reactor unless already registered. Returns 0, or
+  // why it failed (an errno: see ReactorCore::Add), which RegistrationStatus describes.
+  int EnsureRegistered(int fd);
+  static absl::Status RegistrationStatus(int fd, int error);
   bool registered() const {
     // acquire: see EnsureRegistered.
     return registered_.load(std::memory_order_acquire);

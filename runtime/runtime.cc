@@ -21,7 +21,7 @@ void FatalMisuse(const char* message, const char* file, int line) {
 }
 
 JoinAwaiterBase::~JoinAwaiterBase() {
-  cancel_.Disarm();
+  Disarm();
   if (registered_) {
     if (TaskHeader* waiter = joined_->UnregisterJoinWaiter()) waiter->DropReference();
   }
@@ -32,27 +32,27 @@ bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
   CORAL_CHECK(self != nullptr,
               "a coral::JoinHandle was awaited outside a coral task (use Runtime::BlockOn)");
   if (CancellableWait::AlreadyCancelled(self)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   self->set_resume_point(awaiter);
   registered_ = joined_->RegisterJoinWaiter(self);
-  if (registered_ && !cancel_.Arm(self, &OnCancel, this)) OnCancel(this);
+  if (registered_) Arm(self, &OnCancel);
   return registered_;
 }
 
-void JoinAwaiterBase::OnCancel(void* context) {
-  auto* self = static_cast<JoinAwaiterBase*>(context);
+void JoinAwaiterBase::OnCancel(CancellationNode* node) {
+  auto* self = static_cast<JoinAwaiterBase*>(FromNode(node));
   if (TaskHeader* waiter = self->joined_->UnregisterJoinWaiter()) {
-    self->cancel_.MarkCancelled();
+    self->MarkCancelled();
     Wake(waiter);  // The waiter's reference, taken back from the joined task.
   }
 }
 
 bool JoinAwaiterBase::WaitCancelled() noexcept {
-  cancel_.Disarm();
+  Disarm();
   registered_ = false;  // Resumed: released by the joined task's completion or by the cancellation.
-  return cancel_.cancelled();
+  return cancelled();
 }
 
 bool JoinAwaiterBase::JoinedWithoutOutput() noexcept {

@@ -229,8 +229,11 @@
 // Two forms. The cooperative one is the everyday one: every task runs under a cancellation token
 // (TaskHeader::cancellation_, one reference owned by the header, inherited at Spawn from the
 // spawning task, or the TaskGroup's). Cancelling never touches the scheduler's state word: every
-// suspending awaitable embeds a CancellableWait that registers a callback on the task's token after
-// registering its waker (timer, readiness list, join slot, lock queue). The callback runs on the
+// suspending awaitable derives from a CancellableWait that registers a callback on the task's
+// token after registering its waker (timer, readiness list, join slot, lock queue). Every pending
+// wait carries one, so it is 40 bytes: the list node, whose function pointer is the awaitable's
+// own callback (which finds its awaitable from the node with a static_cast, not a stored context
+// pointer), and the token it is linked on. The callback runs on the
 // canceller's thread and tries to take the waker registration back; whoever takes it (the normal
 // completion or the callback) owns the waker reference and wakes the task, so a task is woken
 // exactly once and a primitive never loses a hand-off to a cancelled waiter. The awaitable then

@@ -13,7 +13,7 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "coral::SleepFor/SleepUntil awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   task->set_resume_point(self);
@@ -22,27 +22,27 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
   entry_.target = task;
   armed_ = true;
   CurrentTimers().Insert(&entry_);
-  if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
+  Arm(task, &OnCancel);
   return true;
 }
 
-void SleepAwaiter::OnCancel(void* context) {
-  auto* self = static_cast<SleepAwaiter*>(context);
+void SleepAwaiter::OnCancel(CancellationNode* node) {
+  auto* self = static_cast<SleepAwaiter*>(FromNode(node));
   if (self->entry_.queue->Remove(&self->entry_)) {
-    self->cancel_.MarkCancelled();
+    self->MarkCancelled();
     Wake(static_cast<TaskHeader*>(self->entry_.target));
   }
 }
 
 absl::Status SleepAwaiter::await_resume() noexcept {
   armed_ = false;
-  cancel_.Disarm();
-  if (cancel_.cancelled()) return absl::CancelledError("the sleeping task was cancelled");
+  Disarm();
+  if (cancelled()) return absl::CancelledError("the sleeping task was cancelled");
   return absl::OkStatus();
 }
 
 SleepAwaiter::~SleepAwaiter() {
-  cancel_.Disarm();  // The callback is not running after this.
+  Disarm();  // The callback is not running after this.
   // Destroyed while armed: the task is being torn down. If the timer has not fired, it never will.
   if (armed_ && entry_.queue->Remove(&entry_)) static_cast<TaskHeader*>(entry_.target)->DropReference();
 }

@@ -24,7 +24,7 @@ bool LockWait::Suspend(std::coroutine_handle<> self, bool* acquired) {
               "a task locked a coral::AsyncMutex it already holds (this would deadlock)");
 #endif
   if (CancellableWait::AlreadyCancelled(task)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   mutex_->queue_lock_.Lock();

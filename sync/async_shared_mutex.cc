@@ -24,7 +24,7 @@ template <bool kExclusive>
 bool SharedLockAwaiter<kExclusive>::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTaskChecked("AsyncSharedMutex lock awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   mutex_->lock_.Lock();

@@ -7,7 +7,7 @@ namespace coral::internal {
 bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTaskChecked("coral::Event/Latch awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   gate_->lock_.Lock();

@@ -17,7 +17,7 @@ bool NotifiedAwaiter::await_suspend(std::coroutine_handle<> self) {
   }
   if (CancellableWait::AlreadyCancelled(task)) {
     notify_->lock_.Unlock();
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   SuspendLocked(notify_->site(), task, self);

@@ -22,7 +22,7 @@ bool AcquireAwaiter::await_ready() noexcept {
 bool AcquireAwaiter::await_suspend(std::coroutine_handle<> self) {
   TaskHeader* task = CurrentTaskChecked("Semaphore::Acquire awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
-    cancel_.MarkCancelled();
+    MarkCancelled();
     return false;
   }
   semaphore_->lock_.Lock();

@@ -70,15 +70,15 @@ void QueuedWait::SuspendLocked(const WaitSite& site, TaskHeader* task,
   site.queue->PushBack(&waiter_);
   suspended_ = true;
   site.lock->Unlock();
-  if (!cancel_.Arm(task, &OnCancel, this)) OnCancel(this);
+  Arm(task, &OnCancel);
 }
 
 void WakeAll(const WakeList& tasks) {
   for (TaskHeader* task : tasks) Wake(task);
 }
 
-void QueuedWait::OnCancel(void* context) {
-  auto* self = static_cast<QueuedWait*>(context);
+void QueuedWait::OnCancel(CancellationNode* node) {
+  auto* self = static_cast<QueuedWait*>(FromNode(node));
   const WaitSite& site = self->site_;
   TaskHeader* task = nullptr;
   WakeList granted;
@@ -86,7 +86,7 @@ void QueuedWait::OnCancel(void* context) {
   if (self->waiter_.linked) {
     site.queue->Remove(&self->waiter_);
     task = self->waiter_.task;
-    self->cancel_.MarkCancelled();
+    self->MarkCancelled();
     if (site.after_removal != nullptr) site.after_removal(site.primitive, &granted);
   }
   site.lock->Unlock();
@@ -95,7 +95,7 @@ void QueuedWait::OnCancel(void* context) {
 }
 
 bool QueuedWait::AbandonSuspendedWait(const WaitSite& site) {
-  cancel_.Disarm();  // The callback is not running after this.
+  Disarm();  // The callback is not running after this.
   suspended_ = false;
   WakeList granted;
   bool was_granted;

@@ -120,6 +120,23 @@ TEST(CancellationTest, CallbackDeregisteredConcurrentlyWithCancel) {
   }
 }
 
+// A callback may destroy its own CancellationCallback (the state then never touches its node
+// again: ASan would see it), and the callbacks after it still run.
+TEST(CancellationTest, CallbackMayDestroyItself) {
+  CancellationSource source;
+  int runs = 0;
+  CancellationCallback first(source.token(), [&] { ++runs; });
+  std::unique_ptr<CancellationCallback> self_destroying;
+  self_destroying = std::make_unique<CancellationCallback>(source.token(), [&] {
+    ++runs;
+    self_destroying.reset();  // Last: this lambda (and its captures) is gone after it.
+  });
+  CancellationCallback last(source.token(), [&] { ++runs; });
+  source.Cancel();
+  EXPECT_EQ(self_destroying, nullptr);
+  EXPECT_EQ(runs, 3);
+}
+
 TEST(CancellationTest, CallbackMayDropTheLastTokenReference) {
   auto source = std::make_unique<CancellationSource>();
   auto token = std::make_unique<CancellationToken>(source->token());

@@ -238,6 +238,32 @@ TEST_F(IoTest, AsyncFdOnAPipe) {
   EXPECT_EQ(runtime_.BlockOn(body(fds[0], fds[1])), "pipe!");
 }
 
+// An fd epoll refuses (a regular file: EPERM) fails every wait with the registration's error,
+// naming epoll_ctl and the fd, whether awaited directly or inside an operation that must wait.
+TEST_F(IoTest, AnFdEpollRefusesFailsItsWaits) {
+  const int file = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(file, 0);
+  auto body = [](int fd) -> Task<std::vector<absl::Status>> {
+    absl::StatusOr<AsyncFd> async_fd = AsyncFd::Create(fd);
+    if (!async_fd.ok()) co_return std::vector<absl::Status>{async_fd.status()};
+    absl::StatusOr<Readiness> readable = co_await async_fd->Readable();
+    absl::StatusOr<size_t> read = co_await async_fd->ReadSome([] {
+      errno = EAGAIN;  // As if the fd had nothing to give: the operation must wait.
+      return ssize_t{-1};
+    });
+    co_return std::vector<absl::Status>{readable.status(), read.status(),
+                                        async_fd->RegisterOnThisWorker()};
+  };
+  const std::vector<absl::Status> statuses = runtime_.BlockOn(body(file));
+  ASSERT_EQ(statuses.size(), 3u);
+  for (const absl::Status& status : statuses) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+    EXPECT_NE(status.message().find(absl::StrCat("epoll_ctl(ADD) of fd ", file)),
+              absl::string_view::npos)
+        << status;
+  }
+}
+
 // An fd number closed and reused by a new socket never wakes the old waiter's task: each wait
 // belongs to its registration.
 TEST_F(IoTest, FdNumberReuseDoesNotCrossWakeups) {

@@ -30,6 +30,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -74,7 +75,7 @@ class Readiness {
 namespace internal {
 
 // Awaits readiness of one direction of an AsyncFd.
-class ReadinessAwaiter {
+class ReadinessAwaiter : private CancellableWait {
  public:
   ReadinessAwaiter(AsyncFd* fd, Interest interest);
   ReadinessAwaiter(const ReadinessAwaiter&) = delete;
@@ -87,21 +88,20 @@ class ReadinessAwaiter {
 
   // For an awaitable that waits more than once (IoAwaiter) and sets the task's resume point
   // itself. Suspend is await_suspend without the resume point: it links the wait, or returns
-  // false if the wait ended at once (ready, or cancelled); await_resume then ends it either way.
-  // Restart, after await_resume, readies the awaiter for the next await_ready.
+  // false if the wait ended at once (ready, or cancelled); await_resume then ends it either way
+  // (and, called again before Restart, reports the same failure). Restart, after a successful
+  // await_resume, readies the awaiter for the next await_ready.
   bool Suspend(TaskHeader* task);
   void Restart();
   bool waiting() const { return waiter_.owner_waiting; }
   AsyncFd* fd() const { return fd_; }
 
  private:
-  static void OnCancel(void* context);
+  static void OnCancel(CancellationNode* node);
   IoRegistration* registration() const;
 
   AsyncFd* const fd_;
   IoWaiter waiter_;
-  CancellableWait cancel_;
-  absl::Status status_;
 };
 
 // The absl::Status for a failed system call: the errno's canonical code, and its text.
@@ -118,7 +118,7 @@ class CustomCall {
   CustomCall(Op op, Interest interest, const char* name, size_t stream_request)
       : op_(std::move(op)), interest_(interest), name_(name), stream_request_(stream_request) {}
 
-  ssize_t operator()() { return op_(); }
+  ssize_t operator()(int /*fd*/) { return op_(); }
   Interest interest() const { return interest_; }
   const char* name() const { return name_; }
   size_t stream_request() const { return stream_request_; }
@@ -214,8 +214,8 @@ namespace internal {
 // await_ready; if it must wait, the task resumes into this awaiter (a Resumer), which retries the
 // call on the resuming worker and either resumes the awaiting coroutine with the outcome or waits
 // again (readiness that proved stale), so the awaiting coroutine sees exactly one suspension and
-// one result. A Call is invocable as ssize_t() (a byte count, or -1 with errno) and tells its
-// interest(), name() (for error messages) and stream_request() (see AsyncFd::Io).
+// one result. A Call is invocable as ssize_t(int fd) (a byte count, or -1 with errno) and tells
+// its interest(), name() (for error messages) and stream_request() (see AsyncFd::Io).
 //
 // Cancellation: as AsyncFd's readiness waits (the header comment): a wait whose token is
 // cancelled ends the operation with absl::CancelledError, nothing transferred; an operation that
@@ -239,10 +239,18 @@ class IoAwaiter final : private Resumer {
     task->set_resumer(this);
     return WaitUntilDone();
   }
-  absl::StatusOr<size_t> await_resume() { return std::move(result_); }
+  absl::StatusOr<size_t> await_resume() {
+    if (outcome_ >= 0) return static_cast<size_t>(outcome_);
+    if (outcome_ == kWaitFailed) return wait_.await_resume().status();
+    return ErrnoStatus(static_cast<int>(-outcome_), call_.name());
+  }
 
  private:
-  // Runs the call while the fd looks ready. True when it finished (result_ holds the count or
+  // outcome_ when the readiness wait failed (cancelled, shut down, not registrable); the wait
+  // still holds why.
+  static constexpr ssize_t kWaitFailed = std::numeric_limits<ssize_t>::min();
+
+  // Runs the call while the fd looks ready. True when it finished (outcome_ holds the count or
   // the error); false when it must wait for readiness.
   bool Attempt() {
     AsyncFd* const fd = wait_.fd();
@@ -250,18 +258,18 @@ class IoAwaiter final : private Resumer {
     for (;;) {
       const Readiness seen = fd->CurrentReadiness();
       if (!fd->ShouldAttempt(seen, interest)) return false;
-      const ssize_t n = call_();
+      const ssize_t n = call_(fd->fd());
       if (n >= 0) {
         if (n > 0 && static_cast<size_t>(n) < call_.stream_request()) {
           fd->ClearReady(seen, interest);
         }
-        result_ = static_cast<size_t>(n);
+        outcome_ = n;
         return true;
       }
       const int error = errno;
       if (error == EINTR) continue;
       if (error != EAGAIN && error != EWOULDBLOCK) {
-        result_ = ErrnoStatus(error, call_.name());
+        outcome_ = -error;
         return true;
       }
       fd->ClearReady(seen, interest);
@@ -270,7 +278,7 @@ class IoAwaiter final : private Resumer {
   }
 
   // Waits for readiness and retries until the call finishes. True if the task (the current one:
-  // this runs in await_suspend or Resume) is now suspended; false once result_ is set.
+  // this runs in await_suspend or Resume) is now suspended; false once outcome_ is set.
   bool WaitUntilDone() {
     for (;;) {
       if (!wait_.await_ready() && wait_.Suspend(CurrentTask())) return true;
@@ -278,13 +286,14 @@ class IoAwaiter final : private Resumer {
     }
   }
 
-  // Ends a readiness wait; false (with result_ set) if it failed or was cancelled.
+  // Ends a readiness wait; false (with outcome_ set) if it failed or was cancelled.
   bool EndWait() {
-    absl::StatusOr<Readiness> ready = wait_.await_resume();
+    if (!wait_.await_resume().ok()) {
+      outcome_ = kWaitFailed;
+      return false;
+    }
     wait_.Restart();
-    if (ready.ok()) return true;
-    result_ = ready.status();
-    return false;
+    return true;
   }
 
   // Woken: retry, and resume the awaiting coroutine unless the task waits again. Touches nothing
@@ -297,7 +306,9 @@ class IoAwaiter final : private Resumer {
   ReadinessAwaiter wait_;  // Reused for each wait the operation needs.
   Call call_;
   std::coroutine_handle<> awaiting_;
-  absl::StatusOr<size_t> result_;  // Set by Attempt or EndWait before await_resume.
+  // A byte count, -errno of a failed call, or kWaitFailed. Set by Attempt or EndWait before
+  // await_resume.
+  ssize_t outcome_ = 0;
 };
 
 }  // namespace internal

@@ -156,7 +156,7 @@ inline CancellationToken MakeToken(CancellationState* adopted) {
   return CancellationToken(CancellationRef(adopted));
 }
 
-class CancelledAwaiter {
+class CancelledAwaiter : private CancellableWait {
  public:
   explicit CancelledAwaiter(CancellationRef watched) : watched_(std::move(watched)) {}
   CancelledAwaiter(const CancelledAwaiter&) = delete;
@@ -171,12 +171,15 @@ class CancelledAwaiter {
 
  private:
   static void OnWatchedCancelled(CancellationNode* node);
+  static void OnOwnTokenCancelled(CancellationNode* node);
 
   CancellationRef watched_;
-  CancellationNode watched_node_;
+  struct WatchedNode : CancellationNode {
+    CancelledAwaiter* owner;
+  };
+  WatchedNode watched_node_;
   bool watching_ = false;
   std::atomic<bool> claimed_{false};  // Whichever cancellation claims it wakes the task.
-  CancellableWait own_token_;
   TaskHeader* task_ = nullptr;
 };
 

@@ -46,7 +46,7 @@ namespace internal {
 struct JoinHandleFactory;
 
 // The type-independent half of awaiting a JoinHandle (runtime/join.cc).
-class JoinAwaiterBase {
+class JoinAwaiterBase : private CancellableWait {
  public:
   explicit JoinAwaiterBase(TaskHeader* joined) : joined_(joined) {
     CORAL_CHECK(joined_ != nullptr, "co_await on an empty, moved-from or detached coral::JoinHandle");
@@ -67,9 +67,8 @@ class JoinAwaiterBase {
   TaskHeader* joined_;
 
  private:
-  static void OnCancel(void* context);
+  static void OnCancel(CancellationNode* node);
 
-  CancellableWait cancel_;
   bool registered_ = false;
 };
 

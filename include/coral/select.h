@@ -46,7 +46,7 @@ namespace internal {
 TaskHeader* CurrentTaskForSelect();
 
 template <typename... Ts>
-class SelectAwaiter {
+class SelectAwaiter : private CancellableWait {
   static constexpr size_t kBranches = sizeof...(Ts);
   using Indices = std::index_sequence_for<Ts...>;
 
@@ -56,7 +56,7 @@ class SelectAwaiter {
   SelectAwaiter& operator=(const SelectAwaiter&) = delete;
   ~SelectAwaiter() {
     if (!suspended_) return;
-    cancel_.Disarm();
+    Disarm();
     UnlinkAll(Indices{});
     if (claim_.TryClaim(SelectClaim::kCancelled)) {
       task_->DropReference();  // Nobody won: the waker reference is still ours.
@@ -83,14 +83,14 @@ class SelectAwaiter {
       task_->DropReference();
       return false;
     }
-    if (!cancel_.Arm(task_, &OnCancel, this)) OnCancel(this);
+    Arm(task_, &OnCancel);
     return true;  // Someone claims (possibly already has) and wakes us.
   }
 
   absl::StatusOr<SelectResult<Ts...>> await_resume() {
     if (suspended_) {
       suspended_ = false;
-      cancel_.Disarm();
+      Disarm();
       UnlinkAll(Indices{});
     }
     // relaxed: the claim was made by this thread, or by the waker (ordered by the wake-up).
@@ -100,8 +100,8 @@ class SelectAwaiter {
   }
 
  private:
-  static void OnCancel(void* context) {
-    auto* self = static_cast<SelectAwaiter*>(context);
+  static void OnCancel(CancellationNode* node) {
+    auto* self = static_cast<SelectAwaiter*>(FromNode(node));
     if (self->claim_.TryClaim(SelectClaim::kCancelled)) Wake(self->task_);
   }
 
@@ -204,7 +204,6 @@ class SelectAwaiter {
   std::tuple<std::optional<Ts>...> slots_;
   std::array<Waiter, kBranches> waiters_;
   SelectClaim claim_;
-  CancellableWait cancel_;
   TaskHeader* task_ = nullptr;
   bool suspended_ = false;
 };

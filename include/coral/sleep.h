@@ -40,7 +40,7 @@ namespace coral {
 
 namespace internal {
 
-class SleepAwaiter {
+class SleepAwaiter : private CancellableWait {
  public:
   explicit SleepAwaiter(absl::Time deadline) { entry_.deadline = deadline; }
   SleepAwaiter(const SleepAwaiter&) = delete;
@@ -52,10 +52,9 @@ class SleepAwaiter {
   absl::Status await_resume() noexcept;
 
  private:
-  static void OnCancel(void* context);
+  static void OnCancel(CancellationNode* node);
 
   TimerEntry entry_;
-  CancellableWait cancel_;
   bool armed_ = false;
 };
 

@@ -35,30 +35,28 @@ namespace coral {
 
 namespace internal {
 // The system calls behind StreamSocket's reads and writes (and UdpSocket's connected ones), as
-// IoAwaiter calls (async_fd.h). `stream`: a stream socket, where a short transfer means the
-// socket buffer was drained (or filled); false for a connected datagram socket.
+// IoAwaiter calls (async_fd.h). `kStream`: a stream socket, where a short transfer means the
+// socket buffer was drained (or filled); false for a connected datagram socket. A template
+// argument, and the fd the awaiter's, so that a pending Read holds only its buffer.
+template <bool kStream>
 struct RecvCall {
-  int fd;
-  bool stream;
   absl::Span<char> buffer;
-  ssize_t operator()() const;
+  ssize_t operator()(int fd) const;
   Interest interest() const { return Interest::kRead; }
   const char* name() const { return "recv"; }
-  size_t stream_request() const { return stream ? buffer.size() : 0; }
+  size_t stream_request() const { return kStream ? buffer.size() : 0; }
 };
+template <bool kStream>
 struct SendCall {
-  int fd;
-  bool stream;
   absl::string_view data;
-  ssize_t operator()() const;
+  ssize_t operator()(int fd) const;
   Interest interest() const { return Interest::kWrite; }
   const char* name() const { return "send"; }
-  size_t stream_request() const { return stream ? data.size() : 0; }
+  size_t stream_request() const { return kStream ? data.size() : 0; }
 };
 struct SendMsgCall {
-  int fd;
   absl::Span<const iovec> buffers;
-  ssize_t operator()() const;
+  ssize_t operator()(int fd) const;
   Interest interest() const { return Interest::kWrite; }
   const char* name() const { return "sendmsg"; }
   size_t stream_request() const { return 0; }
@@ -74,12 +72,12 @@ class StreamSocket {
   // co_await Read(buffer): absl::StatusOr<size_t>. Reads at most buffer.size() bytes; returns
   // how many, 0 at end of stream. Read, Write and WriteVectored return awaitables that keep their
   // state in the awaiting frame (no allocation while they wait); await each once.
-  internal::IoAwaiter<internal::RecvCall> Read(absl::Span<char> buffer);
+  internal::IoAwaiter<internal::RecvCall<true>> Read(absl::Span<char> buffer);
   // Fills `buffer` completely; absl::OutOfRangeError if the stream ends first.
   Task<absl::Status> ReadExact(absl::Span<char> buffer);
   // co_await Write(data): absl::StatusOr<size_t>. Writes at most data.size() bytes (at least
   // one); returns how many.
-  internal::IoAwaiter<internal::SendCall> Write(absl::string_view data);
+  internal::IoAwaiter<internal::SendCall<true>> Write(absl::string_view data);
   // Writes all of `data`.
   Task<absl::Status> WriteAll(absl::string_view data);
   // co_await WriteVectored(buffers): absl::StatusOr<size_t>. Writes from several buffers in one

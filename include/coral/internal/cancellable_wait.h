@@ -1,10 +1,11 @@
 // Copyright 2026 The coral Authors.
 //
 // CancellableWait: ties one suspension of the current task to the task's cancellation token.
-// Private to coral; every awaitable that suspends embeds one.
+// Private to coral; every awaitable that suspends derives from one (privately: the callback gets
+// its awaitable back with a static_cast, so the wait stores no context pointer).
 //
 // Protocol. await_suspend registers the waker (timer, readiness list, join slot, lock queue) and
-// then Arm()s the wait with a callback. Whoever first takes the waker's registration back owns the
+// then Arm()s the wait with a callback (which runs at once if the token is already cancelled). Whoever first takes the waker's registration back owns the
 // task's waker reference: the normal completion path, or the callback, which takes it back,
 // calls MarkCancelled() and wakes the task. After resuming (or in its destructor, when the task is
 // torn down) the awaitable calls Disarm(), which returns only once the callback is not running.
@@ -19,7 +20,8 @@ namespace coral::internal {
 
 class CancellableWait {
  public:
-  using OnCancel = void (*)(void* context);
+  // Receives the node of the wait that armed it; FromNode gives the wait back.
+  using OnCancel = void (*)(CancellationNode* node);
 
   CancellableWait() = default;
   CancellableWait(const CancellableWait&) = delete;
@@ -32,9 +34,9 @@ class CancellableWait {
     return state != nullptr && state->IsCancelled();
   }
 
-  // Registers `on_cancel(context)` to run when `task`'s token is cancelled. Returns false, without
-  // registering, if it already is (the caller then takes its registration back itself).
-  bool Arm(TaskHeader* task, OnCancel on_cancel, void* context);
+  // Registers `on_cancel` to run when `task`'s token is cancelled; if it already is, runs it now,
+  // on this thread. A task without a token registers nothing.
+  void Arm(TaskHeader* task, OnCancel on_cancel);
   // Deregisters; returns once the callback is not running. Idempotent.
   void Disarm() {
     if (state_ != nullptr) DisarmSlow();
@@ -47,16 +49,18 @@ class CancellableWait {
   // After Disarm: readies the wait for another Arm.
   void Reset() noexcept { node_.registrant_flag = false; }
 
+  // In an OnCancel: the wait whose node was invoked (the derived awaitable static_casts it).
+  static CancellableWait* FromNode(CancellationNode* node) noexcept {
+    return reinterpret_cast<CancellableWait*>(node);  // The first member of a standard layout.
+  }
+
  private:
-  static void Invoke(CancellationNode* node);
   void DisarmSlow();
 
-  CancellationNode node_;  // First member: Invoke finds the wait from its node.
+  CancellationNode node_;  // First member: see FromNode.
   CancellationState* state_ = nullptr;
-  OnCancel on_cancel_ = nullptr;
-  void* context_ = nullptr;
 };
-static_assert(sizeof(CancellableWait) == 64, "every pending wait embeds one: keep it packed");
+static_assert(sizeof(CancellableWait) == 40, "every pending wait embeds one: keep it packed");
 
 }  // namespace coral::internal
 

@@ -20,7 +20,7 @@ class TaskHeader;
 
 // One registered callback, in its registrant's memory. The registrant owns the node; the state
 // links it while registered and, once cancelled, unlinks it before running it.
-// Every pending wait carries one, so the flags share one word (40 bytes, not 48).
+// Every pending wait carries one, so the flags share one word (32 bytes).
 struct CancellationNode {
   void (*invoke)(CancellationNode* node) = nullptr;
   // The following three are guarded by the state's lock.
@@ -32,9 +32,6 @@ struct CancellationNode {
   std::atomic<bool> finished{false};
   // The registrant's own flag, in what would be padding; the state never touches it.
   bool registrant_flag = false;
-  // While the callback runs: set to true by a deregistration from inside the callback itself,
-  // telling the canceller that the node is gone.
-  bool* destroyed_while_running = nullptr;
 };
 
 class CancellationState {
@@ -79,6 +76,8 @@ class CancellationState {
   CancellationNode* head_ ABSL_GUARDED_BY(lock_) = nullptr;
   CancellationNode* running_ ABSL_GUARDED_BY(lock_) = nullptr;
   std::thread::id running_thread_ ABSL_GUARDED_BY(lock_);  // Who runs running_.
+  // Set by a deregistration of running_ from inside its own callback: the node is gone.
+  bool running_deregistered_ ABSL_GUARDED_BY(lock_) = false;
   CancellationState* parent_ = nullptr;     // Owns a reference; immutable after Create.
   CancellationNode parent_node_;            // Registered on parent_: cancels this state.
   std::atomic<TaskHeader*> deadline_timer_{nullptr};

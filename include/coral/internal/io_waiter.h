@@ -26,16 +26,20 @@ inline constexpr uint32_t kWriteInterest = kWritable | kHangUp | kError | kShutd
 }  // namespace readiness
 
 // A task waiting for readiness; lives in the awaitable, linked into the registration's list.
+// Every pending I/O operation holds one, so it packs into 32 bytes.
 struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
   TaskHeader* task = nullptr;
-  uint32_t interest = 0;
-  bool linked = false;  // Guarded by the registration's lock.
-  // The awaitable's own: it linked this waiter and has not ended the wait (so its destructor
-  // must unlink it). In what would be padding.
+  uint16_t interest = 0;  // Readiness bits: all fit in 16.
+  bool linked = false;    // Guarded by the registration's lock.
+  // The awaitable's own, in what would be padding; the registration never touches them.
+  // It linked this waiter and has not ended the wait (so its destructor must unlink it).
   bool owner_waiting = false;
+  // Why registering the fd failed (IoRegistration::EnsureRegistered's errno), or 0.
+  int32_t owner_register_error = 0;
 };
+static_assert(sizeof(IoWaiter) == 32, "every pending I/O operation holds one: keep it packed");
 
 }  // namespace coral::internal
 

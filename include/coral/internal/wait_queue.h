@@ -86,7 +86,7 @@ struct WaitSite {
 
 // The suspend / cancel / teardown protocol. An awaitable derives from it, decides under the
 // site's lock whether it can complete at once, and otherwise calls SuspendLocked.
-class QueuedWait {
+class QueuedWait : protected CancellableWait {
  public:
   QueuedWait() = default;
   QueuedWait(const QueuedWait&) = delete;
@@ -104,8 +104,8 @@ class QueuedWait {
   // was removed without being granted).
   bool FinishWait() {
     suspended_ = false;
-    cancel_.Disarm();
-    return cancel_.cancelled();
+    Disarm();
+    return cancelled();
   }
 
   // For the awaitable's destructor (the task was torn down while waiting): takes the waiter out of
@@ -117,11 +117,10 @@ class QueuedWait {
   }
 
   Waiter waiter_;
-  CancellableWait cancel_;
   bool suspended_ = false;
 
  private:
-  static void OnCancel(void* context);
+  static void OnCancel(CancellationNode* node);
   bool AbandonSuspendedWait(const WaitSite& site);
 
   WaitSite site_{};
@@ -135,8 +134,8 @@ class PendingWait final : public QueuedWait {
   using QueuedWait::CurrentTaskChecked;
   using QueuedWait::FinishWait;
   using QueuedWait::SuspendLocked;
+  using CancellableWait::MarkCancelled;
   Waiter& waiter() { return waiter_; }
-  void MarkCancelled() { cancel_.MarkCancelled(); }
 };
 
 // Under the lock: marks `waiter` (already out of its queue) granted and returns its task, to be
