@@ -74,6 +74,7 @@ class Worker {
   uint32_t RunnableHere() const;
   // Wakes a thief if the count crossed from "at most one" to "more than one" since `before`.
   void NotifyIfCrossed(uint32_t before);
+  void StopSearchingForOwnIo();
   uint32_t NextRandom();
 
   Scheduler* const scheduler_;
