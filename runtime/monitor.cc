@@ -61,12 +61,13 @@ void Monitor::HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen) {
     Worker& worker = scheduler_->worker(i);
     const uint32_t started = worker.tasks_started();
     if (!worker.watching_own_reactor() && started == tasks_started_seen[i] &&
-        worker.reactor().HasPendingWaits()) {
+        (worker.reactor().HasPendingWaits() || worker.queue().MaybeHasTasks())) {
       stuck = true;
     }
     tasks_started_seen[i] = started;
   }
-  // The woken worker searches, and a searcher polls the reactors of workers running a task.
+  // The woken worker searches: it steals from queues, and polls the reactors of workers running
+  // a task.
   if (stuck) scheduler_->NotifyParked();
 }
 

@@ -1,8 +1,9 @@
 // Copyright 2026 The coral Authors.
 //
 // Monitor: a thread that finds workers stuck in one long task and sends an idle worker to take
-// the readiness events and expired timers that the stuck worker cannot poll (scheduler.cc,
-// "Stuck workers"). Go's sysmon in small: it only watches, and never runs tasks.
+// the readiness events and expired timers that the stuck worker cannot poll, and the queued
+// tasks it cannot run (scheduler.cc, "Stuck workers"). Go's sysmon in small: it only watches,
+// and never runs tasks.
 
 #ifndef CORAL_RUNTIME_MONITOR_H_
 #define CORAL_RUNTIME_MONITOR_H_
@@ -46,8 +47,8 @@ class Monitor {
   void Run();
   void WakeFromSleep();
   // Sends a parked worker to search if some worker has been running the same task since the last
-  // look and has fds or timers that only its own polls would serve. `tasks_started_seen` holds
-  // each worker's tasks_started() at the last look.
+  // look and has fds or timers that only its own polls would serve, or queued tasks.
+  // `tasks_started_seen` holds each worker's tasks_started() at the last look.
   void HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen);
 
   Scheduler* const scheduler_;

@@ -76,7 +76,8 @@
 // worker at a time without a thundering herd. Work from the searcher's own reactor is the
 // exception: its own fds becoming ready say nothing of a surplus elsewhere (it is where a tokio
 // worker woken by its driver stands, and that one is not searching), so the last searcher leaving
-// for it wakes a worker only if some queue holds work, the re-check of a parker (below). Before,
+// for it wakes a worker only if some queue holds work, the re-check of a parker (below; its own
+// queue counts only beyond the one I/O task it may keep unannounced, see the edge rule). Before,
 // with two hot connections on two workers, every round trip woke the other worker to search for
 // nothing and park again: 23.7k context switches a second against tokio's 7.9k in the same run;
 // after, 8.5k, and 45.9k round trips/s against 34.8k (medians of 5; 100 and 1,000 connections
@@ -122,6 +123,17 @@
 // its becoming non-empty needs announcing. (Measured on yield_many, where every yield requeues:
 // the fence of a per-push notification was 14% of the time.)
 //
+// Tasks woken by the worker's own reactor (a poll, or the events that end its park) move the edge
+// by one (kUnannouncedFromOwnIo): the worker holds the task it runs next and one more before it
+// wakes anybody. An I/O task's turn is typically a recv and a send, a few microseconds, while a
+// parked worker takes 5-20 us to wake and then competes for the cores; with a backlog of one the
+// polling worker gets there first, and the wake-up only burns CPU that others on the machine
+// need. Two hot connections on two workers, 5 rounds: 53.1k round trips/s before, 76.3k after
+// (medians; one worker serving both: 79.2k; tokio's two workers: 70.3k), p99 166 us against 93;
+// 100 and 1,000 connections within noise (113.3k both; 98.5k against 94.4k, rounds 74-99k each).
+// If the task it runs first proves long, the monitor sends a parked worker to steal the one it
+// kept ("Stuck workers").
+//
 // Searching spins before parking. A park costs the next submitter an eventfd write and the
 // parked worker a context switch (together roughly 5-20 us here); a searcher that keeps looking
 // for kSearchSpin = 20 us first absorbs the short gaps of a bursty producer without any syscall,
@@ -148,12 +160,13 @@
 // that, with one hot connection on each of two workers, whichever did not hold the search slot
 // parked after every round trip and was woken by epoll for the next (echo, 2 connections, 8
 // rounds: minimum 25k round trips/s before, 43k after, medians 55k and 53k; a later 5-round A/B
-// gave 27-58k against 22-61k, so the gain is within this machine's noise). Two workers still
-// serve two hot connections more slowly than one worker does (40k against 72k round trips/s,
-// medians; 36k against 51k once accepted connections shared the acceptor's reactor; see the
-// README for the latest): each worker's wait for its next event outlasts the spin, and its park
-// and wake-up compete for the two cores with the load generator. A longer spin (50 and 100 us)
-// and searchers that never poll other reactors measured no better.
+// gave 27-58k against 22-61k, so the gain is within this machine's noise). Two workers served
+// two hot connections more slowly than one worker (40k against 72k round trips/s, medians; 36k
+// against 51k once accepted connections shared the acceptor's reactor) until a searcher stopped
+// waking others for its own I/O and a backlog of one I/O task stopped waking anybody (above):
+// every such wake-up parked again after a few microseconds of work, and its park and wake-up
+// competed for the two cores with the load generator. A longer spin (50 and 100 us) and
+// searchers that never poll other reactors had measured no better.
 //
 // The Reactor itself remembers an Unpark that comes before the Park (kNotified), so the eventfd
 // is written only when the worker is really asleep, once per sleep. Another worker polling this
@@ -172,10 +185,10 @@
 // any parking worker takes; Go with sysmon, a thread that polls the network when nobody has for
 // 10 ms. coral's Monitor (runtime/monitor.h) is the part of sysmon needed here: every
 // Monitor::kInterval it reads each worker's tasks_started count, and if a worker that is running
-// a task (not watching its reactor) has started no new one since the last look and has fds or
-// timers, it wakes a parked worker as a searcher (NotifyParked), which polls that reactor. So a
-// task that hogs its worker delays its neighbours' I/O by one to two intervals, not by its whole
-// run. The monitor runs no tasks, and a runtime with one worker has none. When every worker is
+// a task (not watching its reactor) has started no new one since the last look and has fds,
+// timers or queued tasks, it wakes a parked worker as a searcher (NotifyParked), which steals the
+// queued tasks and polls that reactor. So a task that hogs its worker delays its neighbours' I/O
+// by one to two intervals, not by its whole run. The monitor runs no tasks, and a runtime with one worker has none. When every worker is
 // parked it sleeps until one unparks (Worker::Park tells it, after Idle's seq_cst transition;
 // the monitor stores its sleeping flag and then loads Idle's word: the same StoreLoad handshake
 // as parking), so an idle runtime still uses no CPU. A task in the LIFO slot of a stuck worker
@@ -308,6 +321,8 @@
 //   Searchers at most half the workers: Go's and tokio's rule.
 //   Global batch: min(len / num_workers + 1, kCapacity / 2): Go's globrunqget.
 //   kSearchSpin = 20 us: see "Parking".
+//   kUnannouncedFromOwnIo = 2 (kUnannounced = 1 otherwise): see "Parking"; measured on two hot
+//     connections on two workers.
 //   Monitor::kInterval = 1 ms: a stuck worker's neighbours wait 1-2 ms for their I/O. Go's sysmon
 //     waits 10 ms before polling the network for a busy runtime; 1 ms keeps such a stall inside
 //     a service's p99 budget, and costs 1,000 wake-ups a second of one thread while any worker
@@ -434,10 +449,26 @@ uint32_t Worker::RunnableHere() const {
 
 void Worker::NotifyIfCrossed(uint32_t before) {
   const uint32_t after = RunnableHere();
-  // Notify on the edges only (see "Parking"): when this worker starts holding more than the one
-  // task it would run next anyway, and when an overflow moved tasks to the global queue. The
-  // count includes the LIFO slot, so filling the slot is an edge like any push.
-  if ((before <= 1 && after > 1) || after < before) scheduler_->NotifyParked();
+  // Notify on the edges only (see "Parking"): when this worker starts holding more than it runs
+  // soon anyway, and when an overflow moved tasks to the global queue. The count includes the
+  // LIFO slot, so filling the slot is an edge like any push.
+  const uint32_t unannounced = polling_own_reactor_ ? kUnannouncedFromOwnIo : kUnannounced;
+  if ((before <= unannounced && after > unannounced) || after < before) {
+    scheduler_->NotifyParked();
+  }
+}
+
+int Worker::PollOwnReactor(int max_events) {
+  polling_own_reactor_ = true;
+  const int events = reactor_.Poll(max_events);
+  polling_own_reactor_ = false;
+  return events;
+}
+
+void Worker::ParkInOwnReactor() {
+  polling_own_reactor_ = true;
+  reactor_.Park();
+  polling_own_reactor_ = false;
 }
 
 void Worker::PushBack(TaskHeader* task) {
@@ -466,7 +497,7 @@ void Worker::Run() {
     // events than the local queue has room for (see "The worker loop", step 0).
     if (tick_ % kGlobalQueueInterval == 0) {
       const int room = static_cast<int>(LocalQueue::kCapacity - queue_.Size()) - 1;
-      if (room > 0) reactor_.Poll(std::min(room, Reactor::kMaxEvents));
+      if (room > 0) PollOwnReactor(std::min(room, Reactor::kMaxEvents));
     }
     TaskHeader* task = NextLocalTask();
     if (task == nullptr) task = Search();
@@ -519,7 +550,7 @@ TaskHeader* Worker::Search() {
     if (searching_) {
       if (TaskHeader* task = StealOnce()) return task;
     }
-    if (reactor_.Poll(Reactor::kMaxEvents) > 0) {
+    if (PollOwnReactor(Reactor::kMaxEvents) > 0) {
       if (TaskHeader* task = TakeLocalTask()) {
         StopSearchingForOwnIo();
         return task;
@@ -535,7 +566,13 @@ TaskHeader* Worker::Search() {
 void Worker::StopSearchingForOwnIo() {
   if (!searching_) return;
   searching_ = false;
-  if (scheduler_->idle().TransitionFromSearching()) scheduler_->NotifyIfWorkPending();
+  if (!scheduler_->idle().TransitionFromSearching()) return;
+  // The task it took counts: it runs now.
+  if (RunnableHere() + 1 > kUnannouncedFromOwnIo) {
+    scheduler_->NotifyParked();
+  } else {
+    scheduler_->NotifyIfWorkPending(this);
+  }
 }
 
 TaskHeader* Worker::StealOnce() {
@@ -605,7 +642,7 @@ void Worker::Park() {
   } else if (scheduler_->global_queue().MaybeHasTasks()) {
     scheduler_->NotifyParked();
   }
-  if (!scheduler_->is_shutting_down()) reactor_.Park();
+  if (!scheduler_->is_shutting_down()) ParkInOwnReactor();
   searching_ = idle.TransitionFromParked(index_);
   scheduler_->monitor().WorkerUnparked();
 }
@@ -641,9 +678,11 @@ void Scheduler::NotifyParked() {
   if (worker >= 0) workers_[worker]->reactor().Unpark();
 }
 
-void Scheduler::NotifyIfWorkPending() {
+void Scheduler::NotifyIfWorkPending(const Worker* except) {
   bool pending = global_queue_.MaybeHasTasks();
-  for (auto& worker : workers_) pending = pending || worker->queue().MaybeHasTasks();
+  for (auto& worker : workers_) {
+    if (worker.get() != except) pending = pending || worker->queue().MaybeHasTasks();
+  }
   if (pending) NotifyParked();
 }
 

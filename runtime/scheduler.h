@@ -72,8 +72,15 @@ class Worker {
   void PushBack(TaskHeader* task);
   // Tasks this worker holds: its local queue plus its LIFO slot.
   uint32_t RunnableHere() const;
-  // Wakes a thief if the count crossed from "at most one" to "more than one" since `before`.
+  // How many of them it holds without waking a thief: the one it runs next, and while it
+  // dispatches its own reactor's events, one more (see "Parking" in scheduler.cc).
+  static constexpr uint32_t kUnannounced = 1;
+  static constexpr uint32_t kUnannouncedFromOwnIo = 2;
+  // Wakes a thief if the count crossed the bound that applies since `before`.
   void NotifyIfCrossed(uint32_t before);
+  // Its own reactor, polled (or slept in) with polling_own_reactor_ set.
+  int PollOwnReactor(int max_events);
+  void ParkInOwnReactor();
   void StopSearchingForOwnIo();
   uint32_t NextRandom();
 
@@ -87,6 +94,7 @@ class Worker {
   int lifo_polls_ = 0;
   uint32_t tick_ = 0;
   bool searching_ = false;
+  bool polling_own_reactor_ = false;
   bool yield_requested_ = false;
   TaskHeader* current_task_ = nullptr;
   uint64_t random_state_;
@@ -124,8 +132,9 @@ class Scheduler {
   Worker& worker(int index) { return *workers_[index]; }
   // Wakes a parked worker if none is searching.
   void NotifyParked();
-  // The last searcher is going to sleep: wake someone if any queue still holds work.
-  void NotifyIfWorkPending();
+  // The last searcher is going to sleep (or to run its own I/O): wake someone if any queue still
+  // holds work. `except`, if set, is a worker whose own queue the caller has judged itself.
+  void NotifyIfWorkPending(const Worker* except = nullptr);
 
   // Destroys the frame of a task that holds a queue reference (or kRunning), and completes it.
   static void TearDown(TaskHeader* task);

@@ -439,6 +439,45 @@ TEST(IoStuckWorkerTest, AnIdleWorkerFiresTheTimersOfABusyOne) {
   EXPECT_GT(conclusive, 0);
 }
 
+// Two tasks woken by one poll of a worker's reactor (here: timers with one deadline): the worker
+// runs one and keeps the other queued without waking anybody (it reaches it sooner than a
+// sleeping worker would wake). When the one it runs proves long, an idle worker takes the other
+// from its queue, though the busy worker has no fds or timers left for anyone to poll. Attempts
+// where the two slept on different workers prove nothing and are not counted.
+TEST(IoStuckWorkerTest, AnIdleWorkerTakesTheQueuedTaskOfABusyOne) {
+  Runtime runtime({.num_workers = 2});
+  int conclusive = 0;
+  for (int attempt = 0; attempt < 10 && conclusive < 3; ++attempt) {
+    std::atomic<int> started{0};
+    std::atomic<int> finished{0};
+    std::atomic<bool> other_finished_meanwhile{false};
+    std::array<std::atomic<std::thread::id>, 2> slept_on{};
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(30);
+    auto sleep_then_maybe_hog = [&](int index) -> Task<void> {
+      slept_on[index] = std::this_thread::get_id();
+      co_await SleepUntil(deadline);
+      if (started.fetch_add(1) == 0) {  // The first to run keeps its worker for up to 2 s.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (finished.load() == 0 && std::chrono::steady_clock::now() < until) {
+        }
+        other_finished_meanwhile = finished.load() > 0;
+      }
+      finished.fetch_add(1);
+    };
+    auto run_both = [&]() -> Task<void> {
+      JoinHandle<void> first = Spawn(sleep_then_maybe_hog, 0);
+      JoinHandle<void> second = Spawn(sleep_then_maybe_hog, 1);
+      EXPECT_TRUE((co_await std::move(first)).ok());
+      EXPECT_TRUE((co_await std::move(second)).ok());
+    };
+    runtime.BlockOn(run_both());
+    if (slept_on[0].load() != slept_on[1].load()) continue;
+    ++conclusive;
+    EXPECT_TRUE(other_finished_meanwhile) << "attempt " << attempt;
+  }
+  EXPECT_GT(conclusive, 0);
+}
+
 TEST(IoShutdownTest, ShutdownTearsDownTasksWaitingOnIo) {
   std::atomic<int> finished{0};
   std::pair<UnixStream, UnixStream> pair;
