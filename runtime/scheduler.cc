@@ -188,13 +188,13 @@
 // a task (not watching its reactor) has started no new one since the last look and has fds,
 // timers or queued tasks, it wakes a parked worker as a searcher (NotifyParked), which steals the
 // queued tasks and polls that reactor. So a task that hogs its worker delays its neighbours' I/O
-// by one to two intervals, not by its whole run. The monitor runs no tasks, and a runtime with one worker has none. When every worker is
-// parked it sleeps until one unparks (Worker::Park tells it, after Idle's seq_cst transition;
-// the monitor stores its sleeping flag and then loads Idle's word: the same StoreLoad handshake
-// as parking), so an idle runtime still uses no CPU. A task in the LIFO slot of a stuck worker
-// still waits for it: the slot is the owner's without atomics (tokio's has the same limit; Go's
-// runnext is stealable, at a CAS on every schedule and take, which would be over a quarter of a
-// chained_spawn hop here).
+// by one to two intervals, not by its whole run. The monitor runs no tasks, and a runtime with
+// one worker has none. When every worker is parked it sleeps until one unparks (Worker::Park
+// tells it, after Idle's seq_cst transition; the monitor stores its sleeping flag and then loads
+// Idle's word: the same StoreLoad handshake as parking), so an idle runtime still uses no CPU. A
+// task in the LIFO slot of a stuck worker still waits for it: the slot is the owner's without
+// atomics (tokio's has the same limit; Go's runnext is stealable, at a CAS on every schedule and
+// take, which would be over a quarter of a chained_spawn hop here).
 //
 // Task state
 // ----------

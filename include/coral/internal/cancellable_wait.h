@@ -5,10 +5,11 @@
 // its awaitable back with a static_cast, so the wait stores no context pointer).
 //
 // Protocol. await_suspend registers the waker (timer, readiness list, join slot, lock queue) and
-// then Arm()s the wait with a callback (which runs at once if the token is already cancelled). Whoever first takes the waker's registration back owns the
-// task's waker reference: the normal completion path, or the callback, which takes it back,
-// calls MarkCancelled() and wakes the task. After resuming (or in its destructor, when the task is
-// torn down) the awaitable calls Disarm(), which returns only once the callback is not running.
+// then Arm()s the wait with a callback (which runs at once if the token is already cancelled).
+// Whoever first takes the waker's registration back owns the task's waker reference: the normal
+// completion path, or the callback, which takes it back, calls MarkCancelled() and wakes the task.
+// After resuming (or in its destructor, when the task is torn down) the awaitable calls Disarm(),
+// which returns only once the callback is not running.
 
 #ifndef CORAL_INTERNAL_CANCELLABLE_WAIT_H_
 #define CORAL_INTERNAL_CANCELLABLE_WAIT_H_
