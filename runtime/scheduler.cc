@@ -386,6 +386,12 @@
 //   - Freeing a closed fd's registration "at the owner's next turn": wrong once other workers
 //     poll the owner's instance. A registration is freed only when, after its EPOLL_CTL_DEL, no
 //     poll of that instance is in progress (ReactorCore::FreeReleased).
+//   - A cancellation node allocated per wait, only for tasks under a token (the wait would hold
+//     a pointer instead of the 40-byte node): an allocation on every wait of every task in a
+//     TaskGroup (all of them have a token), and more memory per pending wait there, not less.
+//   - A monitor that backs off (to 8 ms) while nothing is stuck: two hot connections on two
+//     workers measured the same within noise (61.0k against 59.7k round trips/s, 6 rounds), and
+//     a stall after a calm spell would go unseen for up to 16 ms.
 
 #include "runtime/scheduler.h"
 
