@@ -1,13 +1,16 @@
 // Copyright 2026 The coral Authors.
 //
-// Sockets and AsyncFd over loopback: TCP (IPv4, IPv6), half-close, resets without SIGPIPE,
-// refused and timed-out connects, Unix-domain streams, UDP, pipes, fd-number reuse,
-// SpawnBlocking and Resolve, and shutdown with tasks waiting on I/O.
+// Sockets and AsyncFd over loopback: TCP (IPv4, IPv6), vectored writes, SO_REUSEPORT, half-close,
+// resets without SIGPIPE, refused and timed-out connects, Unix-domain streams, UDP, pipes,
+// fd-number reuse, SpawnBlocking and Resolve, and shutdown with tasks waiting on I/O.
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -107,6 +110,129 @@ TEST_F(IoTest, HalfCloseReadsEndOfStreamAndStillWrites) {
     co_return absl::OkStatus();
   };
   EXPECT_TRUE(runtime_.BlockOn(body()).ok());
+}
+
+// Reads until end of stream.
+Task<absl::StatusOr<std::string>> ReadToEnd(TcpStream stream) {
+  std::string all;
+  std::array<char, 4096> buffer;
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) co_return all;
+    all.append(buffer.data(), *n);
+  }
+}
+
+TEST_F(IoTest, WriteVectoredSendsEveryBufferInOrder) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!listener.ok()) co_return listener.status();
+    absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(*listener->LocalAddress());
+    absl::StatusOr<TcpStream> server = co_await listener->Accept();
+    if (!client.ok() || !server.ok()) co_return absl::InternalError("connect/accept failed");
+    JoinHandle<absl::StatusOr<std::string>> reader = Spawn(ReadToEnd, *std::move(server));
+
+    // Four 256 KiB buffers (and an empty one), more than one call may take: each call reports
+    // how much it sent, and the caller goes on from there.
+    std::vector<std::string> parts;
+    for (char fill : {'a', 'b', 'c', 'd'}) {
+      parts.emplace_back(256 * 1024, fill);
+      parts.emplace_back();
+    }
+    std::string expected;
+    for (const std::string& part : parts) expected += part;
+    size_t sent = 0;
+    while (sent < expected.size()) {
+      std::vector<iovec> remaining;
+      size_t offset = 0;
+      for (std::string& part : parts) {
+        const size_t skip = std::min(part.size(), sent > offset ? sent - offset : 0);
+        remaining.push_back(iovec{part.data() + skip, part.size() - skip});
+        offset += part.size();
+      }
+      absl::StatusOr<size_t> n = co_await client->WriteVectored(remaining);
+      if (!n.ok()) co_return n.status();
+      EXPECT_GT(*n, 0u);
+      EXPECT_LE(*n, expected.size() - sent);
+      sent += *n;
+    }
+    EXPECT_TRUE(client->ShutdownWrite().ok());
+    absl::StatusOr<absl::StatusOr<std::string>> received = co_await std::move(reader);
+    if (!received.ok()) co_return received.status();
+    if (!received->ok()) co_return received->status();
+    EXPECT_TRUE(**received == expected) << "received " << (*received)->size() << " of "
+                                        << expected.size() << " bytes, or out of order";
+    co_return absl::OkStatus();
+  };
+  EXPECT_TRUE(runtime_.BlockOn(body()).ok());
+}
+
+TEST_F(IoTest, WriteVectoredRefusesMoreBuffersThanTheKernelTakes) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!listener.ok()) co_return listener.status();
+    absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(*listener->LocalAddress());
+    if (!client.ok()) co_return client.status();
+    char byte = 'x';
+    std::vector<iovec> too_many(IOV_MAX + 1, iovec{&byte, 1});
+    absl::StatusOr<size_t> n = co_await client->WriteVectored(too_many);
+    co_return n.status();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("sendmsg"), absl::string_view::npos) << status;
+}
+
+// Accepts connections, counting them, until its group is cancelled.
+Task<absl::Status> CountAccepted(TcpListener* listener, std::atomic<int>* accepted) {
+  for (;;) {
+    absl::StatusOr<TcpStream> stream = co_await listener->Accept();
+    if (absl::IsCancelled(stream.status())) co_return absl::OkStatus();
+    if (!stream.ok()) co_return stream.status();
+    accepted->fetch_add(1);
+  }
+}
+
+TEST_F(IoTest, ReusePortLetsListenersShareAPort) {
+  auto body = []() -> Task<absl::Status> {
+    const TcpListenOptions shared{.reuse_port = true};
+    absl::StatusOr<TcpListener> first = TcpListener::Bind(SocketAddress::Loopback(0), shared);
+    if (!first.ok()) co_return first.status();
+    const SocketAddress address = *first->LocalAddress();
+    absl::StatusOr<TcpListener> second = TcpListener::Bind(address, shared);
+    if (!second.ok()) co_return second.status();
+    EXPECT_EQ(*second->LocalAddress(), address);
+
+    // Without the option the port is taken: a clear error, naming the call.
+    absl::StatusOr<TcpListener> exclusive = TcpListener::Bind(address);
+    EXPECT_FALSE(exclusive.ok());
+    EXPECT_NE(exclusive.status().message().find("bind"), absl::string_view::npos)
+        << exclusive.status();
+
+    // Every connection to the port is accepted by one of the two.
+    constexpr int kConnections = 20;
+    std::atomic<int> accepted{0};
+    TaskGroup group;
+    group.Spawn(CountAccepted, &*first, &accepted);
+    group.Spawn(CountAccepted, &*second, &accepted);
+    std::vector<TcpStream> clients;
+    for (int i = 0; i < kConnections; ++i) {
+      absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(address, absl::Seconds(5));
+      if (!client.ok()) co_return client.status();
+      clients.push_back(*std::move(client));
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (accepted.load() < kConnections && absl::Now() < deadline) {
+      co_await SleepFor(absl::Milliseconds(1));
+    }
+    group.Cancel();
+    absl::Status joined = co_await group.Join();
+    EXPECT_EQ(accepted.load(), kConnections);
+    co_return joined;
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 TEST_F(IoTest, WriteToResetPeerReturnsErrorWithoutSigpipe) {
