@@ -3,6 +3,7 @@
 #include "runtime/monitor.h"
 
 #include <chrono>
+#include <thread>
 
 #include "runtime/scheduler.h"
 
@@ -15,7 +16,7 @@ void Monitor::Start() {
 void Monitor::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -31,28 +32,29 @@ void Monitor::WakeFromSleep() {
 
 void Monitor::Run() {
   std::vector<uint32_t> tasks_started_seen(scheduler_->num_workers(), 0);
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    // An idle runtime costs nothing: with every worker parked there is nothing to watch, so sleep
-    // until one unparks. The handshake: the monitor stores sleeping_ then loads Idle's state
-    // word; a worker changes that word (unparking) then loads sleeping_; all seq_cst, so at
-    // least one of them sees the other, and WakeFromSleep takes mu_, which the monitor holds
-    // until it waits.
-    // The first check only saves the store (and the workers a shared line) on busy looks.
+  while (!stopping_.load()) {
     if (scheduler_->idle().AllParked()) {
-      sleeping_.store(true);
-      if (scheduler_->idle().AllParked()) {
-        wake_.wait(lock, [&] { return stopping_ || !sleeping_.load(); });
-        continue;
-      }
-      sleeping_.store(false);
+      SleepUntilAWorkerUnparks();
+      continue;
     }
-    wake_.wait_for(lock, absl::ToChronoMicroseconds(kInterval), [&] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
+    // A plain sleep is one system call per look; a timed condition-variable wait (which Stop
+    // could cut short) cost two futex calls (strace). Stop waits out at most this interval.
+    std::this_thread::sleep_for(absl::ToChronoMicroseconds(kInterval));
+    if (stopping_.load()) break;
     HelpStuckWorkers(tasks_started_seen);
-    lock.lock();
   }
+}
+
+void Monitor::SleepUntilAWorkerUnparks() {
+  // The handshake: the monitor stores sleeping_ then loads Idle's state word; a worker changes
+  // that word (unparking) then loads sleeping_; all seq_cst, so at least one of them sees the
+  // other, and WakeFromSleep takes mu_, which the monitor holds until it waits.
+  std::unique_lock<std::mutex> lock(mu_);
+  sleeping_.store(true);
+  if (scheduler_->idle().AllParked()) {
+    wake_.wait(lock, [&] { return stopping_.load() || !sleeping_.load(); });
+  }
+  sleeping_.store(false);
 }
 
 void Monitor::HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen) {

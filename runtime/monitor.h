@@ -45,6 +45,8 @@ class Monitor {
 
  private:
   void Run();
+  // With every worker parked there is nothing to watch: sleeps until one unparks (or Stop).
+  void SleepUntilAWorkerUnparks();
   void WakeFromSleep();
   // Sends a parked worker to search if some worker has been running the same task since the last
   // look and has fds or timers that only its own polls would serve, or queued tasks.
@@ -55,7 +57,8 @@ class Monitor {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // Guarded by mu_.
+  // Set under mu_ (so that a sleeping monitor cannot miss it), read without it between looks.
+  std::atomic<bool> stopping_{false};
   // True while the monitor sleeps until a worker unparks (written under mu_).
   std::atomic<bool> sleeping_{false};
 };

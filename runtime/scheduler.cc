@@ -177,24 +177,26 @@
 //
 // Stuck workers
 // -------------
-// A worker polls its reactor between tasks, so one task that runs for long (a CPU-heavy request,
-// a blocking call that should have been SpawnBlocking) would strand every fd event and timer on
-// that worker while the other workers sleep: a searcher polls the reactors of workers running a
-// task, but nobody searches once the other workers have parked, and nothing wakes them, since
-// the events reach only the stuck worker's epoll. tokio avoids this with one shared driver that
-// any parking worker takes; Go with sysmon, a thread that polls the network when nobody has for
-// 10 ms. coral's Monitor (runtime/monitor.h) is the part of sysmon needed here: every
-// Monitor::kInterval it reads each worker's tasks_started count, and if a worker that is running
-// a task (not watching its reactor) has started no new one since the last look and has fds,
-// timers or queued tasks, it wakes a parked worker as a searcher (NotifyParked), which steals the
-// queued tasks and polls that reactor. So a task that hogs its worker delays its neighbours' I/O
-// by one to two intervals, not by its whole run. The monitor runs no tasks, and a runtime with
-// one worker has none. When every worker is parked it sleeps until one unparks (Worker::Park
-// tells it, after Idle's seq_cst transition; the monitor stores its sleeping flag and then loads
-// Idle's word: the same StoreLoad handshake as parking), so an idle runtime still uses no CPU. A
-// task in the LIFO slot of a stuck worker still waits for it: the slot is the owner's without
-// atomics (tokio's has the same limit; Go's runnext is stealable, at a CAS on every schedule and
-// take, which would be over a quarter of a chained_spawn hop here).
+// A worker polls its reactor between tasks, so one task that runs for long (a CPU-heavy request, a
+// blocking call that should have been SpawnBlocking) would strand every fd event and timer on that
+// worker while the other workers sleep: a searcher polls the reactors of workers running a task,
+// but nobody searches once the other workers have parked, and nothing wakes them, since the events
+// reach only the stuck worker's epoll. tokio avoids this with one shared driver that any parking
+// worker takes; Go with sysmon, a thread that polls the network when nobody has for 10 ms. coral's
+// Monitor (runtime/monitor.h) is the part of sysmon needed here: every Monitor::kInterval it reads
+// each worker's tasks_started count, and if a worker that is running a task (not watching its
+// reactor) has started no new one since the last look and has fds, timers or queued tasks, it wakes
+// a parked worker as a searcher (NotifyParked), which steals the queued tasks and polls that
+// reactor. So a task that hogs its worker delays its neighbours' I/O by one to two intervals, not
+// by its whole run. The monitor runs no tasks, and a runtime with one worker has none. Between
+// looks it sleeps in clock_nanosleep, one system call a look (a timed condition-variable wait,
+// which would let Stop cut the sleep short, cost two futex calls; Stop waits out one interval
+// instead). When every worker is parked it sleeps until one unparks (Worker::Park tells it, after
+// Idle's seq_cst transition; the monitor stores its sleeping flag and then loads Idle's word: the
+// same StoreLoad handshake as parking), so an idle runtime still uses no CPU. A task in the LIFO
+// slot of a stuck worker still waits for it: the slot is the owner's without atomics (tokio's has
+// the same limit; Go's runnext is stealable, at a CAS on every schedule and take, which would be
+// over a quarter of a chained_spawn hop here).
 //
 // Task state
 // ----------
@@ -328,9 +330,9 @@
 //     a service's p99 budget, and costs 1,000 wake-ups a second of one thread while any worker
 //     is awake (echo at 100 connections, 3 rounds each: within 2% of the round trips without
 //     the monitor, and p99 2.7-3.0 ms against 4.1-4.3 ms, busy workers' backlogs now helped).
-//   The global queue's lock is a spin lock (coral/internal/spin_lock.h): its critical sections are a
-//     few pointer writes, and a futex sleep on contention cost the spawning thread 6% of its
-//     time on spawn_outside.
+//   The global queue's lock is a spin lock (coral/internal/spin_lock.h): its critical sections
+//     are a few pointer writes, and a futex sleep on contention cost the spawning thread 6% of
+//     its time on spawn_outside.
 //   Reactor: up to 256 events per epoll_pwait2 (kMaxEvents), tokio's event batch size; timers in
 //     a binary heap per worker (O(log n) insert and cancel under the worker's timer mutex).
 //   Accept back-off at the fd limit: 1 ms doubling to 100 ms (Go's net/http sleeps 5 ms to 1 s;
