@@ -7,7 +7,11 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "coral/resolve.h"
 #include "coral/sleep.h"
 #include "io/socket_util.h"
 
@@ -27,6 +31,48 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(SocketAddress address, absl::
   }
   if (!fd.ok()) co_return fd.status();
   co_return TcpStream(*std::move(fd));
+}
+
+Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::vector<SocketAddress> candidates,
+                                                   absl::Duration timeout) {
+  if (candidates.empty()) {
+    co_return absl::InvalidArgumentError("TcpStream::Connect: no address to connect to");
+  }
+  const absl::Time deadline = absl::Now() + timeout;  // Infinite stays infinite.
+  size_t tried = 0;
+  absl::Status last;
+  while (tried < candidates.size()) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    const SocketAddress& address = candidates[tried];
+    const int64_t untried = static_cast<int64_t>(candidates.size() - tried);
+    ++tried;
+    absl::StatusOr<TcpStream> stream = co_await Connect(address, left / untried);
+    if (stream.ok() || absl::IsCancelled(stream.status())) co_return stream;
+    last = absl::Status(stream.status().code(),
+                        absl::StrCat(address.ToString(), ": ", stream.status().message()));
+  }
+  if (tried == 0) {
+    co_return absl::DeadlineExceededError("TcpStream::Connect: timed out before any attempt");
+  }
+  co_return absl::Status(last.code(), absl::StrCat("TcpStream::Connect: tried ", tried, " of ",
+                                                   candidates.size(), " addresses; the last, ",
+                                                   last.message()));
+}
+
+Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::string host, uint16_t port,
+                                                   absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<std::vector<SocketAddress>> addresses;
+  if (timeout == absl::InfiniteDuration()) {
+    addresses = co_await Resolve(std::move(host), port);
+  } else {
+    absl::StatusOr<absl::StatusOr<std::vector<SocketAddress>>> timed =
+        co_await Timeout(timeout, Resolve(std::move(host), port));
+    addresses = timed.ok() ? *std::move(timed) : timed.status();
+  }
+  if (!addresses.ok()) co_return addresses.status();
+  co_return co_await Connect(*std::move(addresses), deadline - absl::Now());
 }
 
 absl::Status TcpStream::SetNoDelay(bool enabled) {

@@ -1,8 +1,9 @@
 // Copyright 2026 The coral Authors.
 //
 // Sockets and AsyncFd over loopback: TCP (IPv4, IPv6), vectored writes, SO_REUSEPORT, half-close,
-// resets without SIGPIPE, refused and timed-out connects, Unix-domain streams, UDP, pipes,
-// fd-number reuse, SpawnBlocking and Resolve, and shutdown with tasks waiting on I/O.
+// resets without SIGPIPE, refused and timed-out connects, connects to several candidates and by
+// host name, Unix-domain streams, UDP, pipes, fd-number reuse, SpawnBlocking and Resolve, and
+// shutdown with tasks waiting on I/O.
 
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -286,6 +288,100 @@ TEST_F(IoTest, ConnectTimesOut) {
   };
   absl::Status status = runtime_.BlockOn(body());
   EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+}
+
+// An address nothing listens on: bound, then closed.
+SocketAddress RefusingAddress() {
+  absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+  const SocketAddress address = *listener->LocalAddress();
+  listener->Close();
+  return address;
+}
+
+TEST_F(IoTest, ConnectToCandidatesTakesTheFirstThatAccepts) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!listener.ok()) co_return listener.status();
+    const SocketAddress listening = *listener->LocalAddress();
+    std::vector<SocketAddress> candidates = {RefusingAddress(), listening};
+    absl::StatusOr<TcpStream> client =
+        co_await TcpStream::Connect(std::move(candidates), absl::Seconds(5));
+    if (!client.ok()) co_return client.status();
+    EXPECT_EQ(*client->PeerAddress(), listening);
+    co_return absl::OkStatus();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(IoTest, ConnectToCandidatesReportsTheLastFailure) {
+  auto body = []() -> Task<std::pair<absl::Status, std::string>> {
+    const SocketAddress first = RefusingAddress();
+    const SocketAddress second = RefusingAddress();
+    std::vector<SocketAddress> candidates = {first, second};
+    absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(std::move(candidates));
+    co_return std::make_pair(client.status(), second.ToString());
+  };
+  auto [status, last_address] = runtime_.BlockOn(body());
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;  // ECONNREFUSED.
+  EXPECT_NE(status.message().find("tried 2 of 2"), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find(last_address), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("refused"), absl::string_view::npos) << status;
+
+  auto empty = []() -> Task<absl::Status> {
+    co_return (co_await TcpStream::Connect(std::vector<SocketAddress>())).status();
+  };
+  EXPECT_TRUE(absl::IsInvalidArgument(runtime_.BlockOn(empty())));
+}
+
+TEST_F(IoTest, ConnectToCandidatesSharesTheTimeout) {
+  auto body = []() -> Task<absl::Status> {
+    // A listener that never accepts, its backlog filled until a connect times out: further SYNs
+    // are dropped (see ConnectTimesOut).
+    absl::StatusOr<TcpListener> full =
+        TcpListener::Bind(SocketAddress::Loopback(0), {.backlog = 0});
+    const SocketAddress full_address = *full->LocalAddress();
+    std::vector<TcpStream> fillers;
+    for (int i = 0; i < 16; ++i) {
+      absl::StatusOr<TcpStream> s =
+          co_await TcpStream::Connect(full_address, absl::Milliseconds(100));
+      if (!s.ok()) break;
+      fillers.push_back(*std::move(s));
+    }
+    absl::StatusOr<TcpListener> open = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!open.ok()) co_return open.status();
+    // The first address may take half of the second: it times out, and the second still has
+    // the rest.
+    const absl::Time start = absl::Now();
+    std::vector<SocketAddress> candidates = {full_address, *open->LocalAddress()};
+    absl::StatusOr<TcpStream> client =
+        co_await TcpStream::Connect(std::move(candidates), absl::Seconds(1));
+    const absl::Duration elapsed = absl::Now() - start;
+    if (!client.ok()) co_return client.status();
+    EXPECT_GE(elapsed, absl::Milliseconds(450));
+    EXPECT_LT(elapsed, absl::Seconds(1));
+    co_return absl::OkStatus();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(IoTest, ConnectByHostName) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!listener.ok()) co_return listener.status();
+    const uint16_t port = listener->LocalAddress()->port();
+    // "localhost" may name ::1 first, where nothing listens: the IPv4 address is tried next.
+    const std::vector<std::string> hosts = {"localhost", "127.0.0.1"};
+    for (const std::string& host : hosts) {
+      absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(host, port, absl::Seconds(5));
+      if (!client.ok()) co_return client.status();
+      EXPECT_EQ(*client->PeerAddress(), *listener->LocalAddress()) << host;
+    }
+    co_return absl::OkStatus();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 TEST_F(IoTest, UnixStreamEcho) {

@@ -8,6 +8,9 @@
 //     if (stream.ok()) coral::Spawn(Serve, *std::move(stream)).Detach();
 //   }
 //
+//   absl::StatusOr<TcpStream> client =
+//       co_await TcpStream::Connect("db.internal", 5432, absl::Seconds(5));
+//
 // Accept survives running out of file descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): it backs off
 // (1 ms, doubling up to 100 ms) and retries, so the listener neither fails nor spins, and accepts
 // again as soon as descriptors are free.
@@ -21,6 +24,10 @@
 
 #ifndef CORAL_TCP_H_
 #define CORAL_TCP_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,6 +45,18 @@ class TcpStream : public StreamSocket {
 
   // Connects to `address`; fails with absl::DeadlineExceededError after `timeout`.
   static Task<absl::StatusOr<TcpStream>> Connect(SocketAddress address,
+                                                 absl::Duration timeout = absl::InfiniteDuration());
+  // Connects to the first of `candidates` that accepts, trying them one at a time in order; each
+  // attempt may take an equal share of what is left of `timeout` (with two addresses and 1 s, the
+  // first gets 500 ms). Fails with absl::InvalidArgumentError for an empty list, at once with a
+  // cancellation (the task's, or the runtime's shutdown), and otherwise with the last attempt's
+  // error code and a message naming how many addresses failed and the last one's error.
+  static Task<absl::StatusOr<TcpStream>> Connect(std::vector<SocketAddress> candidates,
+                                                 absl::Duration timeout = absl::InfiniteDuration());
+  // Resolves `host` (coral::Resolve, on the blocking pool; a numeric address needs no lookup)
+  // and connects to its addresses as above. `timeout` covers the lookup and every attempt; the
+  // lookup's own errors (absl::NotFoundError for an unknown host) are returned as they are.
+  static Task<absl::StatusOr<TcpStream>> Connect(std::string host, uint16_t port,
                                                  absl::Duration timeout = absl::InfiniteDuration());
 
   // TCP_NODELAY: send small writes at once instead of coalescing them (Nagle).
