@@ -94,6 +94,43 @@ TEST_F(IoTest, TcpEchoIpv6) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
+Task<absl::Status> WriteAllThenShutDown(TcpStream* stream, const std::string* data) {
+  absl::Status written = co_await stream->WriteAll(*data);
+  if (!written.ok()) co_return written;
+  co_return stream->ShutdownWrite();
+}
+
+Task<absl::Status> ReadExactInto(TcpStream* stream, std::string* out) {
+  co_return co_await stream->ReadExact(absl::MakeSpan(*out));
+}
+
+TEST_F(IoTest, OneTaskReadsWhileAnotherWritesTheSameStream) {
+  auto body = []() -> Task<absl::Status> {
+    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+    if (!listener.ok()) co_return listener.status();
+    JoinHandle<absl::StatusOr<size_t>> server = Spawn(EchoOnce, &*listener);
+    absl::StatusOr<TcpStream> client = co_await TcpStream::Connect(*listener->LocalAddress());
+    if (!client.ok()) co_return client.status();
+    // 8 MiB: far more than the socket buffers hold, so writing all of it before reading would
+    // stall once the echo fills them; only a reader running meanwhile lets the writer finish.
+    std::string payload(8 << 20, '\0');
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7 + i / 4096);
+    std::string echoed(payload.size(), '\0');
+    TaskGroup group;
+    group.Spawn(WriteAllThenShutDown, &*client, &payload);
+    group.Spawn(ReadExactInto, &*client, &echoed);
+    absl::Status joined = co_await group.Join();
+    if (!joined.ok()) co_return joined;
+    EXPECT_TRUE(echoed == payload) << "the echo differs from what was written";
+    absl::StatusOr<absl::StatusOr<size_t>> served = co_await std::move(server);
+    if (!served.ok()) co_return served.status();
+    EXPECT_TRUE(served->ok() && **served == payload.size());
+    co_return absl::OkStatus();
+  };
+  absl::Status status = runtime_.BlockOn(body());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
 TEST_F(IoTest, HalfCloseReadsEndOfStreamAndStillWrites) {
   auto body = []() -> Task<absl::Status> {
     absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));

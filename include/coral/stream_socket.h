@@ -9,7 +9,8 @@
 //   absl::Status s = co_await stream.WriteAll(absl::string_view(buffer.data(), *n));
 //
 // Bytes to send are passed as absl::string_view (a std::string, a literal without its NUL, or
-// absl::string_view(pointer, size)). One task may read while another writes. The awaitables must be awaited inside a coral task.
+// absl::string_view(pointer, size)). One task may read while another writes (two children of a
+// TaskGroup sharing the stream, for example). The awaitables must be awaited inside a coral task.
 //
 // Cancellation: when the task's token is cancelled (cancellation.h), an operation waiting for the
 // socket returns absl::CancelledError; a read that returns it consumed nothing, and bytes already
