@@ -19,6 +19,7 @@
 #include "coral/runtime.h"
 #include "coral/select.h"
 #include "coral/semaphore.h"
+#include "coral/signal.h"
 #include "coral/sleep.h"
 #include "coral/task_group.h"
 #include "coral/socket_address.h"
