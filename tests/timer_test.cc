@@ -1,6 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
 // SleepFor, SleepUntil, Timeout: durations, precision on an idle runtime, aborts and shutdown.
+// Interval: its schedule, the three ways of catching up, cancellation and Reset.
 
 #include <algorithm>
 #include <atomic>
@@ -168,6 +169,100 @@ TEST(TimerTest, ShutdownDestroysSleepers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(drops.load(), 100);
+}
+
+// Interval tests check the schedule through next_tick(), which is exact, and completion times
+// only from below (a tick never completes early), so a stall of the machine cannot fail them.
+
+TEST(IntervalTest, TicksKeepToTheScheduleWhateverTheWorkTakes) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<void> {
+    const absl::Time start = absl::Now();
+    Interval interval(absl::Milliseconds(50), Interval::MissedTicks::kBurst, start);
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_TRUE((co_await interval.Tick()).ok());
+      EXPECT_GE(absl::Now(), start + i * absl::Milliseconds(50));
+      // A ticker that slept a period after each tick would drift by the work's length.
+      EXPECT_EQ(interval.next_tick(), start + (i + 1) * absl::Milliseconds(50));
+      co_await SleepFor(absl::Milliseconds(30));  // The work between ticks.
+    }
+  };
+  runtime.BlockOn(body());
+}
+
+// The schedule began 3.1 periods ago, as if the task had been busy that long. (Long periods: a
+// test goes wrong only if the machine stalls it for most of one.)
+constexpr absl::Duration kPeriod = absl::Milliseconds(200);
+constexpr absl::Duration kBehind = absl::Milliseconds(620);
+
+TEST(IntervalTest, SkipDropsThePassedTicksAndKeepsTheSchedule) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<void> {
+    const absl::Time start = absl::Now() - kBehind;
+    Interval interval(kPeriod, Interval::MissedTicks::kSkip, start);
+    EXPECT_TRUE((co_await interval.Tick()).ok());  // The late tick, at once.
+    EXPECT_EQ(interval.next_tick(), start + 4 * kPeriod);
+    EXPECT_TRUE((co_await interval.Tick()).ok());
+    EXPECT_GE(absl::Now(), start + 4 * kPeriod);
+    EXPECT_EQ(interval.next_tick(), start + 5 * kPeriod);
+  };
+  runtime.BlockOn(body());
+}
+
+TEST(IntervalTest, BurstCatchesUpWithEveryPassedTick) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<void> {
+    const absl::Time start = absl::Now() - kBehind;
+    Interval interval(kPeriod, Interval::MissedTicks::kBurst, start);
+    for (int i = 1; i <= 5; ++i) {
+      EXPECT_TRUE((co_await interval.Tick()).ok());  // The first four: at once.
+      EXPECT_EQ(interval.next_tick(), start + i * kPeriod);
+    }
+    EXPECT_GE(absl::Now(), start + 4 * kPeriod);
+  };
+  runtime.BlockOn(body());
+}
+
+TEST(IntervalTest, DelayRestartsTheScheduleFromTheLateTick) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<void> {
+    Interval interval(kPeriod, Interval::MissedTicks::kDelay, absl::Now() - kBehind);
+    const absl::Time before = absl::Now();
+    EXPECT_TRUE((co_await interval.Tick()).ok());
+    const absl::Time after = absl::Now();
+    EXPECT_GE(interval.next_tick(), before + kPeriod);
+    EXPECT_LE(interval.next_tick(), after + kPeriod);
+  };
+  runtime.BlockOn(body());
+}
+
+TEST(IntervalTest, ACancelledTickConsumesNothing) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<void> {
+    const absl::Time start = absl::Now();
+    Interval interval(kPeriod, Interval::MissedTicks::kBurst, start);
+    EXPECT_TRUE((co_await interval.Tick()).ok());  // At once.
+    absl::StatusOr<absl::Status> timed = co_await Timeout(absl::Milliseconds(10), interval.Tick());
+    const absl::Status cut_short = timed.ok() ? *timed : timed.status();
+    EXPECT_TRUE(absl::IsDeadlineExceeded(cut_short)) << cut_short;
+    EXPECT_EQ(interval.next_tick(), start + kPeriod);
+    EXPECT_TRUE((co_await interval.Tick()).ok());  // Still the tick at one period.
+    EXPECT_GE(absl::Now(), start + kPeriod);
+    EXPECT_EQ(interval.next_tick(), start + 2 * kPeriod);
+  };
+  runtime.BlockOn(body());
+}
+
+TEST(IntervalTest, ResetStartsAPeriodFromNow) {
+  Runtime runtime({.num_workers = 2});
+  Interval interval(kPeriod, Interval::MissedTicks::kSkip, absl::Now() - absl::Seconds(1));
+  const absl::Time before = absl::Now();
+  interval.Reset();  // The overdue tick is gone: the next is a period away.
+  EXPECT_GE(interval.next_tick(), before + kPeriod);
+  EXPECT_LE(interval.next_tick(), absl::Now() + kPeriod);
+  auto tick = [](Interval* interval) -> Task<absl::Status> { co_return co_await interval->Tick(); };
+  EXPECT_TRUE(runtime.BlockOn(tick(&interval)).ok());
+  EXPECT_GE(absl::Now(), before + kPeriod);
 }
 
 }  // namespace

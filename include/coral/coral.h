@@ -11,6 +11,7 @@
 #include "coral/cancellation.h"
 #include "coral/channel.h"
 #include "coral/event.h"
+#include "coral/interval.h"
 #include "coral/join_handle.h"
 #include "coral/latch.h"
 #include "coral/notify.h"

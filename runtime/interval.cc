@@ -1,0 +1,45 @@
+// Copyright 2026 The coral Authors.
+
+#include "coral/interval.h"
+
+#include <cstdint>
+
+#include "coral/internal/check.h"
+#include "coral/sleep.h"
+
+namespace coral {
+
+Interval::Interval(absl::Duration period, MissedTicks missed, absl::Time start)
+    : period_(period), missed_(missed), next_(start) {
+  CORAL_CHECK(period > absl::ZeroDuration(), "coral::Interval needs a positive period");
+}
+
+Task<absl::Status> Interval::Tick() {
+  absl::Status slept = co_await SleepUntil(next_);
+  if (!slept.ok()) co_return slept;  // Nothing consumed: next_ is still due.
+  Advance(absl::Now());
+  co_return absl::OkStatus();
+}
+
+void Interval::Advance(absl::Time now) {
+  // Whole periods between the tick's due time and now: 0 unless the task fell behind.
+  absl::Duration remainder;
+  const int64_t behind = absl::IDivDuration(now - next_, period_, &remainder);
+  if (behind == 0) {
+    next_ += period_;
+    return;
+  }
+  switch (missed_) {
+    case MissedTicks::kSkip:
+      next_ += (behind + 1) * period_;
+      break;
+    case MissedTicks::kBurst:
+      next_ += period_;
+      break;
+    case MissedTicks::kDelay:
+      next_ = now + period_;
+      break;
+  }
+}
+
+}  // namespace coral
