@@ -84,8 +84,8 @@ TEST_F(SignalTest, ArrivalsCoalesceAndTheLowestComesFirst) {
   raise(SIGUSR1);
   raise(SIGUSR1);
   std::vector<absl::StatusOr<int>> got;
-  for (int i = 0; i < 3; ++i) {
-    got.push_back(runtime_.BlockOn(NextWithin(&*listener, absl::Milliseconds(i < 2 ? 10'000 : 50))));
+  for (absl::Duration wait : {absl::Seconds(10), absl::Seconds(10), absl::Milliseconds(50)}) {
+    got.push_back(runtime_.BlockOn(NextWithin(&*listener, wait)));
   }
   ASSERT_TRUE(got[0].ok() && got[1].ok());
   EXPECT_EQ(*got[0], SIGUSR1);
