@@ -161,7 +161,7 @@ TEST(CancellationTest, SpawnInheritsTheSpawnersToken) {
     JoinHandle<absl::Status> child = Spawn([]() -> Task<absl::Status> {
       co_return co_await SleepFor(absl::Seconds(30));
     });
-    co_return *co_await std::move(child);
+    co_return co_await std::move(child);
   };
   auto outer = [&]() -> Task<absl::Status> {
     co_return co_await WithCancellation(source.token(), body());
@@ -201,8 +201,7 @@ std::pair<absl::Status, absl::Duration> CancelWhileWaiting(Runtime& runtime, Op 
   const absl::Time cancelled = absl::Now();
   source.Cancel();
   absl::Status status = runtime.BlockOn([&]() -> Task<absl::Status> {
-    absl::StatusOr<absl::Status> joined = co_await std::move(handle);
-    co_return joined.ok() ? *joined : joined.status();
+    co_return co_await std::move(handle);
   }());
   return {status, returned - cancelled};
 }

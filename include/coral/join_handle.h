@@ -6,9 +6,10 @@
 //   absl::StatusOr<int> r = co_await std::move(h);   // 7
 //
 // Awaiting a handle (from inside a coral task) waits for the task to finish and yields its
-// output: absl::StatusOr<T> (absl::Status for T = void). If the task was aborted, or torn down by
-// runtime shutdown before it finished, the result is absl::CancelledError. If the task threw, the
-// exception is rethrown from the `co_await`.
+// output: absl::StatusOr<T> (absl::Status for T = void, and for T = absl::Status the task's own
+// status). If the task was aborted, or torn down by runtime shutdown before it finished, the
+// result is absl::CancelledError. If the task threw, the exception is rethrown from the
+// `co_await`.
 //
 // Dropping or detaching a handle lets the task run on; its output is then discarded (an exception
 // it throws is reported on stderr, never silently swallowed). Abort() asks the task to stop: a task
@@ -38,8 +39,13 @@
 
 namespace coral {
 
+// What awaiting a task's outcome yields: absl::StatusOr<T>, or absl::Status for T = void and for
+// T = absl::Status. The latter is flattened because absl::StatusOr<absl::Status> would take an
+// error assigned to it (a cancelled join) as its value, so ok() would say true for a task that
+// never ran.
 template <typename T>
-using JoinResult = std::conditional_t<std::is_void_v<T>, absl::Status, absl::StatusOr<T>>;
+using JoinResult = std::conditional_t<std::is_void_v<T> || std::is_same_v<T, absl::Status>,
+                                      absl::Status, absl::StatusOr<T>>;
 
 namespace internal {
 

@@ -211,9 +211,10 @@ Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot) {
 }  // namespace internal
 
 // Runs the tasks concurrently (each as a child task, so on any worker) and waits for all of them.
-// Each result is the task's value (JoinResult: absl::StatusOr<T>, or absl::Status for void); one
-// task's error does not cancel the others. If a task throws, the others still run to the end and
-// the first exception is rethrown. Cancellation: the tasks run under the awaiting task's token.
+// Each result is the task's value (JoinResult: absl::StatusOr<T>, or absl::Status for void and
+// absl::Status tasks); one task's error does not cancel the others. If a task throws, the others
+// still run to the end and the first exception is rethrown. Cancellation: the tasks run under the
+// awaiting task's token.
 template <typename... Ts>
 Task<std::tuple<JoinResult<Ts>...>> WhenAll(Task<Ts>... tasks) {
   std::tuple<std::optional<JoinResult<Ts>>...> slots;
