@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "coral/join_handle.h"
+#include "coral/sleep.h"
 #include "coral/yield.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -117,6 +118,23 @@ TEST(RuntimeTest, AbortBeforeStartNeverRuns) {
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
   EXPECT_FALSE(ran.load());
   EXPECT_EQ(drops.load(), 1);  // The argument owned by the task was destroyed.
+}
+
+TEST(RuntimeTest, AnAbortedStatusTaskJoinsAsCancelled) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<absl::Status> {
+    JoinHandle<absl::Status> child = Spawn([]() -> Task<absl::Status> {
+      co_await SleepFor(absl::Hours(1));
+      co_return absl::OkStatus();
+    });
+    co_await SleepFor(absl::Milliseconds(5));  // Let it start sleeping.
+    child.Abort();
+    // One Status, not an absl::StatusOr<absl::Status> whose ok() would hide the abort.
+    const absl::Status joined = co_await std::move(child);
+    co_return joined;
+  };
+  absl::Status status = runtime.BlockOn(body());
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
 }
 
 TEST(RuntimeTest, AbortWhileSuspendedDestroysFrame) {
