@@ -98,12 +98,10 @@ Task<absl::StatusOr<EchoLoadReport>> RunEchoLoad(SocketAddress server, EchoLoadO
   EchoLoadReport report;
   std::vector<int64_t> latencies;
   for (auto& connection : connections) {
-    absl::StatusOr<absl::StatusOr<ConnectionResult>> result = co_await std::move(connection);
+    absl::StatusOr<ConnectionResult> result = co_await std::move(connection);
     if (!result.ok()) co_return result.status();
-    if (!result->ok()) co_return result->status();
-    report.round_trips += (*result)->round_trips;
-    latencies.insert(latencies.end(), (*result)->latencies_ns.begin(),
-                     (*result)->latencies_ns.end());
+    report.round_trips += result->round_trips;
+    latencies.insert(latencies.end(), result->latencies_ns.begin(), result->latencies_ns.end());
   }
   std::sort(latencies.begin(), latencies.end());
   report.round_trips_per_second =

@@ -41,10 +41,7 @@ Task<absl::StatusOr<std::vector<SocketAddress>>> Resolve(std::string host, uint1
   // A named callable, not a lambda temporary inside the co_await: gcc 12 copies such a temporary
   // into the frame bitwise, which breaks a captured std::string's small-buffer pointer.
   auto lookup = [host = std::move(host), port] { return ResolveBlocking(host, port); };
-  absl::StatusOr<absl::StatusOr<std::vector<SocketAddress>>> result =
-      co_await SpawnBlocking(std::move(lookup));
-  if (!result.ok()) co_return result.status();
-  co_return *std::move(result);
+  co_return co_await SpawnBlocking(std::move(lookup));
 }
 
 }  // namespace coral

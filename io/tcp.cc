@@ -25,9 +25,7 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(SocketAddress address, absl::
   if (timeout == absl::InfiniteDuration()) {
     fd = co_await internal::ConnectSocket(address, SOCK_STREAM);
   } else {
-    absl::StatusOr<absl::StatusOr<AsyncFd>> timed =
-        co_await Timeout(timeout, internal::ConnectSocket(address, SOCK_STREAM));
-    fd = timed.ok() ? *std::move(timed) : timed.status();
+    fd = co_await Timeout(timeout, internal::ConnectSocket(address, SOCK_STREAM));
   }
   if (!fd.ok()) co_return fd.status();
   co_return TcpStream(*std::move(fd));
@@ -67,9 +65,7 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::string host, uint16_t po
   if (timeout == absl::InfiniteDuration()) {
     addresses = co_await Resolve(std::move(host), port);
   } else {
-    absl::StatusOr<absl::StatusOr<std::vector<SocketAddress>>> timed =
-        co_await Timeout(timeout, Resolve(std::move(host), port));
-    addresses = timed.ok() ? *std::move(timed) : timed.status();
+    addresses = co_await Timeout(timeout, Resolve(std::move(host), port));
   }
   if (!addresses.ok()) co_return addresses.status();
   co_return co_await Connect(*std::move(addresses), deadline - absl::Now());

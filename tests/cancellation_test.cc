@@ -369,7 +369,7 @@ TEST(CancellationTest, TimeoutReturnsDeadlineExceededForIoToo) {
   auto& reader = pair->first;
   auto body = [&]() -> Task<absl::Status> {
     char byte;
-    absl::StatusOr<absl::StatusOr<size_t>> n =
+    absl::StatusOr<size_t> n =
         co_await Timeout(absl::Milliseconds(10), reader.Read(absl::MakeSpan(&byte, 1)));
     co_return n.status();
   };

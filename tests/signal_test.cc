@@ -26,9 +26,7 @@ class SignalTest : public ::testing::Test {
 
 // The next signal, or DeadlineExceeded if none comes within `wait`.
 Task<absl::StatusOr<int>> NextWithin(SignalListener* listener, absl::Duration wait) {
-  absl::StatusOr<absl::StatusOr<int>> next = co_await Timeout(wait, listener->Next());
-  if (!next.ok()) co_return next.status();
-  co_return *next;
+  co_return co_await Timeout(wait, listener->Next());
 }
 
 void (*CurrentHandler(int signal))(int) {

@@ -6,10 +6,10 @@
 //   absl::StatusOr<int> r = co_await std::move(h);   // 7
 //
 // Awaiting a handle (from inside a coral task) waits for the task to finish and yields its
-// output: absl::StatusOr<T> (absl::Status for T = void, and for T = absl::Status the task's own
-// status). If the task was aborted, or torn down by runtime shutdown before it finished, the
-// result is absl::CancelledError. If the task threw, the exception is rethrown from the
-// `co_await`.
+// output as a JoinResult<T> (below): absl::StatusOr<T>; absl::Status for T = void; the task's own
+// absl::Status or absl::StatusOr<U> as it is. If the task was aborted, or torn down by runtime
+// shutdown before it finished, the result is absl::CancelledError. If the task threw, the
+// exception is rethrown from the `co_await`.
 //
 // Dropping or detaching a handle lets the task run on; its output is then discarded (an exception
 // it throws is reported on stderr, never silently swallowed). Abort() asks the task to stop: a task
@@ -39,13 +39,26 @@
 
 namespace coral {
 
-// What awaiting a task's outcome yields: absl::StatusOr<T>, or absl::Status for T = void and for
-// T = absl::Status. The latter is flattened because absl::StatusOr<absl::Status> would take an
-// error assigned to it (a cancelled join) as its value, so ok() would say true for a task that
-// never ran.
+namespace internal {
+// absl::Status and absl::StatusOr<U>: values that carry their own failure.
 template <typename T>
-using JoinResult = std::conditional_t<std::is_void_v<T> || std::is_same_v<T, absl::Status>,
-                                      absl::Status, absl::StatusOr<T>>;
+struct IsStatusLike : std::false_type {};
+template <>
+struct IsStatusLike<absl::Status> : std::true_type {};
+template <typename T>
+struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
+}  // namespace internal
+
+// What awaiting a task's outcome yields (a JoinHandle, Timeout, WhenAll, WhenAny, SpawnBlocking):
+// absl::Status for T = void; T itself for an absl::Status or absl::StatusOr<U> task, whose own
+// failure and the join's (a cancelled or timed-out wait, an aborted task) share one status;
+// absl::StatusOr<T> otherwise. (Nesting would be worse than verbose for absl::Status:
+// absl::StatusOr<absl::Status> takes an error assigned to it as its value, so ok() would say true
+// for a task that never ran.)
+template <typename T>
+using JoinResult =
+    std::conditional_t<std::is_void_v<T>, absl::Status,
+                       std::conditional_t<internal::IsStatusLike<T>::value, T, absl::StatusOr<T>>>;
 
 namespace internal {
 

@@ -80,8 +80,9 @@ inline constexpr internal::SleepForFn SleepFor;
 inline constexpr internal::SleepUntilFn SleepUntil;
 
 // Runs `task` under a child of the current token that is cancelled when `duration` has passed,
-// and returns its result; or absl::DeadlineExceededError if the deadline passed before the task
-// finished (its waits then ended with CancelledError, and it has returned). The task runs in
+// and returns its result as a JoinResult (join_handle.h: an absl::StatusOr<T> task's result comes
+// back as it is); or absl::DeadlineExceededError if the deadline passed before the task finished
+// (its waits then ended with CancelledError, and it has returned). The task runs in
 // place: Timeout returns only once it has. Exceptions thrown by the task are rethrown.
 template <typename T>
 Task<JoinResult<T>> Timeout(absl::Duration duration, Task<T> task) {

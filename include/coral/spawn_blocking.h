@@ -6,10 +6,12 @@
 //   auto job = [path] { return ReadWholeFile(path); };
 //   absl::StatusOr<std::string> text = co_await coral::SpawnBlocking(std::move(job));
 //
-// The callable (which may be move-only) is moved to the pool thread; it must not touch the awaiting task's locals unless
-// they outlive it (capture by value). The result is absl::StatusOr<R> (absl::Status for void):
-// absl::CancelledError if the runtime is shutting down and the call never ran; an exception the
-// callable throws is rethrown at the co_await. Runtime shutdown waits for running calls.
+// The callable (which may be move-only) is moved to the pool thread; it must not touch the
+// awaiting task's locals unless they outlive it (capture by value). The result is a JoinResult<R>
+// (join_handle.h: absl::StatusOr<R>; absl::Status for void; R itself when R is absl::Status or
+// absl::StatusOr<U>): absl::CancelledError if the runtime is shutting down and the call never ran;
+// an exception the callable throws is rethrown at the co_await. Runtime shutdown waits for
+// running calls.
 //
 // gcc 12 pitfall: a lambda temporary written inside the co_await expression is copied into the
 // coroutine frame bitwise, which corrupts captures such as a short std::string. Name the callable

@@ -94,13 +94,6 @@ class GroupMembership {
   GroupState* group_;
 };
 
-template <typename T>
-struct IsStatusLike : std::false_type {};
-template <>
-struct IsStatusLike<absl::Status> : std::true_type {};
-template <typename T>
-struct IsStatusLike<absl::StatusOr<T>> : std::true_type {};
-
 inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
 template <typename T>
 const absl::Status& StatusOf(const absl::StatusOr<T>& result) {
@@ -211,8 +204,8 @@ Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot) {
 }  // namespace internal
 
 // Runs the tasks concurrently (each as a child task, so on any worker) and waits for all of them.
-// Each result is the task's value (JoinResult: absl::StatusOr<T>, or absl::Status for void and
-// absl::Status tasks); one task's error does not cancel the others. If a task throws, the others
+// Each result is the task's JoinResult (join_handle.h: absl::StatusOr<T>; absl::Status for void;
+// a status-like value as it is); one task's error does not cancel the others. If a task throws, the others
 // still run to the end and the first exception is rethrown. Cancellation: the tasks run under the
 // awaiting task's token.
 template <typename... Ts>
