@@ -24,8 +24,11 @@ class Scheduler;
 class Monitor {
  public:
   // How often the monitor looks, and so how long a worker must run one task before its fds and
-  // timers are served by another (between one and two intervals).
+  // timers are served by another (between one and two intervals). The interval doubles after
+  // each look that finds every running worker on a new task, up to kMaxInterval, and drops back
+  // to kInterval at the first look that finds one still on the same task.
   static constexpr absl::Duration kInterval = absl::Milliseconds(1);
+  static constexpr absl::Duration kMaxInterval = absl::Milliseconds(8);
 
   explicit Monitor(Scheduler* scheduler) : scheduler_(scheduler) {}
   Monitor(const Monitor&) = delete;
@@ -45,20 +48,21 @@ class Monitor {
 
  private:
   void Run();
-  // With every worker parked there is nothing to watch: sleeps until one unparks (or Stop).
-  void SleepUntilAWorkerUnparks();
+  // With every worker parked there is nothing to watch: sleeps (holding `lock` on mu_ until it
+  // waits) until one unparks or Stop. Returns false, without sleeping, if a worker is awake.
+  bool SleepUntilAWorkerUnparks(std::unique_lock<std::mutex>& lock);
   void WakeFromSleep();
   // Sends a parked worker to search if some worker has been running the same task since the last
   // look and has fds or timers that only its own polls would serve, or queued tasks.
-  // `tasks_started_seen` holds each worker's tasks_started() at the last look.
-  void HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen);
+  // `tasks_started_seen` holds each worker's tasks_started() at the last look. Returns whether
+  // some worker was running the same task (stuck or not yet worth helping).
+  bool HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen);
 
   Scheduler* const scheduler_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;
-  // Set under mu_ (so that a sleeping monitor cannot miss it), read without it between looks.
-  std::atomic<bool> stopping_{false};
+  bool stopping_ = false;  // Guarded by mu_.
   // True while the monitor sleeps until a worker unparks (written under mu_).
   std::atomic<bool> sleeping_{false};
 };

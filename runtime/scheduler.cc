@@ -188,15 +188,17 @@
 // reactor) has started no new one since the last look and has fds, timers or queued tasks, it wakes
 // a parked worker as a searcher (NotifyParked), which steals the queued tasks and polls that
 // reactor. So a task that hogs its worker delays its neighbours' I/O by one to two intervals, not
-// by its whole run. The monitor runs no tasks, and a runtime with one worker has none. Between
-// looks it sleeps in clock_nanosleep, one system call a look (a timed condition-variable wait,
-// which would let Stop cut the sleep short, cost two futex calls; Stop waits out one interval
-// instead). When every worker is parked it sleeps until one unparks (Worker::Park tells it, after
-// Idle's seq_cst transition; the monitor stores its sleeping flag and then loads Idle's word: the
-// same StoreLoad handshake as parking), so an idle runtime still uses no CPU. A task in the LIFO
-// slot of a stuck worker still waits for it: the slot is the owner's without atomics (tokio's has
-// the same limit; Go's runnext is stealable, at a CAS on every schedule and take, which would be
-// over a quarter of a chained_spawn hop here).
+// by its whole run. The interval is 1 ms while some worker has been seen on one task for a whole
+// interval, and doubles up to Monitor::kMaxInterval (8 ms) with each look that finds every running
+// worker on a new task: a busy runtime of short tasks (the usual case) is looked at 125 times a
+// second instead of 1,000, and a hog that starts after such a calm spell is helped within 8-16 ms
+// (Go's sysmon backs off the same way, to 10 ms); from then on the monitor is back at 1 ms. The
+// monitor runs no tasks, and a runtime with one worker has none. When every worker is parked it
+// sleeps until one unparks (Worker::Park tells it, after Idle's seq_cst transition; the monitor
+// stores its sleeping flag and then loads Idle's word: the same StoreLoad handshake as parking), so
+// an idle runtime still uses no CPU. A task in the LIFO slot of a stuck worker still waits for it:
+// the slot is the owner's without atomics (tokio's has the same limit; Go's runnext is stealable,
+// at a CAS on every schedule and take, which would be over a quarter of a chained_spawn hop here).
 //
 // Task state
 // ----------
@@ -327,9 +329,18 @@
 //     connections on two workers.
 //   Monitor::kInterval = 1 ms: a stuck worker's neighbours wait 1-2 ms for their I/O. Go's sysmon
 //     waits 10 ms before polling the network for a busy runtime; 1 ms keeps such a stall inside
-//     a service's p99 budget, and costs 1,000 wake-ups a second of one thread while any worker
-//     is awake (echo at 100 connections, 3 rounds each: within 2% of the round trips without
-//     the monitor, and p99 2.7-3.0 ms against 4.1-4.3 ms, busy workers' backlogs now helped).
+//     a service's p99 budget (echo at 100 connections, 3 rounds each: within 2% of the round
+//     trips without the monitor, and p99 2.7-3.0 ms against 4.1-4.3 ms, busy workers' backlogs
+//     now helped).
+//   Monitor::kMaxInterval = 8 ms, the back-off's ceiling: at 1 ms throughout, the monitor took
+//     2.9% of a core (perf, cpu-clock samples of the server with two hot connections: 457 of
+//     14,966; a look costs about 28 us here, a wake-up and two switches in this VM) and the busy
+//     worker got 90% of a core against 97% with one worker. Backing off: 540-720 looks in 4 s
+//     against about 4,000 (the interval is kept across the monitor's sleeps while every worker
+//     is parked; restarting at 1 ms after each doubled the looks). Three 8-round A/Bs of two hot
+//     connections: two workers with the back-off 65.9k, 80.9k and 73.2k round trips/s, at 1 ms
+//     throughout 56.2k, 78.4k and 72.2k, one worker 63.3k, 75.2k and 77.9k: a gain, but within
+//     this machine's noise. Go's 10 ms is the precedent; 8 keeps the doubling on powers of two.
 //   The global queue's lock is a spin lock (coral/internal/spin_lock.h): its critical sections
 //     are a few pointer writes, and a futex sleep on contention cost the spawning thread 6% of
 //     its time on spawn_outside.
@@ -391,9 +402,6 @@
 //   - A cancellation node allocated per wait, only for tasks under a token (the wait would hold
 //     a pointer instead of the 40-byte node): an allocation on every wait of every task in a
 //     TaskGroup (all of them have a token), and more memory per pending wait there, not less.
-//   - A monitor that backs off (to 8 ms) while nothing is stuck: two hot connections on two
-//     workers measured the same within noise (61.0k against 59.7k round trips/s, 6 rounds), and
-//     a stall after a calm spell would go unseen for up to 16 ms.
 
 #include "runtime/scheduler.h"
 
