@@ -306,20 +306,25 @@ TEST_F(IoTest, ConnectRefused) {
   EXPECT_NE(status.message().find("refused"), absl::string_view::npos) << status;
 }
 
+// Connects to `address` until a connect times out (at most `max` times), keeping the connections
+// open, and returns the status that ended the loop. For a listener with backlog 0 that never
+// accepts, the timeout comes once the backlog is full: further SYNs are dropped.
+Task<absl::Status> ConnectUntilTimeout(SocketAddress address, int max,
+                                       std::vector<TcpStream>* connections) {
+  for (int i = 0; i < max; ++i) {
+    absl::StatusOr<TcpStream> s = co_await TcpStream::Connect(address, absl::Milliseconds(150));
+    if (!s.ok()) co_return s.status();
+    connections->push_back(*std::move(s));
+  }
+  co_return absl::OkStatus();
+}
+
 TEST_F(IoTest, ConnectTimesOut) {
   auto body = []() -> Task<absl::Status> {
-    // A listener that never accepts, with its backlog full: further SYNs are dropped, so a
-    // connect can only time out.
     absl::StatusOr<TcpListener> listener =
         TcpListener::Bind(SocketAddress::Loopback(0), {.backlog = 0});
-    const SocketAddress address = *listener->LocalAddress();
     std::vector<TcpStream> fillers;
-    for (int i = 0; i < 8; ++i) {
-      absl::StatusOr<TcpStream> s = co_await TcpStream::Connect(address, absl::Milliseconds(200));
-      if (!s.ok()) co_return s.status();
-      fillers.push_back(*std::move(s));
-    }
-    co_return absl::OkStatus();
+    co_return co_await ConnectUntilTimeout(*listener->LocalAddress(), 8, &fillers);
   };
   absl::Status status = runtime_.BlockOn(body());
   EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
@@ -371,18 +376,12 @@ TEST_F(IoTest, ConnectToCandidatesReportsTheLastFailure) {
 
 TEST_F(IoTest, ConnectToCandidatesSharesTheTimeout) {
   auto body = []() -> Task<absl::Status> {
-    // A listener that never accepts, its backlog filled until a connect times out: further SYNs
-    // are dropped (see ConnectTimesOut).
     absl::StatusOr<TcpListener> full =
         TcpListener::Bind(SocketAddress::Loopback(0), {.backlog = 0});
     const SocketAddress full_address = *full->LocalAddress();
     std::vector<TcpStream> fillers;
-    for (int i = 0; i < 16; ++i) {
-      absl::StatusOr<TcpStream> s =
-          co_await TcpStream::Connect(full_address, absl::Milliseconds(100));
-      if (!s.ok()) break;
-      fillers.push_back(*std::move(s));
-    }
+    absl::Status filled = co_await ConnectUntilTimeout(full_address, 16, &fillers);
+    if (!absl::IsDeadlineExceeded(filled)) co_return absl::InternalError("backlog never filled");
     absl::StatusOr<TcpListener> open = TcpListener::Bind(SocketAddress::Loopback(0));
     if (!open.ok()) co_return open.status();
     // The first address may take half of the second: it times out, and the second still has
