@@ -27,6 +27,10 @@
 // last listener for it is being destroyed may be dropped. Another library installing its own
 // handler for the same signal while a listener exists takes the signal over.
 //
+// Next must be awaited inside a coral task, and the listener must outlive it: destroying a
+// listener that a task is waiting on aborts with a message (as closing any AsyncFd a task waits
+// on does).
+//
 // Cancellation: a Next waiting when the task's token is cancelled returns absl::CancelledError
 // and takes no signal; a task aborted there is torn down at its wait.
 
