@@ -3,15 +3,18 @@
 // Misuse aborts with a message that names it.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "coral/async_fd.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
+#include "coral/signal.h"
 #include "coral/task.h"
 #include "coral/yield.h"
 #include "gtest/gtest.h"
@@ -145,6 +148,23 @@ TEST_F(MisuseDeathTest, MoveAsyncFdWhileAwaited) {
         runtime.BlockOn(body());
       },
       "an AsyncFd moved or closed while a task waits on it");
+}
+
+TEST_F(MisuseDeathTest, DestroySignalListenerWhileAwaited) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 1});
+        std::optional<SignalListener> listener(*SignalListener::Create({SIGUSR1}));
+        auto body = [&]() -> Task<void> {
+          JoinHandle<absl::StatusOr<int>> waiter =
+              Spawn([&]() -> Task<absl::StatusOr<int>> { co_return co_await listener->Next(); });
+          co_await Yield();  // The waiter runs and waits.
+          listener.reset();
+          (void)co_await std::move(waiter);
+        };
+        runtime.BlockOn(body());
+      },
+      "closed while a task was waiting on it");
 }
 
 }  // namespace
