@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
@@ -44,6 +45,10 @@ struct Slot {
 std::array<Slot, SignalListener::kMaxListeners> slots;
 std::atomic<int> handlers_running{0};
 
+// Signals 1..kMaxSignal fit the 64-bit masks (Linux's SIGRTMAX is 64).
+constexpr int kMaxSignal = 64;
+int HighestSignal() { return std::min(SIGRTMAX, kMaxSignal); }
+
 uint64_t Bit(int signal) { return uint64_t{1} << (signal - 1); }
 
 void OnSignal(int signal) {
@@ -66,8 +71,8 @@ void OnSignal(int signal) {
 struct Registry {
   internal::Mutex mu;
   std::array<bool, SignalListener::kMaxListeners> taken ABSL_GUARDED_BY(mu) = {};
-  std::array<int, 65> listeners ABSL_GUARDED_BY(mu) = {};  // Per signal number.
-  std::array<struct sigaction, 65> replaced ABSL_GUARDED_BY(mu) = {};
+  std::array<int, kMaxSignal + 1> listeners ABSL_GUARDED_BY(mu) = {};  // Per signal number.
+  std::array<struct sigaction, kMaxSignal + 1> replaced ABSL_GUARDED_BY(mu) = {};
 };
 Registry& registry() {
   static Registry* const instance = new Registry;  // Never destroyed: handlers may outlive main.
@@ -87,7 +92,7 @@ absl::Status CheckCatchable(int signal) {
       return absl::InvalidArgumentError(
           absl::StrCat("SignalListener: signal ", signal, " cannot be listened for"));
     default:
-      if (signal < 1 || signal > SIGRTMAX) {
+      if (signal < 1 || signal > HighestSignal()) {
         return absl::InvalidArgumentError(
             absl::StrCat("SignalListener: ", signal, " is not a signal number"));
       }
@@ -98,7 +103,7 @@ absl::Status CheckCatchable(int signal) {
 // Installs the handler for the signals in `mask` that had no listener. On failure, undoes what it
 // did and returns why.
 absl::Status AddListeners(Registry& r, uint64_t mask) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r.mu) {
-  for (int signal = 1; signal <= SIGRTMAX; ++signal) {
+  for (int signal = 1; signal <= HighestSignal(); ++signal) {
     if ((mask & Bit(signal)) == 0 || r.listeners[signal]++ > 0) continue;
     struct sigaction action {};
     action.sa_handler = OnSignal;
@@ -120,7 +125,7 @@ absl::Status AddListeners(Registry& r, uint64_t mask) ABSL_EXCLUSIVE_LOCKS_REQUI
 }
 
 void RemoveListeners(Registry& r, uint64_t mask) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r.mu) {
-  for (int signal = 1; signal <= SIGRTMAX; ++signal) {
+  for (int signal = 1; signal <= HighestSignal(); ++signal) {
     if ((mask & Bit(signal)) != 0 && --r.listeners[signal] == 0) {
       sigaction(signal, &r.replaced[signal], nullptr);
     }

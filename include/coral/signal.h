@@ -22,10 +22,10 @@
 //
 // Limits. SIGKILL and SIGSTOP cannot be caught, and the signals the kernel raises for a faulting
 // instruction (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) must not be: Create refuses them
-// (and numbers outside 1..SIGRTMAX) with absl::InvalidArgumentError. At most kMaxListeners
-// listeners exist at once (absl::ResourceExhaustedError beyond). A signal that arrives while the
-// last listener for it is being destroyed may be dropped. Another library installing its own
-// handler for the same signal while a listener exists takes the signal over.
+// (and numbers outside 1..SIGRTMAX, SIGRTMAX being 64 on Linux) with absl::InvalidArgumentError. At
+// most kMaxListeners listeners exist at once (absl::ResourceExhaustedError beyond). A signal that
+// arrives while the last listener for it is being destroyed may be dropped. Another library
+// installing its own handler for the same signal while a listener exists takes the signal over.
 //
 // Next must be awaited inside a coral task, and the listener must outlive it: destroying a
 // listener that a task is waiting on aborts with a message (as closing any AsyncFd a task waits
