@@ -96,7 +96,10 @@ TEST(RuntimeTest, JoinRethrowsTaskException) {
     }
     co_return "no exception";
   };
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(runtime.BlockOn(body()), "child failed");
+  // The joiner took the exception: nothing is reported as unobserved.
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST(RuntimeTest, AbortBeforeStartNeverRuns) {

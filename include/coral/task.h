@@ -32,6 +32,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -51,7 +52,9 @@ template <typename T>
 class TaskPromise;
 struct TaskAccess;
 
-// State shared by every Task<T> promise: the awaiter and the rendezvous flag.
+// State shared by every Task<T> promise: the awaiter, the rendezvous flag and the exception.
+// Every Task frame holds one, so it is packed into two words: the flags ride in the low bits of
+// the awaiter's address.
 class TaskPromiseBase {
  public:
   // Every Task frame is allocated with room for a TaskHeader in front, so that a Task can become
@@ -62,12 +65,13 @@ class TaskPromiseBase {
     TaskHeader::ReleaseFrameStorage(frame, size);
   }
 
+  // An exception still here was never taken by an awaiter (TakeResult moves it out).
   ~TaskPromiseBase() {
-    if (spawned_ && exception_ && !exception_observed_) ReportUnobservedException(exception_);
+    if ((continuation_ & kSpawned) && exception_) ReportUnobservedException(exception_);
   }
 
   // Runtime::Spawn: this Task is the root of a spawned task; its output is for the JoinHandle.
-  void MarkSpawned() noexcept { spawned_ = true; }
+  void MarkSpawned() noexcept { continuation_ |= kSpawned; }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -78,7 +82,7 @@ class TaskPromiseBase {
     template <typename Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
       TaskPromiseBase& promise = self.promise();
-      if (std::exchange(promise.awaiter_suspended_, true)) return promise.continuation_;
+      if (promise.MarkAwaiterSuspended()) return promise.continuation();
       return std::noop_coroutine();
     }
     void await_resume() noexcept {}
@@ -90,29 +94,44 @@ class TaskPromiseBase {
   // Runs `self` until it first suspends or completes. Returns true if the awaiter must stay
   // suspended (the task will resume it), false if the task already completed.
   bool Start(std::coroutine_handle<> self, std::coroutine_handle<> awaiter) {
-    continuation_ = awaiter;
+    const uintptr_t address = reinterpret_cast<uintptr_t>(awaiter.address());
+    CORAL_CHECK((address & kFlagMask) == 0, "a coroutine frame aligned to less than 4 bytes");
+    continuation_ = address | (continuation_ & kSpawned);
     self.resume();
-    // Set here: the task suspended (it will resume the awaiter when it completes). Already set:
-    // the task completed during resume().
-    return !std::exchange(awaiter_suspended_, true);
+    // Not yet set: the task suspended (it will resume the awaiter when it completes). Already
+    // set: the task completed during resume().
+    return !MarkAwaiterSuspended();
   }
 
  protected:
   void RethrowIfFailed() {
-    if (exception_) {
-      exception_observed_ = true;
-      std::rethrow_exception(exception_);
-    }
+    if (exception_) std::rethrow_exception(std::exchange(exception_, nullptr));
   }
 
  private:
-  std::coroutine_handle<> continuation_;
-  // The rendezvous flag: set by whichever of {Start after resume(), final suspension} runs first.
-  bool awaiter_suspended_ = false;
-  bool spawned_ = false;
-  bool exception_observed_ = false;
+  // Flags in the low bits of continuation_, which a coroutine frame's address has clear (a frame
+  // holds pointers; Start checks). kAwaiterSuspended is the rendezvous flag: set by whichever of
+  // {Start after resume(), final suspension} runs first. kSpawned: see MarkSpawned.
+  static constexpr uintptr_t kAwaiterSuspended = 1;
+  static constexpr uintptr_t kSpawned = 2;
+  static constexpr uintptr_t kFlagMask = kAwaiterSuspended | kSpawned;
+
+  // Sets the rendezvous flag; returns whether it was already set.
+  bool MarkAwaiterSuspended() noexcept {
+    const bool was_set = continuation_ & kAwaiterSuspended;
+    continuation_ |= kAwaiterSuspended;
+    return was_set;
+  }
+  std::coroutine_handle<> continuation() const noexcept {
+    return std::coroutine_handle<>::from_address(
+        reinterpret_cast<void*>(continuation_ & ~kFlagMask));
+  }
+
+  // The awaiting coroutine's address, and the flags above.
+  uintptr_t continuation_ = 0;
   std::exception_ptr exception_;
 };
+static_assert(sizeof(TaskPromiseBase) == 2 * sizeof(void*), "every Task frame holds one");
 
 template <typename T>
 class TaskPromise final : public TaskPromiseBase {
