@@ -665,9 +665,42 @@ void Worker::Park() {
   scheduler_->monitor().WorkerUnparked();
 }
 
+// --- SuspendedTasks -----------------------------------------------------------------------------
+
+SuspendedTasks::SuspendedTasks(int num_workers) {
+  // About four shards per worker: two threads rarely meet on one lock.
+  uint32_t shards = 4;
+  while (shards < 4u * static_cast<uint32_t>(num_workers) && shards < 1024) shards *= 2;
+  shards_ = std::make_unique<Shard[]>(shards);
+  mask_ = shards - 1;
+}
+
+SuspendedTasks::Shard& SuspendedTasks::ShardOf(const TaskHeader* task) {
+  // Fibonacci hashing: frames are at least 128-byte blocks, so the low bits say little.
+  const uint64_t hash = reinterpret_cast<uintptr_t>(task) * 0x9E3779B97F4A7C15ull;
+  return shards_[static_cast<uint32_t>(hash >> 40) & mask_];
+}
+
+void SuspendedTasks::Add(TaskHeader* task) {
+  Shard& shard = ShardOf(task);
+  SpinLockHolder hold(&shard.lock);
+  CORAL_CHECK(shard.tasks.size() < UINT32_MAX, "over 4 billion suspended coral tasks");
+  task->set_registry_slot(static_cast<uint32_t>(shard.tasks.size()));
+  shard.tasks.push_back(task);
+}
+
+void SuspendedTasks::Remove(TaskHeader* task) {
+  Shard& shard = ShardOf(task);
+  SpinLockHolder hold(&shard.lock);
+  TaskHeader* last = shard.tasks.back();
+  last->set_registry_slot(task->registry_slot());
+  shard.tasks[task->registry_slot()] = last;
+  shard.tasks.pop_back();
+}
+
 // --- Scheduler ----------------------------------------------------------------------------------
 
-Scheduler::Scheduler(int num_workers) : idle_(num_workers) {
+Scheduler::Scheduler(int num_workers) : idle_(num_workers), suspended_(num_workers) {
   CORAL_CHECK(num_workers > 0 && num_workers < (1 << 15),
               "coral::Runtime needs between 1 and 32767 workers");
   workers_.reserve(num_workers);
@@ -737,8 +770,30 @@ void Scheduler::Shutdown() {
   }
   // Tasks waiting for I/O or timers: waking them now tears them down (the queue is closed).
   for (auto& worker : workers_) worker->reactor().Shutdown();
-  // Blocking calls still running finish; the tasks that awaited them are gone or torn down.
+  // Tasks waiting on anything else (a primitive, a channel, another runtime's task or fd, a
+  // blocking call): only the registry knows them.
+  TearDownSuspended();
+  // Blocking calls still running finish; the tasks that awaited them are gone.
   blocking_pool_.Shutdown();
+}
+
+void Scheduler::TearDownSuspended() {
+  std::vector<TaskHeader*> batch;
+  for (;;) {
+    // An idle task becomes ours as an abort makes it the queue's (kCancelled, kScheduled, one
+    // reference). A task that is not idle is in another thread's hands: a waker (or an abort) that
+    // is submitting it tears it down itself, since the queue is closed; a TaskGroup's owner is
+    // finished by its last child; a task whose last reference was just dropped is being destroyed.
+    const size_t registered = suspended_.ForEach([&batch](TaskHeader* task) {
+      if (task->TransitionToCancelled()) batch.push_back(task);
+    });
+    if (registered == 0) return;
+    // Each teardown leaves the registry (in Complete), after we released its shard's lock.
+    for (TaskHeader* task : batch) TearDown(task);
+    // Nothing of ours: wait for the other threads to finish theirs.
+    if (batch.empty()) std::this_thread::yield();
+    batch.clear();
+  }
 }
 
 // --- Entry points for the public templates (coral/internal/scheduling.h) ------------------------

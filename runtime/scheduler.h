@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "coral/internal/scheduling.h"
+#include "coral/internal/spin_lock.h"
 #include "coral/internal/task_header.h"
 #include "runtime/blocking_pool.h"
 #include "runtime/global_queue.h"
@@ -105,6 +106,42 @@ class Worker {
   std::atomic<bool> watching_own_reactor_{false};
 };
 
+// Every task of one scheduler that has suspended at least once and not finished (kRegistered):
+// what Shutdown walks to tear down the tasks whose wakers (an Event, a channel, a JoinHandle of
+// another runtime...) live outside the runtime, where nothing else would find them. A task joins
+// at its first suspension, not at spawn, so the tasks that never suspend (most short ones) pay
+// nothing. Sharded by the header's address, each shard a vector under a spin lock: joining is a
+// push_back, leaving a swap with the last entry (TaskHeader::registry_slot says where a task is).
+class SuspendedTasks {
+ public:
+  explicit SuspendedTasks(int num_workers);
+
+  void Add(TaskHeader* task);
+  void Remove(TaskHeader* task);
+  // Calls `visit(task)` for every registered task, under its shard's lock (`visit` must not
+  // leave the registry or take another shard's lock); returns how many it visited.
+  template <typename Visit>
+  size_t ForEach(Visit visit) {
+    size_t visited = 0;
+    for (uint32_t i = 0; i <= mask_; ++i) {
+      SpinLockHolder hold(&shards_[i].lock);
+      for (TaskHeader* task : shards_[i].tasks) visit(task);
+      visited += shards_[i].tasks.size();
+    }
+    return visited;
+  }
+
+ private:
+  struct alignas(64) Shard {
+    SpinLock lock;
+    std::vector<TaskHeader*> tasks;  // Guarded by lock.
+  };
+  Shard& ShardOf(const TaskHeader* task);
+
+  std::unique_ptr<Shard[]> shards_;
+  uint32_t mask_;  // Number of shards minus one (a power of two).
+};
+
 class Scheduler {
  public:
   explicit Scheduler(int num_workers);
@@ -139,12 +176,22 @@ class Scheduler {
   // Destroys the frame of a task that holds a queue reference (or kRunning), and completes it.
   static void TearDown(TaskHeader* task);
 
+  // TaskHeader: a task suspends for the first time (it holds kRunning) / a registered task
+  // completes, or is destroyed unfinished. Any thread.
+  void RegisterSuspended(TaskHeader* task) { suspended_.Add(task); }
+  void UnregisterSuspended(TaskHeader* task) { suspended_.Remove(task); }
+
  private:
+  // Shutdown, once no worker runs: tears down every registered task, and returns once none is
+  // left (the ones other threads are tearing down meanwhile included).
+  void TearDownSuspended();
+
   GlobalQueue global_queue_;
   Idle idle_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Monitor monitor_{this};
   BlockingPool blocking_pool_;
+  SuspendedTasks suspended_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> shut_down_{false};
 };

@@ -26,9 +26,10 @@ constexpr uint64_t RefCount(uint64_t state) { return state / kRefOne; }
 }  // namespace
 
 void* TaskHeader::AllocateFrame(std::size_t frame_size) {
+  CORAL_CHECK(frame_size <= UINT32_MAX, "a coroutine frame of 4 GiB or more");
   void* block = AllocateFrameMemory(sizeof(TaskHeader) + frame_size);
   TaskHeader* header = new (block) TaskHeader();
-  header->frame_size_ = frame_size;
+  header->frame_size_ = static_cast<uint32_t>(frame_size);
   return reinterpret_cast<char*>(header) + sizeof(TaskHeader);
 }
 
@@ -37,7 +38,12 @@ void TaskHeader::ReleaseFrameStorage(void* frame, std::size_t frame_size) noexce
   // relaxed: either the caller dropped the last reference (it alone touches the task now), or it
   // holds one (the task is being torn down early and the storage must survive); both are facts
   // about this thread's own history.
-  if (RefCount(header->state_.load(std::memory_order_relaxed)) == 0) {
+  const uint64_t state = header->state_.load(std::memory_order_relaxed);
+  if (RefCount(state) == 0) {
+    // An unfinished task that nobody can wake any more (Deallocate): it leaves the registry only
+    // now that its locals are destroyed, so a Shutdown waiting for the registry to empty does not
+    // free the scheduler while they run.
+    if (state & kRegistered) header->scheduler_->UnregisterSuspended(header);
     FreeFrameMemory(header, sizeof(TaskHeader) + frame_size);
   }
 }
@@ -58,6 +64,15 @@ bool TaskHeader::TransitionToRunning() {
 
 TaskHeader::AfterRun TaskHeader::TransitionToIdle(bool yielded) {
   uint64_t state = state_.load(std::memory_order_relaxed);
+  if (!yielded && !(state & kRegistered)) {
+    // Its first suspension: from now on its wakers may be all that can find it, and they may live
+    // outside the runtime, so the scheduler must know it to tear it down at shutdown. Registered
+    // while still kRunning: no shutdown can miss it in between. relaxed: the bit is read by the
+    // holder of kRunning or by whoever drops the last reference, both ordered after this by the
+    // acq_rel RMWs on state_ that follow.
+    scheduler_->RegisterSuspended(this);
+    state = state_.fetch_or(kRegistered, std::memory_order_relaxed) | kRegistered;
+  }
   for (;;) {
     if (state & kCancelled) return AfterRun::kCancel;  // Stays kRunning for the teardown.
     uint64_t next = state & ~kRunning;
@@ -80,9 +95,14 @@ TaskHeader::AfterRun TaskHeader::TransitionToIdle(bool yielded) {
 
 void TaskHeader::Complete(bool frame_destroyed) {
   uint64_t state = state_.load(std::memory_order_relaxed);
+  // kRegistered is ours to clear (we hold kRunning). Leaving the registry is the last touch of the
+  // scheduler on this task's behalf (a join waiter woken below is registered itself): a Shutdown
+  // that sees the registry empty may free the scheduler.
+  if (state & kRegistered) scheduler_->UnregisterSuspended(this);
   uint64_t next;
   do {
-    next = (state & ~(kRunning | kScheduled)) | kComplete | (frame_destroyed ? kFrameDestroyed : 0);
+    next = (state & ~(kRunning | kScheduled | kRegistered)) | kComplete |
+           (frame_destroyed ? kFrameDestroyed : 0);
     next -= kRefOne;  // The running reference, dropped in the same step.
   } while (!state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                          std::memory_order_relaxed));
@@ -122,6 +142,10 @@ bool TaskHeader::TransitionToCancelled() {
   uint64_t state = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (state & (kComplete | kCancelled)) return false;
+    // No reference left: whoever dropped the last one is destroying the task (only Shutdown's
+    // walk of the registry, which holds none of its own, can see that; an Abort holds the
+    // handle's reference).
+    if (RefCount(state) == 0) return false;
     uint64_t next = state | kCancelled;
     const bool push = (state & (kRunning | kScheduled)) == 0;
     if (push) next = (next | kScheduled) + kRefOne;  // Queue it so a worker tears it down.

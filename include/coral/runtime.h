@@ -81,11 +81,18 @@ class Runtime {
 
   // Runs `task` on the workers and blocks the calling thread until it finishes; returns its result
   // or rethrows its exception. Must not be called from a worker thread.
+  //
+  // Shutdown: if the runtime shuts down before the task finishes (Shutdown from another thread
+  // while this one waits, or before BlockOn was called: the task is then torn down at once),
+  // BlockOn returns promptly: absl::CancelledError when T is absl::Status or absl::StatusOr<U>;
+  // for any other T, whose value cannot say so, it aborts with a message naming BlockOn.
   template <typename T>
   T BlockOn(Task<T> task) {
     CheckBlockOnAllowed();
     internal::BlockingResult<T> result;
-    Spawn(&internal::RunToBlockingResult<T>, std::move(task), &result).Detach();
+    Spawn(&internal::RunToBlockingResult<T>, std::move(task),
+          internal::FinishOnDestroy<T>(&result))
+        .Detach();
     return result.Wait();
   }
 

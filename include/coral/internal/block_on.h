@@ -12,7 +12,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "coral/internal/check.h"
+#include "coral/join_handle.h"
 #include "coral/task.h"
 
 namespace coral::internal {
@@ -27,7 +29,8 @@ class BlockingResult {
   void SetValue(Stored value) { value_.emplace(std::move(value)); }
   void SetException(std::exception_ptr e) { exception_ = std::move(e); }
 
-  // Called exactly once, when the task's frame is destroyed (finished or torn down).
+  // Called exactly once, when the task's frame is destroyed (finished or torn down, started or
+  // not).
   void Finish() {
     std::lock_guard<std::mutex> lock(mu_);
     finished_ = true;
@@ -40,8 +43,19 @@ class BlockingResult {
       cv_.wait(lock, [this] { return finished_; });
     }
     if (exception_) std::rethrow_exception(exception_);
-    CORAL_CHECK(value_.has_value(),
-                "coral::Runtime was shut down while another thread was blocked in BlockOn");
+    if (!value_.has_value()) {
+      // Torn down by the runtime's shutdown before it finished.
+      if constexpr (IsStatusLike<T>::value) {
+        return absl::CancelledError(
+            "coral::Runtime::BlockOn: the runtime shut down before the task finished");
+      } else {
+        FatalMisuse(
+            "coral::Runtime::BlockOn: the runtime shut down before the task finished, and its "
+            "result type cannot carry the cancellation (return absl::Status or absl::StatusOr "
+            "to receive CancelledError instead)",
+            __FILE__, __LINE__);
+      }
+    }
     if constexpr (!std::is_void_v<T>) return std::move(*value_);
   }
 
@@ -54,15 +68,28 @@ class BlockingResult {
   std::exception_ptr exception_;
 };
 
+// Finishes the result when destroyed. A parameter of the task's root frame, not a local: a task
+// torn down before it started (spawned just before or after shutdown) destroys its parameters but
+// never constructed its locals. Move-only; a moved-from one does nothing.
 template <typename T>
-struct FinishOnDestroy {
-  BlockingResult<T>* result;
-  ~FinishOnDestroy() { result->Finish(); }
+class FinishOnDestroy {
+ public:
+  explicit FinishOnDestroy(BlockingResult<T>* result) : result_(result) {}
+  FinishOnDestroy(FinishOnDestroy&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+  FinishOnDestroy& operator=(FinishOnDestroy&&) = delete;
+  ~FinishOnDestroy() {
+    if (result_ != nullptr) result_->Finish();
+  }
+
+  BlockingResult<T>* result() const { return result_; }
+
+ private:
+  BlockingResult<T>* result_;
 };
 
 template <typename T>
-Task<void> RunToBlockingResult(Task<T> task, BlockingResult<T>* result) {
-  FinishOnDestroy<T> finish{result};
+Task<void> RunToBlockingResult(Task<T> task, FinishOnDestroy<T> finish) {
+  BlockingResult<T>* result = finish.result();
   try {
     if constexpr (std::is_void_v<T>) {
       co_await std::move(task);

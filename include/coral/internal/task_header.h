@@ -35,6 +35,7 @@ inline constexpr uint64_t kCancelled = 1 << 3;       // Abort requested.
 inline constexpr uint64_t kJoinInterest = 1 << 4;    // A JoinHandle still wants the output.
 inline constexpr uint64_t kJoinWaiter = 1 << 5;      // join_waiter_ holds a registered task.
 inline constexpr uint64_t kFrameDestroyed = 1 << 6;  // Frame destroyed before completing.
+inline constexpr uint64_t kRegistered = 1 << 7;      // In its scheduler's suspended-task registry.
 inline constexpr uint64_t kRefOne = 1 << 8;
 inline constexpr uint64_t kFlagMask = kRefOne - 1;
 }  // namespace task_state
@@ -143,6 +144,11 @@ class alignas(16) TaskHeader {
   void AddReference();
   void DropReference();
 
+  // The slot of a task in its scheduler's registry of tasks that have suspended (runtime/
+  // scheduler.h, SuspendedTasks). Guarded by the registry shard's lock.
+  uint32_t registry_slot() const noexcept { return registry_slot_; }
+  void set_registry_slot(uint32_t slot) noexcept { registry_slot_ = slot; }
+
   // The frame's storage: allocated with room for the header in front.
   static void* AllocateFrame(std::size_t frame_size);
   static void ReleaseFrameStorage(void* frame, std::size_t frame_size) noexcept;
@@ -156,7 +162,8 @@ class alignas(16) TaskHeader {
   std::atomic<uint64_t> state_{0};
   Scheduler* scheduler_ = nullptr;
   // Size of the frame that follows; set once by AllocateFrame.
-  std::size_t frame_size_ = 0;
+  uint32_t frame_size_ = 0;
+  uint32_t registry_slot_ = 0;
   // A coroutine frame's address, or a Resumer's with kResumerTag set (both at least 8-aligned:
   // frames come from operator new, and a Resumer holds a vtable pointer).
   static constexpr uintptr_t kResumerTag = 1;
