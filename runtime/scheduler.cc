@@ -216,6 +216,8 @@
 //   kJoinInterest    the JoinHandle still exists.
 //   kJoinWaiter      a task awaiting the JoinHandle is registered in join_waiter_.
 //   kFrameDestroyed  the frame was destroyed before completion; there is no output.
+//   kRegistered      the task is in its scheduler's registry of suspended tasks (see "Shutdown").
+//                    Set by its worker at its first suspension; cleared by Complete.
 //
 // References. The count is the number of owners of the heap block:
 //   - the run queue: one reference while kScheduled; it becomes the running reference when a
@@ -306,14 +308,42 @@
 //   5. Each reactor shuts down: its registrations are marked shut down (later waits fail with
 //      CancelledError, later registrations are refused), every task waiting on an fd is woken,
 //      and every armed timer fires; all of those wakes tear tasks down (step 3).
-//   6. The blocking pool refuses new calls and waits for the running ones; their waiters are
+//   6. Every task left in the registry of suspended tasks (below) is torn down: those waiting on
+//      a primitive or channel, on a task or fd of another runtime, on a blocking call. One that
+//      is idle is taken as an abort takes it (kCancelled, kScheduled, one reference) and torn
+//      down on the calling thread: its awaitables' destructors take it off whatever it waited on
+//      and drop their waker references. One that another thread holds is left to it: a waker
+//      submitting it tears it down (the queue is closed), a TaskGroup's owner is finished by its
+//      last child, a task whose last reference was just dropped is being destroyed. Shutdown
+//      repeats until the registry is empty.
+//   7. The blocking pool refuses new calls and waits for the running ones; their waiters are
 //      already gone.
-//   7. What remains are tasks owned only by handles held outside (complete now: their handles
-//      report CancelledError) and tasks that were idle with no waker at all (already freed when
-//      they went idle). AsyncFds that outlive the runtime close without it (their reactor core
-//      is reference-counted).
+//   8. No unfinished task is left. What remains are complete tasks owned by handles held outside
+//      (they report CancelledError); a later wake, abort or drop of one of them finds it complete
+//      and never reads its scheduler pointer, so a waker that fires after the runtime is gone
+//      (an Event set by main) touches nothing of it. AsyncFds that outlive the runtime close
+//      without it (their reactor core is reference-counted).
 // Destroying a runtime runs Shutdown. Doing either from one of its own workers is a fatal misuse:
 // the worker would have to join itself.
+//
+// The registry of suspended tasks (SuspendedTasks in scheduler.h). A task that is queued or
+// running is found by steps 2-4; one that is idle can be reached only through its wakers, which
+// may live outside the runtime (an Event owned by main, a channel shared with another runtime).
+// So a task joins the registry at its first suspension (TransitionToIdle, still holding kRunning;
+// the state bit kRegistered records it), and leaves when it completes (Complete, holding
+// kRunning) or, unfinished, when its last reference is dropped (once its frame is destroyed, in
+// the frame's operator delete). Leaving is the last touch of the scheduler on the task's behalf,
+// and a thread other than the runtime's own that submits a task (a wake, an abort) holds one that
+// was idle, hence registered, so Shutdown outlasts its submission; a new task is submitted by
+// its spawner through the Runtime, which it holds. (One window is left: a thread whose wake was
+// queued just before the queue closed reads the scheduler once more after the push, to notify a
+// parked worker; the runtime must not be freed during those few instructions.) Cost: nothing for a task that never suspends (spawn_outside's and
+// chained_spawn's tasks: the only addition on their path is a bit test in the frame's operator
+// delete), and for one that does, once in its life rather than per suspension, a push_back and a
+// swap-remove under a spin lock (shards hashed by address, about four per worker, so two threads
+// rarely meet on one), plus one fetch_or. No header field: the 32-bit slot shares a word with the
+// frame size. An intrusive list of every live task, linked at spawn, would cost both hot paths a
+// lock round trip and every Task frame 16 bytes of links.
 //
 // Tunables
 // --------

@@ -27,13 +27,19 @@
 // thread-local state across a co_await.
 //
 // Shutdown. Shutdown() (also run by the destructor) stops the workers after the tasks they are
-// running suspend or finish, then destroys every task that has not finished, running the
-// destructors of its locals on the calling thread; their JoinHandles report CancelledError. Tasks
-// spawned after shutdown are destroyed at once the same way. Nothing leaks and nothing hangs.
+// running suspend or finish, then destroys every task that has not finished, whatever it waits
+// on (a timer, an fd, a JoinHandle, a primitive or channel owned outside the runtime or by
+// another runtime's task, a blocking call), running the destructors of its locals on the calling
+// thread (or on a thread that wakes one of them meanwhile); their JoinHandles report
+// CancelledError. Each awaitable's destructor takes its task off what it waited on, so a waker
+// that fires later (an Event set by main after the runtime is gone) finds nobody to wake. Tasks
+// spawned after shutdown are destroyed at once the same way. A blocking call running on the
+// blocking pool is waited for. Nothing leaks and nothing hangs. BlockOn waiting on another
+// thread, or called after Shutdown, returns the task's cancellation (see BlockOn).
 //
 // Misuse (aborts with a message): BlockOn from a worker thread (of any coral runtime), destroying
-// or shutting down a runtime from one of its own workers, coral::Spawn outside a worker, Shutdown
-// while another thread is blocked in BlockOn on this runtime.
+// or shutting down a runtime from one of its own workers, coral::Spawn outside a worker, a BlockOn
+// whose result type cannot carry an error (void, int...) cancelled by shutdown.
 
 #ifndef CORAL_RUNTIME_H_
 #define CORAL_RUNTIME_H_
