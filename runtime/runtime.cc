@@ -68,7 +68,7 @@ absl::Status CancelledJoinStatus() {
 }
 
 void AbortTask(TaskHeader* task) {
-  if (task->TransitionToCancelled()) task->scheduler()->Submit(task);
+  if (task->TransitionToCancelled()) task->scheduler()->SubmitWoken(task);
 }
 
 }  // namespace internal

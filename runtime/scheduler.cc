@@ -332,18 +332,19 @@
 // So a task joins the registry at its first suspension (TransitionToIdle, still holding kRunning;
 // the state bit kRegistered records it), and leaves when it completes (Complete, holding
 // kRunning) or, unfinished, when its last reference is dropped (once its frame is destroyed, in
-// the frame's operator delete). Leaving is the last touch of the scheduler on the task's behalf,
-// and a thread other than the runtime's own that submits a task (a wake, an abort) holds one that
-// was idle, hence registered, so Shutdown outlasts its submission; a new task is submitted by
-// its spawner through the Runtime, which it holds. (One window is left: a thread whose wake was
-// queued just before the queue closed reads the scheduler once more after the push, to notify a
-// parked worker; the runtime must not be freed during those few instructions.) Cost: nothing for a task that never suspends (spawn_outside's and
-// chained_spawn's tasks: the only addition on their path is a bit test in the frame's operator
-// delete), and for one that does, once in its life rather than per suspension, a push_back and a
-// swap-remove under a spin lock (shards hashed by address, about four per worker, so two threads
-// rarely meet on one), plus one fetch_or. No header field: the 32-bit slot shares a word with the
-// frame size. An intrusive list of every live task, linked at spawn, would cost both hot paths a
-// lock round trip and every Task frame 16 bytes of links.
+// the frame's operator delete). Leaving is the last touch of the scheduler on the task's behalf.
+// A thread outside the runtime that wakes or aborts a task (SubmitWoken) holds a task that was
+// idle, hence registered, so the scheduler is alive when it starts; it counts itself in
+// foreign_submits_ until it has pushed and notified a worker, and Shutdown waits for the count to
+// drop (a wake queued just before the queue closed still notifies after its task is torn down).
+// A new task is submitted by its spawner through the Runtime, which it holds. Cost: nothing for a
+// task that never suspends (spawn_outside's and chained_spawn's tasks: the only addition on their
+// path is a bit test in the frame's operator delete; wakes from a worker of the runtime do not
+// count themselves), and for one that does, once in its life rather than per suspension, a
+// push_back and a swap-remove under a spin lock (shards hashed by address, about four per worker,
+// so two threads rarely meet on one), plus one fetch_or. No header field: the 32-bit slot shares
+// a word with the frame size. An intrusive list of every live task, linked at spawn, would cost
+// both hot paths a lock round trip and every Task frame 16 bytes of links.
 //
 // Tunables
 // --------
@@ -754,6 +755,22 @@ void Scheduler::Submit(TaskHeader* task) {
   NotifyParked();
 }
 
+void Scheduler::SubmitWoken(TaskHeader* task) {
+  Worker* worker = current_worker;
+  if (worker != nullptr && worker->scheduler() == this && !is_shutting_down()) {
+    worker->ScheduleLocal(task);
+    return;
+  }
+  // The task was idle, hence registered (see "Shutdown"), and is ours until we push it: Shutdown
+  // cannot have returned yet. relaxed: our push (or the teardown, after the queue closed) orders
+  // the increment before Shutdown's registry reaches empty, and so before its load of the count.
+  foreign_submits_.fetch_add(1, std::memory_order_relaxed);
+  Submit(task);
+  // release: our reads of the scheduler (notifying a parked worker) happen before Shutdown's
+  // acquire load sees the count drop, and so before the scheduler is freed.
+  foreign_submits_.fetch_sub(1, std::memory_order_release);
+}
+
 void Scheduler::NotifyParked() {
   const int worker = idle_.WorkerToNotify();
   if (worker >= 0) workers_[worker]->reactor().Unpark();
@@ -805,6 +822,9 @@ void Scheduler::Shutdown() {
   TearDownSuspended();
   // Blocking calls still running finish; the tasks that awaited them are gone.
   blocking_pool_.Shutdown();
+  // A thread that queued a woken task just before the queue closed may still be notifying a
+  // worker. acquire: pairs with SubmitWoken's release.
+  while (foreign_submits_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 void Scheduler::TearDownSuspended() {
@@ -841,7 +861,7 @@ TaskHeader* CurrentTask() noexcept {
 void SubmitNewTask(Scheduler* scheduler, TaskHeader* task) { scheduler->Submit(task); }
 
 void Wake(TaskHeader* task) {
-  if (task->TransitionToScheduled()) task->scheduler()->Submit(task);
+  if (task->TransitionToScheduled()) task->scheduler()->SubmitWoken(task);
 }
 
 std::shared_ptr<ReactorCore> CurrentReactorCore() {

@@ -154,6 +154,10 @@ class Scheduler {
   // Queues a task that holds one queue reference: on the calling worker if it is one of ours,
   // else on the global queue. After shutdown, tears it down instead.
   void Submit(TaskHeader* task);
+  // Submit for a woken or aborted task, which the caller may hold with nothing else of the
+  // runtime (an Event set from main, a wake from another runtime): Shutdown waits for the call
+  // to return before the scheduler can be freed.
+  void SubmitWoken(TaskHeader* task);
   // Stops the workers and tears down every unfinished task. Idempotent; not from a worker.
   void Shutdown();
 
@@ -194,6 +198,9 @@ class Scheduler {
   SuspendedTasks suspended_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> shut_down_{false};
+  // SubmitWoken calls from threads that are not this runtime's running workers, in progress. On
+  // a line of its own: the workers read shutting_down_ on every turn.
+  alignas(64) std::atomic<uint32_t> foreign_submits_{0};
 };
 
 // The worker whose thread is calling, or null.

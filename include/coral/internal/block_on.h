@@ -75,7 +75,8 @@ template <typename T>
 class FinishOnDestroy {
  public:
   explicit FinishOnDestroy(BlockingResult<T>* result) : result_(result) {}
-  FinishOnDestroy(FinishOnDestroy&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+  FinishOnDestroy(FinishOnDestroy&& other) noexcept
+      : result_(std::exchange(other.result_, nullptr)) {}
   FinishOnDestroy& operator=(FinishOnDestroy&&) = delete;
   ~FinishOnDestroy() {
     if (result_ != nullptr) result_->Finish();
