@@ -21,9 +21,13 @@
 // cancelled, or when the only reference left is the timer's own (nobody can observe the deadline
 // any more: a million short-lived deadlines must not pin a million states until they expire).
 
+#include <string>
 #include <utility>
 
 #include "coral/cancellation.h"
+
+#include "absl/strings/str_cat.h"
+#include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/join_handle.h"
 #include "coral/sleep.h"
@@ -255,6 +259,16 @@ ScopedTaskCancellation::ScopedTaskCancellation(CancellationState* replacement)
 
 ScopedTaskCancellation::~ScopedTaskCancellation() { task_->set_cancellation(saved_); }
 
+void MovedFromToken(const char* operation) {
+  const std::string message = absl::StrCat(operation, " a moved-from coral::CancellationToken");
+  FatalMisuse(message.c_str(), __FILE__, __LINE__);
+}
+
+void MovedFromSource(const char* operation) {
+  const std::string message = absl::StrCat(operation, " a moved-from coral::CancellationSource");
+  FatalMisuse(message.c_str(), __FILE__, __LINE__);
+}
+
 CancellationState* InheritedCancellation() {
   TaskHeader* task = CurrentTask();
   CancellationState* state = task != nullptr ? task->cancellation() : nullptr;
@@ -286,7 +300,7 @@ CancellationSource CancellationSource::WithDeadline(absl::Time deadline,
 }
 
 void CancellationSource::Cancel() const {
-  internal::CancellationRef pin = state_;  // Callbacks may drop every other reference.
+  internal::CancellationRef pin = Checked("Cancel on");  // Callbacks may drop every other one.
   pin.get()->Cancel();
 }
 
