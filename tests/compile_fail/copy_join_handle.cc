@@ -1,7 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
 // A JoinHandle is move-only: one owner joins, detaches or aborts.
-// EXPECT-ERROR: use of deleted function .*coral::JoinHandle<int>::JoinHandle\(const coral::JoinHandle<int>&\)
+// EXPECT-ERROR: use of deleted function .*coral::JoinHandle<T>::JoinHandle\(const coral::JoinHandle<T>&\)
 
 #include "coral/join_handle.h"
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
 // A Task is move-only: one coroutine frame, awaited once.
-// EXPECT-ERROR: use of deleted function .*coral::Task<int>::Task\(const coral::Task<int>&\)
+// EXPECT-ERROR: use of deleted function .*coral::Task<T>::Task\(const coral::Task<T>&\)
 
 #include "coral/task.h"
 
