@@ -572,6 +572,8 @@ TEST_F(OwnershipTest, PrimitiveWaitersDestroyedAtShutdown) {
     std::pair<Sender<int>, Receiver<int>> channel = Channel<int>::Bounded(1);
     Sender<int>& tx = channel.first;
     Receiver<int>& rx = channel.second;
+    std::pair<Sender<int>, Receiver<int>> idle = Channel<int>::Unbounded();
+    std::pair<OneshotSender<int>, OneshotReceiver<int>> oneshot = Oneshot<int>::Make();
     std::optional<AsyncMutex::Guard> held = mutex.TryLock();
     std::optional<AsyncSharedMutex::Guard> held_shared = shared.TryLock();
     ASSERT_TRUE(tx.TrySend(0).ok());  // Full: a Send waits.
@@ -585,6 +587,10 @@ TEST_F(OwnershipTest, PrimitiveWaitersDestroyedAtShutdown) {
       waiters.push_back(runtime.Spawn([&]() -> Task<void> { (void)co_await notify.Notified(); }));
       waiters.push_back(runtime.Spawn([&]() -> Task<void> { (void)co_await latch.Wait(); }));
       waiters.push_back(runtime.Spawn([&]() -> Task<void> { (void)co_await tx.Send(1); }));
+      waiters.push_back(runtime.Spawn([&]() -> Task<void> { (void)co_await idle.second.Recv(); }));
+      waiters.push_back(runtime.Spawn([&]() -> Task<void> { (void)co_await Select(idle.second); }));
+      waiters.push_back(
+          runtime.Spawn([&]() -> Task<void> { (void)co_await oneshot.second.Recv(); }));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // All of them wait.
       for (auto& waiter : waiters) EXPECT_FALSE(waiter.IsFinished());
       runtime.Shutdown();
@@ -603,6 +609,9 @@ TEST_F(OwnershipTest, PrimitiveWaitersDestroyedAtShutdown) {
     latch.CountDown();
     EXPECT_TRUE(rx.TryRecv().ok());
     EXPECT_TRUE(tx.TrySend(2).ok());  // The channel still works after its waiter is gone.
+    EXPECT_TRUE(idle.first.TrySend(3).ok());
+    EXPECT_EQ(idle.second.TryRecv().value_or(0), 3);
+    EXPECT_TRUE(oneshot.first.Send(4).ok());
   });
 }
 
