@@ -199,6 +199,9 @@ Task<void> DeadlineTimer(CancellationRef state, absl::Time deadline) {
 CancelledAwaiter::~CancelledAwaiter() {
   Disarm();  // Before the members the callback reads go.
   if (watching_) watched_.get()->Deregister(&watched_node_);
+  // Torn down while waiting, and neither cancellation claimed the wait (neither runs any more):
+  // the waker reference is still ours. relaxed: as in the callbacks.
+  if (waiting_ && !claimed_.exchange(true, std::memory_order_relaxed)) task_->DropReference();
 }
 
 bool CancelledAwaiter::await_suspend(std::coroutine_handle<> self) {
@@ -219,6 +222,7 @@ bool CancelledAwaiter::await_suspend(std::coroutine_handle<> self) {
     }
     watching_ = true;
   }
+  waiting_ = true;
   Arm(task_, &OnOwnTokenCancelled);
   return true;
 }
@@ -239,6 +243,7 @@ void CancelledAwaiter::OnWatchedCancelled(CancellationNode* node) {
 }
 
 absl::Status CancelledAwaiter::await_resume() {
+  waiting_ = false;
   Disarm();
   if (watching_) {
     watching_ = false;

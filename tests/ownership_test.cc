@@ -251,7 +251,7 @@ TEST_F(OwnershipDeathTest, TaskGroupDestroyedWithLiveChildAborts) {
           group.reset();
         }());
       },
-      "TaskGroup");
+      "coral: fatal misuse: .*TaskGroup");
 }
 
 TEST_F(OwnershipDeathTest, TaskGroupSpawnOffWorkerAborts) {

@@ -225,6 +225,7 @@ class CancelledAwaiter : private CancellableWait {
   };
   WatchedNode watched_node_;
   bool watching_ = false;
+  bool waiting_ = false;  // Suspended, holding a waker reference until a cancellation claims it.
   std::atomic<bool> claimed_{false};  // Whichever cancellation claims it wakes the task.
   TaskHeader* task_ = nullptr;
 };

@@ -211,7 +211,8 @@ class ChannelBuffer {
 };
 
 // The shared state of a channel: the buffer, the closed flag, the waiting senders and receivers,
-// and the handle counts.
+// and the handle counts. References: one per handle, and one per Send, Recv or Select while it
+// waits (its handle may go meanwhile).
 //
 // Waiting. Values move through the buffer without the lock. A task that finds it full (or empty)
 // takes lock_, counts itself in senders_waiting_ (receivers_waiting_), tries once more, and links

@@ -63,7 +63,9 @@ class Interval {
   const absl::Duration period_;
   const MissedTicks missed_;
   absl::Time next_;  // When the next Tick completes.
-  bool ticking_ = false;  // A Tick is running (written and read by the ticking task's owner).
+  // A Tick is running. Set and cleared by the ticking task; read by the next Tick and by the
+  // destructor, which a correct program orders after the Tick (one task at a time, outlives it).
+  bool ticking_ = false;
 };
 
 }  // namespace coral
