@@ -134,9 +134,13 @@ AsyncFd& AsyncFd::operator=(AsyncFd&& other) noexcept {
   return *this;
 }
 
-Readiness AsyncFd::CurrentReadiness() const { return Readiness(registration_->Readiness()); }
+Readiness AsyncFd::CurrentReadiness() const {
+  CORAL_CHECK(registration_ != nullptr, "CurrentReadiness on a closed or moved-from coral::AsyncFd");
+  return Readiness(registration_->Readiness());
+}
 
 void AsyncFd::ClearReady(Readiness observed, Interest interest) {
+  CORAL_CHECK(registration_ != nullptr, "ClearReady on a closed or moved-from coral::AsyncFd");
   registration_->ClearReadiness(observed.snapshot_, interest == Interest::kRead
                                                         ? internal::readiness::kReadable
                                                         : internal::readiness::kWritable);
@@ -147,6 +151,8 @@ bool AsyncFd::ShouldAttempt(Readiness seen, Interest interest) const {
 }
 
 absl::Status AsyncFd::RegisterOnThisWorker() {
+  CORAL_CHECK(registration_ != nullptr,
+              "RegisterOnThisWorker on a closed or moved-from coral::AsyncFd");
   return internal::IoRegistration::RegistrationStatus(fd_, registration_->EnsureRegistered(fd_));
 }
 

@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <optional>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "coral/internal/check.h"
 #include "coral/sleep.h"
 
 namespace coral::internal {
@@ -113,6 +116,12 @@ absl::StatusOr<SocketAddress> AddressOf(int fd, int (*get)(int, sockaddr*, sockl
 }
 
 }  // namespace
+
+void CheckOpen(const AsyncFd& fd, const char* operation) {
+  if (fd.valid()) [[likely]] return;
+  const std::string message = absl::StrCat(operation, " on a closed or moved-from coral socket");
+  FatalMisuse(message.c_str(), __FILE__, __LINE__);
+}
 
 absl::StatusOr<SocketAddress> LocalAddressOf(int fd) {
   return AddressOf(fd, getsockname, "getsockname");

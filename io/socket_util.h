@@ -22,6 +22,10 @@ Task<absl::StatusOr<AsyncFd>> ConnectSocket(SocketAddress address, int type);
 // Accepts one connection, backing off while the process or system is out of descriptors.
 Task<absl::StatusOr<AsyncFd>> AcceptWithBackoff(AsyncFd& listener);
 
+// Aborts with a message naming `operation` (say "TcpStream::SetNoDelay") when `fd` is closed or
+// moved from: the sockets' operations check this first.
+void CheckOpen(const AsyncFd& fd, const char* operation);
+
 absl::StatusOr<SocketAddress> LocalAddressOf(int fd);
 absl::StatusOr<SocketAddress> PeerAddressOf(int fd);
 

@@ -35,6 +35,7 @@ ssize_t SendMsgCall::operator()(int fd) const {
 }  // namespace internal
 
 internal::IoAwaiter<internal::RecvCall<true>> StreamSocket::Read(absl::Span<char> buffer) {
+  internal::CheckOpen(fd_, "StreamSocket::Read");
   return {&fd_, internal::RecvCall<true>{buffer}};
 }
 
@@ -49,6 +50,7 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
 }
 
 internal::IoAwaiter<internal::SendCall<true>> StreamSocket::Write(absl::string_view data) {
+  internal::CheckOpen(fd_, "StreamSocket::Write");
   return {&fd_, internal::SendCall<true>{data}};
 }
 
@@ -63,15 +65,18 @@ Task<absl::Status> StreamSocket::WriteAll(absl::string_view data) {
 
 internal::IoAwaiter<internal::SendMsgCall> StreamSocket::WriteVectored(
     absl::Span<const iovec> buffers) {
+  internal::CheckOpen(fd_, "StreamSocket::WriteVectored");
   return {&fd_, internal::SendMsgCall{buffers}};
 }
 
 Task<absl::Status> StreamSocket::WaitReadable() {
+  internal::CheckOpen(fd_, "StreamSocket::WaitReadable");
   absl::StatusOr<Readiness> ready = co_await fd_.Readable();
   co_return ready.status();
 }
 
 absl::StatusOr<size_t> StreamSocket::TryRead(absl::Span<char> buffer) {
+  internal::CheckOpen(fd_, "StreamSocket::TryRead");
   for (;;) {
     const Readiness seen = fd_.CurrentReadiness();
     const ssize_t n = recv(fd_.fd(), buffer.data(), buffer.size(), 0);
@@ -86,6 +91,7 @@ absl::StatusOr<size_t> StreamSocket::TryRead(absl::Span<char> buffer) {
 }
 
 absl::StatusOr<size_t> StreamSocket::TryWrite(absl::string_view data) {
+  internal::CheckOpen(fd_, "StreamSocket::TryWrite");
   for (;;) {
     const Readiness seen = fd_.CurrentReadiness();
     const ssize_t n = send(fd_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -100,15 +106,18 @@ absl::StatusOr<size_t> StreamSocket::TryWrite(absl::string_view data) {
 }
 
 absl::Status StreamSocket::ShutdownWrite() {
+  internal::CheckOpen(fd_, "StreamSocket::ShutdownWrite");
   if (shutdown(fd_.fd(), SHUT_WR) != 0) return internal::ErrnoStatus(errno, "shutdown");
   return absl::OkStatus();
 }
 
 absl::StatusOr<SocketAddress> StreamSocket::LocalAddress() const {
+  internal::CheckOpen(fd_, "StreamSocket::LocalAddress");
   return internal::LocalAddressOf(fd_.fd());
 }
 
 absl::StatusOr<SocketAddress> StreamSocket::PeerAddress() const {
+  internal::CheckOpen(fd_, "StreamSocket::PeerAddress");
   return internal::PeerAddressOf(fd_.fd());
 }
 

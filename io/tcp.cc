@@ -72,6 +72,7 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::string host, uint16_t po
 }
 
 absl::Status TcpStream::SetNoDelay(bool enabled) {
+  internal::CheckOpen(fd_, "TcpStream::SetNoDelay");
   const int value = enabled ? 1 : 0;
   if (setsockopt(fd_.fd(), IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value)) != 0) {
     return internal::ErrnoStatus(errno, "setsockopt(TCP_NODELAY)");
@@ -91,12 +92,14 @@ absl::StatusOr<TcpListener> TcpListener::Bind(const SocketAddress& address,
 }
 
 Task<absl::StatusOr<TcpStream>> TcpListener::Accept() {
+  internal::CheckOpen(fd_, "TcpListener::Accept");
   absl::StatusOr<AsyncFd> fd = co_await internal::AcceptWithBackoff(fd_);
   if (!fd.ok()) co_return fd.status();
   co_return TcpStream(*std::move(fd));
 }
 
 absl::StatusOr<SocketAddress> TcpListener::LocalAddress() const {
+  internal::CheckOpen(fd_, "TcpListener::LocalAddress");
   return internal::LocalAddressOf(fd_.fd());
 }
 

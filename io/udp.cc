@@ -19,6 +19,7 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const SocketAddress& address) {
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::string_view data, SocketAddress to) {
+  internal::CheckOpen(fd_, "UdpSocket::SendTo");
   const int fd = fd_.fd();
   co_return co_await fd_.Io(
       Interest::kWrite,
@@ -29,6 +30,7 @@ Task<absl::StatusOr<size_t>> UdpSocket::SendTo(absl::string_view data, SocketAdd
 }
 
 Task<absl::StatusOr<UdpSocket::Datagram>> UdpSocket::RecvFrom(absl::Span<char> buffer) {
+  internal::CheckOpen(fd_, "UdpSocket::RecvFrom");
   const int fd = fd_.fd();
   Datagram datagram;
   absl::StatusOr<size_t> n = co_await fd_.Io(
@@ -49,6 +51,7 @@ Task<absl::StatusOr<UdpSocket::Datagram>> UdpSocket::RecvFrom(absl::Span<char> b
 }
 
 absl::Status UdpSocket::Connect(const SocketAddress& peer) {
+  internal::CheckOpen(fd_, "UdpSocket::Connect");
   if (connect(fd_.fd(), peer.sockaddr_ptr(), peer.length()) != 0) {
     return internal::ErrnoStatus(errno, "connect");
   }
@@ -56,16 +59,19 @@ absl::Status UdpSocket::Connect(const SocketAddress& peer) {
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Send(absl::string_view data) {
+  internal::CheckOpen(fd_, "UdpSocket::Send");
   co_return co_await internal::IoAwaiter<internal::SendCall<false>>(
       &fd_, internal::SendCall<false>{data});
 }
 
 Task<absl::StatusOr<size_t>> UdpSocket::Recv(absl::Span<char> buffer) {
+  internal::CheckOpen(fd_, "UdpSocket::Recv");
   co_return co_await internal::IoAwaiter<internal::RecvCall<false>>(
       &fd_, internal::RecvCall<false>{buffer});
 }
 
 absl::StatusOr<SocketAddress> UdpSocket::LocalAddress() const {
+  internal::CheckOpen(fd_, "UdpSocket::LocalAddress");
   return internal::LocalAddressOf(fd_.fd());
 }
 

@@ -40,12 +40,14 @@ absl::StatusOr<UnixListener> UnixListener::Bind(absl::string_view path, int back
 }
 
 Task<absl::StatusOr<UnixStream>> UnixListener::Accept() {
+  internal::CheckOpen(fd_, "UnixListener::Accept");
   absl::StatusOr<AsyncFd> fd = co_await internal::AcceptWithBackoff(fd_);
   if (!fd.ok()) co_return fd.status();
   co_return UnixStream(*std::move(fd));
 }
 
 absl::StatusOr<SocketAddress> UnixListener::LocalAddress() const {
+  internal::CheckOpen(fd_, "UnixListener::LocalAddress");
   return internal::LocalAddressOf(fd_.fd());
 }
 

@@ -21,9 +21,13 @@
 // cancelled, or when the only reference left is the timer's own (nobody can observe the deadline
 // any more: a million short-lived deadlines must not pin a million states until they expire).
 
+#include <string>
 #include <utility>
 
 #include "coral/cancellation.h"
+
+#include "absl/strings/str_cat.h"
+#include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/join_handle.h"
 #include "coral/sleep.h"
@@ -195,6 +199,9 @@ Task<void> DeadlineTimer(CancellationRef state, absl::Time deadline) {
 CancelledAwaiter::~CancelledAwaiter() {
   Disarm();  // Before the members the callback reads go.
   if (watching_) watched_.get()->Deregister(&watched_node_);
+  // Torn down while waiting, and neither cancellation claimed the wait (neither runs any more):
+  // the waker reference is still ours. relaxed: as in the callbacks.
+  if (waiting_ && !claimed_.exchange(true, std::memory_order_relaxed)) task_->DropReference();
 }
 
 bool CancelledAwaiter::await_suspend(std::coroutine_handle<> self) {
@@ -215,6 +222,7 @@ bool CancelledAwaiter::await_suspend(std::coroutine_handle<> self) {
     }
     watching_ = true;
   }
+  waiting_ = true;
   Arm(task_, &OnOwnTokenCancelled);
   return true;
 }
@@ -235,6 +243,7 @@ void CancelledAwaiter::OnWatchedCancelled(CancellationNode* node) {
 }
 
 absl::Status CancelledAwaiter::await_resume() {
+  waiting_ = false;
   Disarm();
   if (watching_) {
     watching_ = false;
@@ -254,6 +263,16 @@ ScopedTaskCancellation::ScopedTaskCancellation(CancellationState* replacement)
 }
 
 ScopedTaskCancellation::~ScopedTaskCancellation() { task_->set_cancellation(saved_); }
+
+void MovedFromToken(const char* operation) {
+  const std::string message = absl::StrCat(operation, " a moved-from coral::CancellationToken");
+  FatalMisuse(message.c_str(), __FILE__, __LINE__);
+}
+
+void MovedFromSource(const char* operation) {
+  const std::string message = absl::StrCat(operation, " a moved-from coral::CancellationSource");
+  FatalMisuse(message.c_str(), __FILE__, __LINE__);
+}
 
 CancellationState* InheritedCancellation() {
   TaskHeader* task = CurrentTask();
@@ -286,7 +305,7 @@ CancellationSource CancellationSource::WithDeadline(absl::Time deadline,
 }
 
 void CancellationSource::Cancel() const {
-  internal::CancellationRef pin = state_;  // Callbacks may drop every other reference.
+  internal::CancellationRef pin = Checked("Cancel on");  // Callbacks may drop every other one.
   pin.get()->Cancel();
 }
 

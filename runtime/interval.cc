@@ -14,7 +14,18 @@ Interval::Interval(absl::Duration period, MissedTicks missed, absl::Time start)
   CORAL_CHECK(period > absl::ZeroDuration(), "coral::Interval needs a positive period");
 }
 
+Interval::~Interval() {
+  CORAL_CHECK(!ticking_, "a coral::Interval destroyed while a task awaits its Tick");
+}
+
 Task<absl::Status> Interval::Tick() {
+  CORAL_CHECK(!ticking_, "coral::Interval::Tick awaited by two tasks at once");
+  ticking_ = true;
+  // Cleared however the Tick ends, also when its task is torn down while it sleeps.
+  struct TickingScope {
+    bool* ticking;
+    ~TickingScope() { *ticking = false; }
+  } scope{&ticking_};
   absl::Status slept = co_await SleepUntil(next_);
   if (!slept.ok()) co_return slept;  // Nothing consumed: next_ is still due.
   Advance(absl::Now());

@@ -25,6 +25,7 @@ JoinAwaiterBase::~JoinAwaiterBase() {
   if (registered_) {
     if (TaskHeader* waiter = joined_->UnregisterJoinWaiter()) waiter->DropReference();
   }
+  if (referenced_) joined_->DropReference();
 }
 
 bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
@@ -36,9 +37,16 @@ bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
     return false;
   }
   self->set_resume_point(awaiter);
+  // Our own reference: the handle we were made from may be dropped while we wait.
+  joined_->AddReference();
   registered_ = joined_->RegisterJoinWaiter(self);
-  if (registered_) Arm(self, &OnCancel);
-  return registered_;
+  if (!registered_) {
+    joined_->DropReference();
+    return false;
+  }
+  referenced_ = true;
+  Arm(self, &OnCancel);
+  return true;
 }
 
 void JoinAwaiterBase::OnCancel(CancellationNode* node) {

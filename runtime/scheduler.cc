@@ -223,7 +223,8 @@
 //   - the run queue: one reference while kScheduled; it becomes the running reference when a
 //     worker pops the task, goes back to the queue if the task yields or was notified while
 //     running, and is dropped when the task goes idle or completes;
-//   - the JoinHandle: one, until dropped or detached;
+//   - the JoinHandle: one, until dropped or detached; and a task suspended awaiting it holds one
+//     more for as long as it waits, so the handle may be dropped meanwhile;
 //   - each outstanding waker: one. The wakers are a joined task's join_waiter_, an IoWaiter linked
 //     into an fd's registration, an armed timer entry, and a SpawnBlocking call's shared state.
 //     Waking (Wake) hands the reference to the queue, or drops it if the task is already queued,

@@ -67,6 +67,13 @@ AsyncMutexGuard& AsyncMutexGuard::operator=(AsyncMutexGuard&& other) noexcept {
 
 }  // namespace internal
 
+AsyncMutex::~AsyncMutex() {
+  // relaxed: the last unlock happened before the destruction in a correct program (the destroyer
+  // synchronized with the last owner somehow); in a misuse, any nonzero value will do.
+  CORAL_CHECK(state_.load(std::memory_order_relaxed) == 0,
+              "a coral::AsyncMutex destroyed while locked or waited for");
+}
+
 void AsyncMutex::UnlockSlow() {
   internal::TaskHeader* next = nullptr;
   {

@@ -58,6 +58,12 @@ template class SharedLockAwaiter<false>;
 
 }  // namespace internal
 
+AsyncSharedMutex::~AsyncSharedMutex() {
+  internal::SpinLockHolder hold(&lock_);
+  CORAL_CHECK(readers_ == 0 && !writer_ && queue_.empty(),
+              "a coral::AsyncSharedMutex destroyed while locked or waited for");
+}
+
 bool AsyncSharedMutex::TryTakeLocked(bool exclusive) {
   if (!queue_.empty() || writer_) return false;  // FIFO: nobody passes a waiter.
   if (exclusive) {

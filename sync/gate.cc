@@ -2,6 +2,8 @@
 
 #include "coral/internal/gate.h"
 
+#include "coral/internal/check.h"
+
 namespace coral::internal {
 
 bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
@@ -22,6 +24,11 @@ bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
 absl::Status Gate::Awaiter::await_resume() {
   if (FinishWait()) return absl::CancelledError("cancelled while waiting");
   return absl::OkStatus();
+}
+
+Gate::~Gate() {
+  SpinLockHolder hold(&lock_);
+  CORAL_CHECK(queue_.empty(), "a coral::Event/Latch destroyed while a task waits on it");
 }
 
 void Gate::Open() {

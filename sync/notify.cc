@@ -2,6 +2,8 @@
 
 #include "coral/notify.h"
 
+#include "coral/internal/check.h"
+
 #include "runtime/scheduler.h"
 
 namespace coral {
@@ -35,6 +37,11 @@ NotifiedAwaiter::~NotifiedAwaiter() {
 }
 
 }  // namespace internal
+
+Notify::~Notify() {
+  internal::SpinLockHolder hold(&lock_);
+  CORAL_CHECK(queue_.empty(), "a coral::Notify destroyed while a task waits on it");
+}
 
 void Notify::NotifyOne() {
   internal::TaskHeader* task = nullptr;

@@ -44,7 +44,7 @@ absl::StatusOr<SemaphorePermit> AcquireAwaiter::await_resume() {
 }
 
 AcquireAwaiter::~AcquireAwaiter() {
-  if (AbandonWait(semaphore_->site())) semaphore_->Release(waiter_.weight);
+  if (AbandonWait(semaphore_->site())) semaphore_->Release(waiter_.weight, waiter_.weight);
 }
 
 SemaphorePermit& SemaphorePermit::operator=(SemaphorePermit&& other) noexcept {
@@ -57,14 +57,21 @@ SemaphorePermit& SemaphorePermit::operator=(SemaphorePermit&& other) noexcept {
 }
 
 void SemaphorePermit::Release() noexcept {
-  if (semaphore_ != nullptr) std::exchange(semaphore_, nullptr)->Release(count_);
+  if (semaphore_ != nullptr) std::exchange(semaphore_, nullptr)->Release(count_, count_);
 }
 
 }  // namespace internal
 
+Semaphore::~Semaphore() {
+  internal::SpinLockHolder hold(&lock_);
+  CORAL_CHECK(queue_.empty(), "a coral::Semaphore destroyed while a task waits on it");
+  CORAL_CHECK(lent_ == 0, "a coral::Semaphore destroyed while a Permit taken from it is alive");
+}
+
 bool Semaphore::TryTakeLocked(int64_t n) {
   if (!queue_.empty() || permits_ < n) return false;
   permits_ -= n;
+  lent_ += n;
   return true;
 }
 
@@ -74,11 +81,14 @@ std::optional<Semaphore::Permit> Semaphore::TryAcquire(int64_t n) {
   return Permit(this, n);
 }
 
-void Semaphore::Release(int64_t n) {
+void Semaphore::Release(int64_t n) { Release(n, 0); }
+
+void Semaphore::Release(int64_t n, int64_t returned) {
   internal::WakeList granted;
   {
     internal::SpinLockHolder hold(&lock_);
     permits_ += n;
+    lent_ -= returned;
     GrantWaitersLocked(&granted);
   }
   internal::WakeAll(granted);
@@ -93,6 +103,7 @@ void Semaphore::GrantWaitersLocked(internal::WakeList* granted) {
   while (internal::Waiter* front = queue_.front()) {
     if (front->weight > permits_) break;
     permits_ -= front->weight;
+    lent_ += front->weight;
     queue_.Remove(front);
     granted->push_back(internal::Grant(front));
   }

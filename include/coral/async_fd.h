@@ -13,7 +13,9 @@
 // that reuses its number: events are routed by registration, not by fd number.
 //
 // Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing,
-// destroying or moving an AsyncFd while a task waits on it is a misuse and aborts.
+// destroying or moving an AsyncFd while a task waits on it is a misuse and aborts. So is any use
+// of a closed, moved-from or default AsyncFd but valid(), fd() (-1), Close() (a no-op) and
+// Release() (-1).
 //
 // Cancellation: when the waiting task's token is cancelled, the wait ends at once with
 // absl::CancelledError (and a wait that would begin under a cancelled token does not start); the

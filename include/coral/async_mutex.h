@@ -20,7 +20,9 @@
 // waiting passes a lock handed to it on to the next waiter.
 //
 // Misuse: in builds without NDEBUG, a task that locks a mutex it already holds aborts with a
-// message instead of deadlocking. Destroying a mutex that is held or waited for is undefined.
+// message instead of deadlocking. Destroying a mutex that is held or waited for aborts with a
+// message. A moved-from Guard owns nothing: owns_lock() is false and Unlock() does nothing. A
+// moved-from Synchronized<T>::Guard aborts when dereferenced.
 //
 // Synchronized<T> (below) pairs a value with its mutex, so the value cannot be touched unlocked.
 
@@ -34,6 +36,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "coral/internal/check.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -105,6 +108,7 @@ class AsyncMutex {
   AsyncMutex() = default;
   AsyncMutex(const AsyncMutex&) = delete;
   AsyncMutex& operator=(const AsyncMutex&) = delete;
+  ~AsyncMutex();  // Aborts if the mutex is held or waited for.
 
   // co_await Lock(): absl::StatusOr<Guard> (CancelledError if cancelled while waiting).
   internal::LockAwaiter Lock() noexcept { return internal::LockAwaiter(this); }
@@ -199,12 +203,16 @@ class Synchronized {
  public:
   class Guard {
    public:
-    T& operator*() const noexcept { return *value_; }
-    T* operator->() const noexcept { return value_; }
+    T& operator*() const noexcept { return *Checked(); }
+    T* operator->() const noexcept { return Checked(); }
 
    private:
     friend class Synchronized;
     Guard(AsyncMutex::Guard lock, T* value) : lock_(std::move(lock)), value_(value) {}
+    T* Checked() const noexcept {
+      CORAL_CHECK(lock_.owns_lock(), "use of a moved-from coral::Synchronized guard");
+      return value_;
+    }
 
     AsyncMutex::Guard lock_;
     T* value_;

@@ -13,6 +13,9 @@
 // absl::CancelledError; the waiters behind it are reconsidered (readers behind a cancelled writer
 // may enter). A grant that races the cancellation wins. A task aborted while waiting releases a
 // lock granted to it.
+//
+// Misuse: destroying the mutex while it is held or waited for aborts with a message. A moved-from
+// guard owns nothing: owns_lock() is false and Unlock() does nothing.
 
 #ifndef CORAL_ASYNC_SHARED_MUTEX_H_
 #define CORAL_ASYNC_SHARED_MUTEX_H_
@@ -88,6 +91,7 @@ class AsyncSharedMutex {
   AsyncSharedMutex() = default;
   AsyncSharedMutex(const AsyncSharedMutex&) = delete;
   AsyncSharedMutex& operator=(const AsyncSharedMutex&) = delete;
+  ~AsyncSharedMutex();  // Aborts if the mutex is held or waited for.
 
   // co_await Lock(): exclusive; absl::StatusOr<Guard>.
   internal::SharedLockAwaiter<true> Lock() { return internal::SharedLockAwaiter<true>(this); }

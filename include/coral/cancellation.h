@@ -55,6 +55,10 @@ namespace internal {
 class CancelledAwaiter;
 CancellationState* StateOf(const CancellationToken& token);
 CancellationToken MakeToken(CancellationState* adopted);
+// Aborts: "<operation> a moved-from coral::CancellationToken".
+[[noreturn]] void MovedFromToken(const char* operation);
+// Aborts: "<operation> a moved-from coral::CancellationSource".
+[[noreturn]] void MovedFromSource(const char* operation);
 
 // A counted reference to a CancellationState (null: never cancelled).
 class CancellationRef {
@@ -82,14 +86,33 @@ class CancellationRef {
 };
 }  // namespace internal
 
-// Observes cancellation. A default-constructed token is never cancelled.
+// Observes cancellation. A default-constructed token is never cancelled. A moved-from token is
+// not a default one: any use of it but assigning to it aborts with a message.
 class CancellationToken {
  public:
   CancellationToken() = default;
+  CancellationToken(const CancellationToken& other) : state_(other.Checked("copy of").state_) {}
+  CancellationToken(CancellationToken&& other) noexcept
+      : state_(std::move(other.state_)), moved_from_(std::exchange(other.moved_from_, true)) {}
+  CancellationToken& operator=(const CancellationToken& other) {
+    state_ = other.Checked("copy of").state_;
+    moved_from_ = false;
+    return *this;
+  }
+  CancellationToken& operator=(CancellationToken&& other) noexcept {
+    state_ = std::move(other.state_);
+    moved_from_ = std::exchange(other.moved_from_, true);
+    return *this;
+  }
 
-  bool IsCancelled() const noexcept { return state_.get() != nullptr && state_.get()->IsCancelled(); }
+  bool IsCancelled() const noexcept {
+    const internal::CancellationState* state = Checked("IsCancelled on").state_.get();
+    return state != nullptr && state->IsCancelled();
+  }
   // False for a token that can never be cancelled.
-  bool CanBeCancelled() const noexcept { return state_.get() != nullptr; }
+  bool CanBeCancelled() const noexcept {
+    return Checked("CanBeCancelled on").state_.get() != nullptr;
+  }
 
   // co_await token.Cancelled(): waits until this token is cancelled; returns OkStatus then.
   // Cancellation: if the awaiting task's own token is cancelled first, returns CancelledError.
@@ -103,29 +126,50 @@ class CancellationToken {
   friend CancellationToken internal::MakeToken(internal::CancellationState* adopted);
   explicit CancellationToken(internal::CancellationRef state) : state_(std::move(state)) {}
 
+  // *this, after checking that it was not moved from; `operation` prefixes the message.
+  const CancellationToken& Checked(const char* operation) const noexcept {
+    if (moved_from_) [[unlikely]] internal::MovedFromToken(operation);
+    return *this;
+  }
+
   internal::CancellationRef state_;
+  bool moved_from_ = false;
 };
 
-// Cancels the tokens made from it.
+// Cancels the tokens made from it. Any use of a moved-from source but assigning to it aborts with
+// a message.
 class CancellationSource {
  public:
   // A root source: cancelled only by Cancel().
   CancellationSource();
   // A child of `parent`: cancelled by Cancel() or when `parent` is cancelled.
   explicit CancellationSource(const CancellationToken& parent);
+  CancellationSource(const CancellationSource& other) : state_(other.Checked("copy of")) {}
+  CancellationSource(CancellationSource&&) noexcept = default;
+  CancellationSource& operator=(const CancellationSource& other) {
+    state_ = other.Checked("copy of");
+    return *this;
+  }
+  CancellationSource& operator=(CancellationSource&&) noexcept = default;
 
   // A child of `parent` that also cancels itself at `deadline`. The deadline is kept by a timer on
   // the calling worker's reactor, so this must be called from inside a coral task. The timer is
   // released as soon as the source is cancelled or the last source and token are dropped.
   static CancellationSource WithDeadline(absl::Time deadline, const CancellationToken& parent = {});
 
-  CancellationToken token() const { return CancellationToken(state_); }
-  bool IsCancelled() const noexcept { return state_.get()->IsCancelled(); }
+  CancellationToken token() const { return CancellationToken(Checked("token() of")); }
+  bool IsCancelled() const noexcept { return Checked("IsCancelled on").get()->IsCancelled(); }
 
   // Cancels this source and its descendants (see the header comment). Any thread; idempotent.
   void Cancel() const;
 
  private:
+  // state_, after checking that this was not moved from (only a moved-from source has none).
+  const internal::CancellationRef& Checked(const char* operation) const noexcept {
+    if (state_.get() == nullptr) [[unlikely]] internal::MovedFromSource(operation);
+    return state_;
+  }
+
   internal::CancellationRef state_;
 };
 
@@ -150,7 +194,9 @@ CancellationToken CurrentCancellationToken();
 
 namespace internal {
 
-inline CancellationState* StateOf(const CancellationToken& token) { return token.state_.get(); }
+inline CancellationState* StateOf(const CancellationToken& token) {
+  return token.Checked("use of").state_.get();
+}
 // A token adopting one reference the caller owns.
 inline CancellationToken MakeToken(CancellationState* adopted) {
   return CancellationToken(CancellationRef(adopted));
@@ -179,6 +225,7 @@ class CancelledAwaiter : private CancellableWait {
   };
   WatchedNode watched_node_;
   bool watching_ = false;
+  bool waiting_ = false;  // Suspended, holding a waker reference until a cancellation claims it.
   std::atomic<bool> claimed_{false};  // Whichever cancellation claims it wakes the task.
   TaskHeader* task_ = nullptr;
 };
@@ -186,7 +233,7 @@ class CancelledAwaiter : private CancellableWait {
 }  // namespace internal
 
 inline internal::CancelledAwaiter CancellationToken::Cancelled() const {
-  return internal::CancelledAwaiter(state_);
+  return internal::CancelledAwaiter(Checked("Cancelled() on").state_);
 }
 
 namespace internal {

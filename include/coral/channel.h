@@ -9,6 +9,10 @@
 // Handles. Sender<T> and Receiver<T> are cheap to copy (they share one reference-counted state)
 // and safe to use from any task. Dropping every Sender closes the channel for receivers; dropping
 // every Receiver closes it for senders (buffered values are destroyed). Either side may Close().
+// A waiting Send or Recv keeps the channel alive, so the handle it was made from may be dropped
+// meanwhile (if it was the last of its side, the wait ends as the channel closes). Any use of a
+// moved-from handle but valid() (copying it, Send, TrySend, Recv, TryRecv, Close, IsClosed,
+// Select) aborts with a message.
 //
 // Capacity. Bounded(n), n >= 1: Send waits while n values are buffered. Unbounded(): Send never
 // waits. A value handed to a waiting receiver skips the buffer. Waiting senders and receivers are
@@ -207,7 +211,8 @@ class ChannelBuffer {
 };
 
 // The shared state of a channel: the buffer, the closed flag, the waiting senders and receivers,
-// and the handle counts.
+// and the handle counts. References: one per handle, and one per Send, Recv or Select while it
+// waits (its handle may go meanwhile).
 //
 // Waiting. Values move through the buffer without the lock. A task that finds it full (or empty)
 // takes lock_, counts itself in senders_waiting_ (receivers_waiting_), tries once more, and links
@@ -442,12 +447,16 @@ class SendAwaiter {
   SendAwaiter(const SendAwaiter&) = delete;
   SendAwaiter& operator=(const SendAwaiter&) = delete;
   ~SendAwaiter() {
-    if (wait_) (void)wait_->AbandonWait(state_->send_site());  // A granted value was delivered.
+    if (!wait_) return;
+    (void)wait_->AbandonWait(state_->send_site());  // A granted value was delivered.
+    state_->DropReference();
   }
 
   bool await_ready() { return state_->TryPush(&value_) || state_->closed(); }
   bool await_suspend(std::coroutine_handle<> self) {
     TaskHeader* task = PendingWait::CurrentTaskChecked("Sender::Send awaited outside a coral task");
+    // The wait keeps the channel alive: the handle it was made from may go while it waits.
+    state_->AddReference();
     PendingWait& wait = wait_.emplace();
     if (CancellableWait::AlreadyCancelled(task)) {
       wait.MarkCancelled();
@@ -477,7 +486,7 @@ class SendAwaiter {
  private:
   ChannelState<T>* state_;
   std::optional<T> value_;
-  std::optional<PendingWait> wait_;  // Only once the channel was found full.
+  std::optional<PendingWait> wait_;  // Only once the channel was found full; holds a reference.
 };
 
 template <typename T>
@@ -487,16 +496,19 @@ class RecvAwaiter {
   RecvAwaiter(const RecvAwaiter&) = delete;
   RecvAwaiter& operator=(const RecvAwaiter&) = delete;
   ~RecvAwaiter() {
+    if (!wait_) return;
     // Torn down after a value was handed to us: it goes back to the channel.
-    if (wait_ && wait_->AbandonWait(state_->recv_site()) && slot_.has_value()) {
+    if (wait_->AbandonWait(state_->recv_site()) && slot_.has_value()) {
       state_->Reoffer(*std::move(slot_));
     }
+    state_->DropReference();
   }
 
   bool await_ready() { return state_->TryPop(&slot_); }
   bool await_suspend(std::coroutine_handle<> self) {
     TaskHeader* task =
         PendingWait::CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
+    state_->AddReference();  // As in Send: the channel outlives the wait.
     PendingWait& wait = wait_.emplace();
     if (CancellableWait::AlreadyCancelled(task)) {
       wait.MarkCancelled();
@@ -526,7 +538,7 @@ class RecvAwaiter {
  private:
   ChannelState<T>* state_;
   std::optional<T> slot_;
-  std::optional<PendingWait> wait_;  // Only once the channel was found empty.
+  std::optional<PendingWait> wait_;  // Only once the channel was found empty; holds a reference.
 };
 
 }  // namespace internal
@@ -538,10 +550,9 @@ template <typename T>
 class Sender {
  public:
   Sender(const Sender& other) : state_(other.state_) {
-    if (state_ != nullptr) {
-      state_->AddSender();
-      state_->AddReference();
-    }
+    CORAL_CHECK(state_ != nullptr, "copy of a moved-from coral::Sender");
+    state_->AddSender();
+    state_->AddReference();
   }
   Sender(Sender&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   Sender& operator=(Sender other) noexcept {
@@ -552,6 +563,9 @@ class Sender {
     if (state_ != nullptr) state_->DropSender();
   }
 
+  // False once moved from (the one thing a moved-from handle may be asked).
+  bool valid() const noexcept { return state_ != nullptr; }
+
   // co_await Send(v): SendResult<T> (see the header comment).
   internal::SendAwaiter<T> Send(T value) {
     CORAL_CHECK(state_ != nullptr, "Send on a moved-from coral::Sender");
@@ -559,14 +573,21 @@ class Sender {
   }
   // Sends without waiting: absl::UnavailableError (value returned) if the channel is full.
   SendResult<T> TrySend(T value) {
+    CORAL_CHECK(state_ != nullptr, "TrySend on a moved-from coral::Sender");
     std::optional<T> offered(std::move(value));
     if (state_->TryPush(&offered)) return {absl::OkStatus(), std::nullopt};
     return {state_->closed() ? internal::ChannelClosedForSend() : internal::ChannelFull(),
             std::move(offered)};
   }
   // Closes the channel for everyone (see the header comment).
-  void Close() { state_->Close(/*discard=*/false); }
-  bool IsClosed() const { return state_->closed(); }
+  void Close() {
+    CORAL_CHECK(state_ != nullptr, "Close on a moved-from coral::Sender");
+    state_->Close(/*discard=*/false);
+  }
+  bool IsClosed() const {
+    CORAL_CHECK(state_ != nullptr, "IsClosed on a moved-from coral::Sender");
+    return state_->closed();
+  }
 
  private:
   template <typename U>
@@ -580,10 +601,9 @@ template <typename T>
 class Receiver {
  public:
   Receiver(const Receiver& other) : state_(other.state_) {
-    if (state_ != nullptr) {
-      state_->AddReceiver();
-      state_->AddReference();
-    }
+    CORAL_CHECK(state_ != nullptr, "copy of a moved-from coral::Receiver");
+    state_->AddReceiver();
+    state_->AddReference();
   }
   Receiver(Receiver&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   Receiver& operator=(Receiver other) noexcept {
@@ -594,6 +614,9 @@ class Receiver {
     if (state_ != nullptr) state_->DropReceiver();
   }
 
+  // False once moved from (the one thing a moved-from handle may be asked).
+  bool valid() const noexcept { return state_ != nullptr; }
+
   // co_await Recv(): absl::StatusOr<T>; OutOfRange once closed and drained.
   internal::RecvAwaiter<T> Recv() {
     CORAL_CHECK(state_ != nullptr, "Recv on a moved-from coral::Receiver");
@@ -601,15 +624,23 @@ class Receiver {
   }
   // Receives without waiting: absl::UnavailableError if nothing is buffered.
   absl::StatusOr<T> TryRecv() {
+    CORAL_CHECK(state_ != nullptr, "TryRecv on a moved-from coral::Receiver");
     std::optional<T> value;
     if (state_->TryPop(&value)) return *std::move(value);
     if (!state_->closed()) return internal::ChannelEmpty();
     if (state_->TryPop(&value)) return *std::move(value);  // Sent just before the close.
     return internal::ChannelClosedForRecv();
   }
-  void Close() { state_->Close(/*discard=*/false); }
+  void Close() {
+    CORAL_CHECK(state_ != nullptr, "Close on a moved-from coral::Receiver");
+    state_->Close(/*discard=*/false);
+  }
 
-  internal::ChannelState<T>* state() const { return state_; }  // For Select.
+  // For Select.
+  internal::ChannelState<T>* state() const {
+    CORAL_CHECK(state_ != nullptr, "coral::Select on a moved-from coral::Receiver");
+    return state_;
+  }
 
  private:
   template <typename U>

@@ -11,6 +11,8 @@
 //
 // Cancellation: a waiter whose token is cancelled stops waiting; Wait() returns
 // absl::CancelledError. A Set() that races the cancellation wins (Wait() returns OK).
+//
+// Misuse: destroying an Event while a task waits on it aborts with a message.
 
 #ifndef CORAL_EVENT_H_
 #define CORAL_EVENT_H_

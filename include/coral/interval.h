@@ -19,7 +19,8 @@
 //
 // `co_await Tick()` yields absl::Status: OK at the tick, CancelledError if the task's token was
 // cancelled first. Must be awaited inside a coral task; an Interval is for one task at a time
-// and must outlive its Tick.
+// and must outlive its Tick: two Ticks at once, or destroying the Interval while a task awaits
+// its Tick, abort with a message. An Interval is neither copied nor moved.
 //
 // Cancellation: a cancelled Tick consumes no tick (the next Tick completes at the same point of
 // the schedule), so Tick may race other waits (in a WhenAny, or under a Timeout).
@@ -41,6 +42,9 @@ class Interval {
   // `period` must be positive (aborts otherwise).
   explicit Interval(absl::Duration period, MissedTicks missed = MissedTicks::kSkip,
                     absl::Time start = absl::Now());
+  Interval(const Interval&) = delete;
+  Interval& operator=(const Interval&) = delete;
+  ~Interval();  // Aborts if a task awaits Tick.
 
   // Completes at the next tick.
   Task<absl::Status> Tick();
@@ -59,6 +63,9 @@ class Interval {
   const absl::Duration period_;
   const MissedTicks missed_;
   absl::Time next_;  // When the next Tick completes.
+  // A Tick is running. Set and cleared by the ticking task; read by the next Tick and by the
+  // destructor, which a correct program orders after the Tick (one task at a time, outlives it).
+  bool ticking_ = false;
 };
 
 }  // namespace coral

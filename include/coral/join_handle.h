@@ -16,7 +16,10 @@
 // that has not started never runs; a suspended task is destroyed at its suspension point (the
 // destructors of its locals run, on a worker thread) without resuming.
 //
-// A handle may be moved between threads; awaiting it is valid once.
+// A handle may be moved between threads; awaiting it is valid once. A task awaiting a handle
+// keeps the joined task's output alive: the handle may be dropped meanwhile. Any use of an empty
+// handle (default-constructed, moved from or detached) but valid() and assigning to it aborts
+// with a message.
 //
 // Cancellation: if the awaiting task's token is cancelled (coral/cancellation.h) while it waits
 // here, the await completes with absl::CancelledError and the handle stays valid (it may be awaited
@@ -89,6 +92,7 @@ class JoinAwaiterBase : private CancellableWait {
   static void OnCancel(CancellationNode* node);
 
   bool registered_ = false;
+  bool referenced_ = false;  // Holds a reference to the joined task (once it waited).
 };
 
 absl::Status CancelledWaitStatus();
@@ -123,21 +127,22 @@ class [[nodiscard]] JoinHandle {
   JoinHandle(JoinHandle&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
   JoinHandle& operator=(JoinHandle&& other) noexcept {
     if (this != &other) {
-      Detach();
+      Drop();
       task_ = std::exchange(other.task_, nullptr);
     }
     return *this;
   }
   JoinHandle(const JoinHandle&) = delete;
   JoinHandle& operator=(const JoinHandle&) = delete;
-  ~JoinHandle() { Detach(); }
+  ~JoinHandle() { Drop(); }
 
   // True while this handle refers to a task (not default-constructed, moved from or detached).
   bool valid() const noexcept { return task_ != nullptr; }
 
   // True once the task has finished (completed, thrown, or been torn down).
   bool IsFinished() const noexcept {
-    return task_ != nullptr && (task_->LoadState() & internal::task_state::kComplete);
+    CORAL_CHECK(task_ != nullptr, "IsFinished on an empty, moved-from or detached coral::JoinHandle");
+    return task_->LoadState() & internal::task_state::kComplete;
   }
 
   // For coral's own awaitables (Timeout): the task, or null. The handle keeps its reference.
@@ -145,7 +150,8 @@ class [[nodiscard]] JoinHandle {
 
   // Lets the task run on without an owner. The handle becomes empty.
   void Detach() noexcept {
-    if (task_ != nullptr) std::exchange(task_, nullptr)->DropJoinInterest();
+    CORAL_CHECK(task_ != nullptr, "Detach on an empty, moved-from or detached coral::JoinHandle");
+    Drop();
   }
 
   // Asks the task to stop (see the header comment). Safe from any thread, at any time, repeatedly;
@@ -158,6 +164,10 @@ class [[nodiscard]] JoinHandle {
  private:
   friend struct internal::JoinHandleFactory;
   explicit JoinHandle(internal::TaskHeader* task) noexcept : task_(task) {}
+
+  void Drop() noexcept {
+    if (task_ != nullptr) std::exchange(task_, nullptr)->DropJoinInterest();
+  }
 
   internal::TaskHeader* task_ = nullptr;
 };
@@ -178,7 +188,8 @@ struct JoinHandleFactory {
 
 template <typename T>
 void JoinHandle<T>::Abort() {
-  if (task_ != nullptr) internal::AbortTask(task_);
+  CORAL_CHECK(task_ != nullptr, "Abort on an empty, moved-from or detached coral::JoinHandle");
+  internal::AbortTask(task_);
 }
 
 }  // namespace coral

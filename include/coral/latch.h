@@ -11,6 +11,8 @@
 //
 // Cancellation: a waiter whose token is cancelled stops waiting; Wait() returns
 // absl::CancelledError. Reaching zero at the same moment wins (Wait() returns OK).
+//
+// Misuse: destroying a Latch while a task waits on it aborts with a message.
 
 #ifndef CORAL_LATCH_H_
 #define CORAL_LATCH_H_

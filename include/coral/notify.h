@@ -14,6 +14,8 @@
 // Cancellation: a waiter whose token is cancelled stops waiting and Notified() returns
 // absl::CancelledError; a NotifyOne that reached it at the same moment wins (Notified() returns
 // OK). A task aborted after a NotifyOne chose it passes the notification on.
+//
+// Misuse: destroying a Notify while a task waits on it aborts with a message.
 
 #ifndef CORAL_NOTIFY_H_
 #define CORAL_NOTIFY_H_
@@ -49,6 +51,7 @@ class Notify {
   Notify() = default;
   Notify(const Notify&) = delete;
   Notify& operator=(const Notify&) = delete;
+  ~Notify();  // Aborts if a task waits.
 
   void NotifyOne();
   void NotifyAll();

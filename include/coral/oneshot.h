@@ -11,7 +11,8 @@
 //
 // Send never waits; it fails with absl::FailedPreconditionError, returning the value, if the
 // receiver is gone or a value was sent already. Dropping the sender without sending closes the
-// oneshot: Recv returns absl::OutOfRangeError. Both handles are move-only.
+// oneshot: Recv returns absl::OutOfRangeError (also when it happens while Recv waits). Both
+// handles are move-only; using a moved-from one aborts with a message.
 //
 // Cancellation: a waiting Recv whose token is cancelled returns absl::CancelledError; the value,
 // if it arrives later, is still there for the next Recv.
@@ -22,6 +23,7 @@
 #include <utility>
 
 #include "coral/channel.h"
+#include "coral/internal/check.h"
 
 namespace coral {
 
@@ -33,6 +35,7 @@ class OneshotSender {
 
   // Delivers the value and closes the oneshot.
   SendResult<T> Send(T value) {
+    CORAL_CHECK(sender_.valid(), "Send on a moved-from coral::OneshotSender");
     SendResult<T> result = sender_.TrySend(std::move(value));
     if (!result.ok() && !absl::IsFailedPrecondition(result.status)) {
       result.status = absl::FailedPreconditionError("coral::Oneshot: a value was sent already");
@@ -56,7 +59,10 @@ class OneshotReceiver {
   OneshotReceiver& operator=(OneshotReceiver&&) noexcept = default;
 
   // co_await Recv(): absl::StatusOr<T>.
-  internal::RecvAwaiter<T> Recv() { return receiver_.Recv(); }
+  internal::RecvAwaiter<T> Recv() {
+    CORAL_CHECK(receiver_.valid(), "Recv on a moved-from coral::OneshotReceiver");
+    return receiver_.Recv();
+  }
 
  private:
   template <typename U>

@@ -12,6 +12,9 @@
 // after the Select has been claimed for that branch, atomically, so a message sent to a losing
 // branch stays in its channel for the next receiver.
 //
+// A waiting Select keeps its channels alive, so the receivers may be dropped meanwhile; a
+// moved-from receiver aborts with a message.
+//
 // Cancellation: the current task's token is one more branch. If it is cancelled before any
 // channel completes, Select returns absl::CancelledError and consumed nothing. A task aborted
 // after a branch won puts the value it was handed back into that channel.
@@ -55,14 +58,16 @@ class SelectAwaiter : private CancellableWait {
   SelectAwaiter(const SelectAwaiter&) = delete;
   SelectAwaiter& operator=(const SelectAwaiter&) = delete;
   ~SelectAwaiter() {
-    if (!suspended_) return;
-    Disarm();
-    UnlinkAll(Indices{});
-    if (claim_.TryClaim(SelectClaim::kCancelled)) {
-      task_->DropReference();  // Nobody won: the waker reference is still ours.
-    } else {
-      ReturnWon(Indices{});  // Torn down after a branch won: give its value back.
+    if (suspended_) {
+      Disarm();
+      UnlinkAll(Indices{});
+      if (claim_.TryClaim(SelectClaim::kCancelled)) {
+        task_->DropReference();  // Nobody won: the waker reference is still ours.
+      } else {
+        ReturnWon(Indices{});  // Torn down after a branch won: give its value back.
+      }
     }
+    if (referenced_) std::apply([](auto*... state) { (state->DropReference(), ...); }, states_);
   }
 
   bool await_ready() { return TryAll(Indices{}); }
@@ -75,6 +80,9 @@ class SelectAwaiter : private CancellableWait {
     }
     task_->set_resume_point(self);
     task_->AddReference();  // The waker reference, for whichever branch claims the select.
+    // The channels outlive the wait, whatever happens to the receivers meanwhile.
+    std::apply([](auto*... state) { (state->AddReference(), ...); }, states_);
+    referenced_ = true;
     suspended_ = true;
     bool won_by_us = false;
     LinkAll(Indices{}, &won_by_us);
@@ -206,6 +214,7 @@ class SelectAwaiter : private CancellableWait {
   SelectClaim claim_;
   TaskHeader* task_ = nullptr;
   bool suspended_ = false;
+  bool referenced_ = false;  // Holds a reference to every channel (once it waited).
 };
 
 }  // namespace internal

@@ -14,6 +14,10 @@
 // Cancellation: a waiter whose token is cancelled leaves the queue without permits, and Acquire
 // returns absl::CancelledError; the waiters behind it are then reconsidered. If the permits were
 // granted at the same moment, the grant wins. A task aborted while waiting returns granted permits.
+//
+// Misuse: destroying the semaphore while a task waits on it, or while a Permit taken from it is
+// alive, aborts with a message. A moved-from Permit holds nothing: count() is 0 and Release()
+// does nothing.
 
 #ifndef CORAL_SEMAPHORE_H_
 #define CORAL_SEMAPHORE_H_
@@ -78,6 +82,7 @@ class Semaphore {
   explicit Semaphore(int64_t permits) : permits_(permits) {}
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
+  ~Semaphore();  // Aborts if a task waits or a Permit is alive.
 
   // co_await Acquire(n): absl::StatusOr<Permit> holding n permits (n >= 1).
   internal::AcquireAwaiter Acquire(int64_t n = 1) { return internal::AcquireAwaiter(this, n); }
@@ -92,6 +97,8 @@ class Semaphore {
   friend class internal::SemaphorePermit;
 
   bool TryTakeLocked(int64_t n);
+  // Adds n permits, of which `returned` come back from a Permit or a granted waiter.
+  void Release(int64_t n, int64_t returned);
   // Grants the waiters at the head that the free permits satisfy.
   void GrantWaitersLocked(internal::WakeList* granted);
   static void AfterWaiterRemoved(void* self, internal::WakeList* granted);
@@ -99,6 +106,7 @@ class Semaphore {
 
   mutable internal::SpinLock lock_;
   int64_t permits_;             // Guarded by lock_.
+  int64_t lent_ = 0;            // Guarded by lock_: taken and not yet returned.
   internal::WaiterList queue_;  // Guarded by lock_; Waiter::weight is the permits wanted.
 };
 

@@ -12,6 +12,10 @@
 // absl::string_view(pointer, size)). One task may read while another writes (two children of a
 // TaskGroup sharing the stream, for example). The awaitables must be awaited inside a coral task.
 //
+// Misuse: every operation on a closed or moved-from socket (this one, a listener, a UdpSocket)
+// but valid(), fd() and Close() aborts with a message naming it, as does destroying or closing
+// a socket while a task waits on it.
+//
 // Cancellation: when the task's token is cancelled (cancellation.h), an operation waiting for the
 // socket returns absl::CancelledError; a read that returns it consumed nothing, and bytes already
 // transferred by a partial WriteAll or ReadExact are not rolled back. A task aborted inside an

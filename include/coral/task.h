@@ -22,7 +22,9 @@
 // time, even when the task completes on another thread; the scheduler's hand-off orders them.
 // Consequently a Task must suspend only on coral's awaitables.
 //
-// Misuse: awaiting a moved-from Task, or awaiting one Task twice, aborts with a message.
+// Misuse: awaiting a moved-from Task, awaiting one Task twice, or destroying a Task while it runs
+// (awaited and not finished, other than by tearing down the task that awaits it) aborts with a
+// message.
 //
 // Cancellation: a Task has no cancellation of its own; it is destroyed together with the spawned
 // task that (transitively) awaits it, running the destructors of its locals.
@@ -51,6 +53,9 @@ namespace internal {
 template <typename T>
 class TaskPromise;
 struct TaskAccess;
+
+// True on a thread that is tearing a task down (destroying its frame without resuming it).
+bool InTeardown();
 
 // State shared by every Task<T> promise: the awaiter, the rendezvous flag and the exception.
 // Every Task frame holds one, so it is packed into two words: the flags ride in the low bits of
@@ -90,6 +95,9 @@ class TaskPromiseBase {
   FinalAwaiter final_suspend() noexcept { return {}; }
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  // Whether an awaiter has started this task (it runs, or ran, on the awaiter's behalf).
+  bool Awaited() const noexcept { return (continuation_ & ~kFlagMask) != 0; }
 
   // Runs `self` until it first suspends or completes. Returns true if the awaiter must stay
   // suspended (the task will resume it), false if the task already completed.
@@ -198,7 +206,11 @@ class [[nodiscard]] Task {
   explicit Task(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
 
   void Reset() noexcept {
-    if (handle_) std::exchange(handle_, nullptr).destroy();
+    if (!handle_) return;
+    // Teardown destroys a suspended awaiter's frame, and with it the Task it awaits.
+    CORAL_CHECK(handle_.done() || !handle_.promise().Awaited() || internal::InTeardown(),
+                "a coral::Task destroyed while a task awaits it");
+    std::exchange(handle_, nullptr).destroy();
   }
 
   struct Awaiter {

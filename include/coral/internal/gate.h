@@ -30,6 +30,9 @@ class Gate {
   };
 
   explicit Gate(bool open) : open_(open) {}
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+  ~Gate();  // Aborts if a task waits.
 
   bool IsOpen() const noexcept {
     // acquire: a waiter that sees the gate open sees what the opener did before opening it.

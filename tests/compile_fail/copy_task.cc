@@ -1,0 +1,12 @@
+// Copyright 2026 The coral Authors.
+//
+// A Task is move-only: one coroutine frame, awaited once.
+// EXPECT-ERROR: use of deleted function .*coral::Task<T>::Task\(const coral::Task<T>&\)
+
+#include "coral/task.h"
+
+#include <utility>
+
+void Misuse(coral::Task<int>& original) {
+  coral::Task<int> copy(original);
+}
