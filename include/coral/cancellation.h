@@ -126,6 +126,8 @@ class CancellationSource {
   void Cancel() const;
 
  private:
+  explicit CancellationSource(internal::CancellationRef state) : state_(std::move(state)) {}
+
   internal::CancellationRef state_;
 };
 
@@ -190,7 +192,7 @@ inline internal::CancelledAwaiter CancellationToken::Cancelled() const {
 }
 
 namespace internal {
-// Swaps the current task's token for the lifetime of the scope (Shielded, Timeout).
+// Swaps the current task's token for the lifetime of the scope (WithCancellation, Shielded).
 class ScopedTaskCancellation {
  public:
   explicit ScopedTaskCancellation(CancellationState* replacement);
@@ -213,7 +215,11 @@ class ScopedTaskCancellation {
 template <typename T>
 Task<T> WithCancellation(CancellationToken token, Task<T> task) {
   internal::ScopedTaskCancellation scope(internal::StateOf(token));
-  co_return co_await std::move(task);
+  // A local declared after the scope: a teardown destroys locals in reverse order and parameters
+  // last, so the task (and the scopes nested in it, which restore the token to ours) must be a
+  // local to go before this scope restores the token it replaced.
+  Task<T> inner = std::move(task);
+  co_return co_await std::move(inner);
 }
 
 // Runs `task` to completion with cancellation switched off: its operations do not observe the
