@@ -84,16 +84,7 @@ CancellationState* CancellationState::CreateWithDeadline(CancellationState* pare
 
 CancellationState* CancellationState::CreateWithTimeout(CancellationState* parent,
                                                         absl::Duration timeout) {
-  auto* state = new DeadlineState();
-  state->has_deadline_ = true;
-  state->entry.deadline = absl::Now() + timeout;
-  state->LinkUnder(parent);
-  return state;
-}
-
-void CancellationState::ArmDeadline() {
-  CORAL_CHECK(has_deadline_, "ArmDeadline on a state without a deadline");
-  static_cast<DeadlineState*>(this)->Arm();
+  return CreateWithDeadline(parent, absl::Now() + timeout);
 }
 
 void DeadlineState::Arm() {

@@ -125,9 +125,7 @@ class [[nodiscard]] TimeoutAwaiter {
     header_->set_cancellation(state_);
     auto inner = task_.operator co_await();
     (void)inner.await_ready();  // Checks that the task can be awaited.
-    if (!inner.await_suspend(self)) return false;  // Finished without suspending: no timer.
-    state_->ArmDeadline();
-    return true;
+    return inner.await_suspend(self);
   }
   JoinResult<T> await_resume() {
     std::exchange(header_, nullptr)->set_cancellation(saved_);
@@ -166,7 +164,7 @@ class [[nodiscard]] TimeoutAwaiter {
 // result comes back as it is); or absl::DeadlineExceededError if the deadline cut the task short.
 // The task runs in place: Timeout returns only once it has. Exceptions thrown by the task are
 // rethrown. Timeout returns a plain awaitable that owns the task (it converts to a Task<JoinResult
-// <T>> where one is needed); the deadline is a timer entry, armed only if the task suspends.
+// <T>> where one is needed); the deadline is a timer entry on the calling worker, not a task.
 //
 // Which outcome wins. A task that finishes while none of its waits has noticed the deadline keeps
 // its result, even if the deadline fired meanwhile (tokio's timeout likewise polls the inner

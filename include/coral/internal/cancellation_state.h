@@ -40,12 +40,8 @@ class CancellationState {
   // The same, cancelling itself at `deadline` by a timer on the calling worker's timer queue (no
   // task). Must be called on a coral worker.
   static CancellationState* CreateWithDeadline(CancellationState* parent, absl::Time deadline);
-  // A state with the deadline now + `timeout` (the one place a Timeout reads the clock), whose
-  // timer is not armed until ArmDeadline: a Timeout around a task that finishes without
-  // suspending never touches the timer queue.
+  // CreateWithDeadline(parent, now + `timeout`): the one place a Timeout reads the clock.
   static CancellationState* CreateWithTimeout(CancellationState* parent, absl::Duration timeout);
-  // Arms the deadline of a CreateWithTimeout state on the calling worker's timer queue.
-  void ArmDeadline();
 
   void AddReference() noexcept {
     // relaxed: the caller already owns a reference, so the state is alive (as shared_ptr's copy).
