@@ -11,7 +11,6 @@
 #include <string>
 #include <thread>
 #include <tuple>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
@@ -36,27 +35,55 @@ std::string Name(Scope scope) {
   return "?";
 }
 
-// Suspends for good inside `scopes` (outermost first), after setting `inside`.
-Task<void> Nested(std::vector<Scope> scopes, size_t depth, std::atomic<bool>* inside,
-                  CancellationToken token) {
-  if (depth == scopes.size()) {
-    inside->store(true);
-    (void)co_await SleepFor(absl::Hours(1));
-    co_return;
-  }
-  Task<void> next = Nested(scopes, depth + 1, inside, token);
-  switch (scopes[depth]) {
-    case Scope::kNone:
-      co_await std::move(next);
+constexpr absl::Duration kLong = absl::Hours(1);
+
+// Sets `inside`, then suspends for good.
+Task<void> Leaf(std::atomic<bool>* inside) {
+  inside->store(true);
+  (void)co_await SleepFor(kLong);
+}
+
+// Suspends inside `outer(inner(Leaf))`, written as a user would write it, each scope taking the
+// next one's task (or Timeout's awaitable) as its argument.
+Task<void> Nested(Scope outer, Scope inner, CancellationToken token, std::atomic<bool>* inside) {
+  using S = Scope;
+  auto leaf = [&] { return Leaf(inside); };
+  switch (static_cast<int>(outer) * 4 + static_cast<int>(inner)) {
+    case int(S::kWithCancellation) * 4 + int(S::kNone):
+      co_await WithCancellation(token, leaf());
       break;
-    case Scope::kWithCancellation:
-      co_await WithCancellation(token, std::move(next));
+    case int(S::kWithCancellation) * 4 + int(S::kWithCancellation):
+      co_await WithCancellation(token, WithCancellation(token, leaf()));
       break;
-    case Scope::kTimeout:
-      (void)co_await Timeout(absl::Hours(1), std::move(next));
+    case int(S::kWithCancellation) * 4 + int(S::kTimeout):
+      (void)co_await WithCancellation(token, Timeout(kLong, leaf()));
       break;
-    case Scope::kShielded:
-      co_await Shielded(std::move(next));
+    case int(S::kWithCancellation) * 4 + int(S::kShielded):
+      co_await WithCancellation(token, Shielded(leaf()));
+      break;
+    case int(S::kTimeout) * 4 + int(S::kNone):
+      (void)co_await Timeout(kLong, leaf());
+      break;
+    case int(S::kTimeout) * 4 + int(S::kWithCancellation):
+      (void)co_await Timeout(kLong, WithCancellation(token, leaf()));
+      break;
+    case int(S::kTimeout) * 4 + int(S::kTimeout):
+      (void)co_await Timeout(kLong, Timeout(kLong, leaf()));
+      break;
+    case int(S::kTimeout) * 4 + int(S::kShielded):
+      (void)co_await Timeout(kLong, Shielded(leaf()));
+      break;
+    case int(S::kShielded) * 4 + int(S::kNone):
+      co_await Shielded(leaf());
+      break;
+    case int(S::kShielded) * 4 + int(S::kWithCancellation):
+      co_await Shielded(WithCancellation(token, leaf()));
+      break;
+    case int(S::kShielded) * 4 + int(S::kTimeout):
+      (void)co_await Shielded(Timeout(kLong, leaf()));
+      break;
+    case int(S::kShielded) * 4 + int(S::kShielded):
+      co_await Shielded(Shielded(leaf()));
       break;
   }
 }
@@ -65,8 +92,6 @@ class ScopeTeardownTest : public ::testing::TestWithParam<std::tuple<Scope, Scop
 
 TEST_P(ScopeTeardownTest, TearsDownCleanly) {
   const auto [outer, inner, teardown] = GetParam();
-  std::vector<Scope> scopes = {outer};
-  if (inner != Scope::kNone) scopes.push_back(inner);
   Runtime runtime({.num_workers = 2});
   CancellationSource scope_source;  // The token the WithCancellation scopes install.
   std::atomic<bool> inside{false};
@@ -74,7 +99,8 @@ TEST_P(ScopeTeardownTest, TearsDownCleanly) {
   CancellationSource own;
   JoinHandle<void> handle = runtime.Spawn(
       [&]() -> Task<void> {
-        co_await WithCancellation(own.token(), Nested(scopes, 0, &inside, scope_source.token()));
+        co_await WithCancellation(own.token(),
+                                  Nested(outer, inner, scope_source.token(), &inside));
       });
   ASSERT_TRUE(testing::Eventually([&] { return inside.load(); }));
   const absl::Time start = absl::Now();

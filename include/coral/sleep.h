@@ -113,7 +113,7 @@ class [[nodiscard]] TimeoutAwaiter {
     if (state_ != nullptr) state_->DropReference();
   }
 
-  // A Task that awaits this, for APIs that take one (WhenAll(Timeout(...), ...)).
+  // A Task that awaits this, for APIs that take one (WhenAll<...>(Timeout(...), ...)).
   operator Task<JoinResult<T>>() && { return AwaitInTask(std::move(*this)); }
 
   bool await_ready() const noexcept { return false; }
@@ -181,7 +181,18 @@ internal::TimeoutAwaiter<T> Timeout(absl::Duration duration, Task<T> task) {
   return internal::TimeoutAwaiter<T>(duration, std::move(task));
 }
 
-// Timeout for an awaitable that is not a Task (StreamSocket::Read, say): awaited inside one.
+// A Timeout as the task of a scope: WithCancellation(token, Timeout(d, task)), Shielded(...).
+template <typename T>
+Task<JoinResult<T>> WithCancellation(CancellationToken token, internal::TimeoutAwaiter<T> timeout) {
+  return WithCancellation(std::move(token), Task<JoinResult<T>>(std::move(timeout)));
+}
+template <typename T>
+Task<JoinResult<T>> Shielded(internal::TimeoutAwaiter<T> timeout) {
+  return Shielded(Task<JoinResult<T>>(std::move(timeout)));
+}
+
+// Timeout for an awaitable that is not a Task (StreamSocket::Read, or another Timeout): awaited
+// inside one.
 template <typename Awaitable>
   requires requires(Awaitable& awaitable) { awaitable.await_resume(); }
 auto Timeout(absl::Duration duration, Awaitable awaitable) {
