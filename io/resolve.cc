@@ -38,10 +38,9 @@ absl::StatusOr<std::vector<SocketAddress>> ResolveBlocking(const std::string& ho
 }  // namespace
 
 Task<absl::StatusOr<std::vector<SocketAddress>>> Resolve(std::string host, uint16_t port) {
-  // A named callable, not a lambda temporary inside the co_await: gcc 12 copies such a temporary
-  // into the frame bitwise, which breaks a captured std::string's small-buffer pointer.
+  // Named: SpawnBlocking takes a callable with a std::string capture only as an lvalue (copied).
   auto lookup = [host = std::move(host), port] { return ResolveBlocking(host, port); };
-  co_return co_await SpawnBlocking(std::move(lookup));
+  co_return co_await SpawnBlocking(lookup);
 }
 
 }  // namespace coral

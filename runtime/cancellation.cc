@@ -16,10 +16,18 @@
 // thread: that thread is then blocked in Deregister(parent_node_) until the callback finishes, so
 // the memory is still there, and CancelFromParent pins the state only if it can (TryAddReference).
 //
-// A deadline is a small task (DeadlineTimer) that sleeps until the deadline and cancels the state.
-// The state holds the timer's JoinHandle reference and aborts the timer when the state is
-// cancelled, or when the only reference left is the timer's own (nobody can observe the deadline
-// any more: a million short-lived deadlines must not pin a million states until they expire).
+// A deadline is a timer entry in the state's own block (DeadlineState), with no task. The armed
+// entry owns one reference to the state; firing cancels the state and drops it. The entry is taken
+// back (TimerQueue::Remove, under the state's lock, which the firing callback also takes before it
+// forgets the queue, so the queue outlives every Remove) when the state is cancelled otherwise, or
+// when the only reference left would be the entry's own: nobody can observe the deadline any more,
+// and a million short-lived deadlines must not pin a million states until they expire. A state
+// with a deadline therefore drops references with a compare-and-swap loop: whoever would take the
+// count from 2 to 1 first tries to take the entry back, while still holding its own reference.
+//
+// Observation. A wait that a cancellation cut short or refused marks its state observed, and every
+// ancestor whose cancellation that state inherited (MarkObserved). Timeout reads it: a deadline
+// that fired while its task finished without any wait noticing leaves the task's result standing.
 
 #include <string>
 #include <utility>
@@ -29,25 +37,85 @@
 #include "absl/strings/str_cat.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
-#include "coral/join_handle.h"
-#include "coral/sleep.h"
+#include "coral/internal/timer_entry.h"
 #include "runtime/scheduler.h"
+#include "runtime/timer_queue.h"
 
 namespace coral {
 namespace internal {
 
+// A state whose deadline is a timer entry (see the file comment).
+struct DeadlineState : CancellationState {
+  // Fires on the worker that polls the queue, owning the entry's reference.
+  static void OnDeadline(void* target);
+  // Arms the entry (its deadline set) on the calling worker's queue, unless the state is already
+  // cancelled.
+  void Arm();
+  // Takes the entry back if it has not fired; returns whether it did (its reference is then the
+  // caller's).
+  bool TakeBackTimer();
+
+  TimerEntry entry;
+  TimerQueue* queue = nullptr;  // Guarded by lock_: where the entry is armed; null once not.
+};
+
+void CancellationState::LinkUnder(CancellationState* parent) {
+  if (parent == nullptr) return;
+  parent_node_.invoke = &CancelFromParent;
+  if (parent->Register(&parent_node_)) {
+    parent->AddReference();
+    parent_ = parent;
+  } else {
+    Cancel(/*from_parent=*/true);
+  }
+}
+
 CancellationState* CancellationState::Create(CancellationState* parent) {
   auto* state = new CancellationState();
-  if (parent != nullptr) {
-    state->parent_node_.invoke = &CancelFromParent;
-    if (parent->Register(&state->parent_node_)) {
-      parent->AddReference();
-      state->parent_ = parent;
-    } else {
-      state->Cancel();
-    }
-  }
+  state->LinkUnder(parent);
   return state;
+}
+
+CancellationState* CancellationState::CreateWithDeadline(CancellationState* parent,
+                                                         absl::Time deadline) {
+  auto* state = new DeadlineState();
+  state->has_deadline_ = true;
+  state->entry.deadline = deadline;
+  state->LinkUnder(parent);
+  state->Arm();
+  return state;
+}
+
+CancellationState* CancellationState::CreateWithTimeout(CancellationState* parent,
+                                                        absl::Duration timeout) {
+  return CreateWithDeadline(parent, absl::Now() + timeout);
+}
+
+void DeadlineState::Arm() {
+  TimerQueue& timers = CurrentTimers();
+  entry.callback = &OnDeadline;
+  entry.target = this;
+  SpinLockHolder hold(&lock_);
+  if (cancelled_.load(std::memory_order_relaxed)) return;  // relaxed: under the lock.
+  AddReference();  // The entry's.
+  queue = &timers;
+  timers.Insert(&entry);
+}
+
+void DeadlineState::OnDeadline(void* target) {
+  auto* state = static_cast<DeadlineState*>(target);
+  {
+    SpinLockHolder hold(&state->lock_);
+    state->queue = nullptr;  // Fired: nobody may touch the queue for it any more.
+  }
+  state->Cancel();
+  state->DropReference();  // The entry's.
+}
+
+bool DeadlineState::TakeBackTimer() {
+  SpinLockHolder hold(&lock_);
+  TimerQueue* armed = std::exchange(queue, nullptr);
+  return armed != nullptr && armed->Remove(&entry);
 }
 
 CancellationState::~CancellationState() {
@@ -55,30 +123,43 @@ CancellationState::~CancellationState() {
     parent_->Deregister(&parent_node_);
     parent_->DropReference();
   }
-  // relaxed: we hold the last reference; the acq_rel decrement ordered every other use.
-  if (TaskHeader* timer = deadline_timer_.load(std::memory_order_relaxed)) {
-    timer->DropJoinInterest();
+}
+
+void CancellationState::Destroy() noexcept {
+  if (has_deadline_) {
+    delete static_cast<DeadlineState*>(this);
+  } else {
+    delete this;
   }
 }
 
 void CancellationState::DropReference() noexcept {
-  // A deadline timer whose reference may be the only one left once ours is gone: then nobody can
-  // observe the deadline, and the timer is aborted. Pin its header first (the state, which holds
-  // the header's JoinHandle reference, may be destroyed by the timer itself once we let go).
-  // acquire: pairs with AdoptDeadlineTimer's release.
-  TaskHeader* timer = deadline_timer_.load(std::memory_order_acquire);
-  if (timer != nullptr && !IsCancelled()) {
-    timer->AddReference();
-  } else {
-    timer = nullptr;
+  if (has_deadline_) {
+    DropReferenceWithDeadline();
+    return;
   }
   // acq_rel: every owner's use of the state happens before its destruction by the last one.
-  const uint32_t previous = references_.fetch_sub(1, std::memory_order_acq_rel);
-  if (previous == 1) delete this;
-  if (timer != nullptr) {
-    // If the reference left is someone else's, the timer has finished and the abort is a no-op.
-    if (previous == 2) AbortTask(timer);
-    timer->DropReference();
+  if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) Destroy();
+}
+
+void CancellationState::DropReferenceWithDeadline() noexcept {
+  auto* self = static_cast<DeadlineState*>(this);
+  // relaxed: a first guess for the CAS, which orders.
+  uint32_t count = references_.load(std::memory_order_relaxed);
+  for (;;) {
+    // With the entry armed, a count of 2 is ours and the entry's: take the entry back while ours
+    // still keeps the state alive, and drop both.
+    if (count == 2 && self->TakeBackTimer()) {
+      // acq_rel: as in DropReference.
+      if (references_.fetch_sub(2, std::memory_order_acq_rel) == 2) Destroy();
+      return;
+    }
+    // acq_rel on success: as in DropReference; relaxed on failure: we retry with the new count.
+    if (references_.compare_exchange_weak(count, count - 1, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed)) {
+      if (count == 1) Destroy();
+      return;
+    }
   }
 }
 
@@ -91,38 +172,54 @@ bool CancellationState::TryAddReference() noexcept {
   return false;
 }
 
+void CancellationState::MarkObserved() noexcept {
+  for (CancellationState* state = this; state != nullptr; state = state->parent_) {
+    // relaxed: see Observed(). Already set: the ancestors were marked by whoever set it.
+    if (state->observed_.exchange(true, std::memory_order_relaxed)) return;
+    if (!state->cancelled_by_parent_) return;
+  }
+}
+
 void CancellationState::CancelFromParent(CancellationNode* node) {
   auto* state = reinterpret_cast<CancellationState*>(reinterpret_cast<char*>(node) -
                                                      offsetof(CancellationState, parent_node_));
   if (state->TryAddReference()) {
-    state->Cancel();
+    state->Cancel(/*from_parent=*/true);
     state->DropReference();
   } else {
-    state->Cancel();  // Its destructor waits in Deregister(parent_node_) until we return.
+    state->Cancel(/*from_parent=*/true);  // Its destructor waits in Deregister(parent_node_).
   }
 }
 
-void CancellationState::Cancel() {
-  SpinLockHolder hold(&lock_);
-  if (cancelled_.load(std::memory_order_relaxed)) return;  // relaxed: under the lock.
-  cancelled_.store(true, std::memory_order_release);       // release: see IsCancelled.
-  while (CancellationNode* node = head_) {
-    head_ = node->next;
-    if (head_ != nullptr) head_->prev = nullptr;
-    node->linked = false;
-    running_ = node;
-    running_thread_ = std::this_thread::get_id();
-    running_deregistered_ = false;
-    lock_.Unlock();  // Not held while the callback runs.
-    node->invoke(node);
-    lock_.Lock();
-    running_ = nullptr;
-    if (!running_deregistered_) {
-      // release: the callback's effects happen before Deregister's return on another thread.
-      node->finished.store(true, std::memory_order_release);
+void CancellationState::Cancel(bool from_parent) {
+  {
+    SpinLockHolder hold(&lock_);
+    if (cancelled_.load(std::memory_order_relaxed)) return;  // relaxed: under the lock.
+    cancelled_by_parent_ = from_parent;
+    cancelled_.store(true, std::memory_order_release);  // release: see IsCancelled.
+    while (CancellationNode* node = head_) {
+      head_ = node->next;
+      if (head_ != nullptr) head_->prev = nullptr;
+      node->linked = false;
+      running_ = node;
+      running_thread_ = std::this_thread::get_id();
+      running_deregistered_ = false;
+      lock_.Unlock();  // Not held while the callback runs.
+      node->invoke(node);
+      lock_.Lock();
+      running_ = nullptr;
+      if (!running_deregistered_) {
+        // release: the callback's effects happen before Deregister's return on another thread.
+        node->finished.store(true, std::memory_order_release);
+      }
     }
   }
-  if (TaskHeader* timer = deadline_timer_.load(std::memory_order_acquire)) AbortTask(timer);
+  // The deadline no longer matters. Every caller holds a reference besides the entry's (a state
+  // cancelled from its parent while being destroyed has none, but then no entry either).
+  if (has_deadline_ && static_cast<DeadlineState*>(this)->TakeBackTimer()) {
+    // acq_rel: as in DropReference; the count stays above zero.
+    references_.fetch_sub(1, std::memory_order_acq_rel);
+  }
 }
 
 bool CancellationState::Register(CancellationNode* node) {
@@ -158,41 +255,24 @@ void CancellationState::Deregister(CancellationNode* node) {
   while (!node->finished.load(std::memory_order_acquire)) __builtin_ia32_pause();
 }
 
-void CancellationState::AdoptDeadlineTimer(TaskHeader* timer) {
-  // release: DropReference and Cancel on other threads read the timer's header.
-  deadline_timer_.store(timer, std::memory_order_release);
-  if (IsCancelled()) AbortTask(timer);  // Cancelled before the timer was adopted.
-}
-
 // --- CancellableWait ----------------------------------------------------------------------------
 
 void CancellableWait::Arm(TaskHeader* task, OnCancel on_cancel) {
   CancellationState* state = task->cancellation();
   if (state == nullptr) return;
   node_.invoke = on_cancel;
-  if (state->Register(&node_)) {
-    state_ = state;
-  } else {
+  state_ = state;  // Before Register, which publishes it to the callback (MarkCancelled reads it).
+  if (!state->Register(&node_)) {
+    state_ = nullptr;
+    state->MarkObserved();
     on_cancel(&node_);
   }
 }
 
-void CancellableWait::DisarmSlow() { std::exchange(state_, nullptr)->Deregister(&node_); }
-
-// --- Deadlines ----------------------------------------------------------------------------------
-
-namespace {
-
-Task<void> DeadlineTimer(CancellationRef state, absl::Time deadline) {
-  // The timer task runs under no token, so nothing but the deadline ends this sleep (or an abort).
-  (void)co_await SleepUntil(deadline);
-  // Moved into a local: locals die before the task completes, while a completed task's frame
-  // (and the parameters in it) lives as long as its header, which the state keeps alive.
-  CancellationRef pinned = std::move(state);
-  pinned.get()->Cancel();
+void CancellableWait::DisarmSlow() {
+  state_->Deregister(&node_);
+  state_ = nullptr;  // After Deregister: a callback still running reads it.
 }
-
-}  // namespace
 
 // --- CancelledAwaiter ---------------------------------------------------------------------------
 
@@ -257,7 +337,7 @@ absl::Status CancelledAwaiter::await_resume() {
 
 ScopedTaskCancellation::ScopedTaskCancellation(CancellationState* replacement)
     : task_(CurrentTask()) {
-  CORAL_CHECK(task_ != nullptr, "coral::Shielded / coral::Timeout awaited outside a coral task");
+  CORAL_CHECK(task_ != nullptr, "coral::WithCancellation / coral::Shielded awaited outside a coral task");
   saved_ = task_->cancellation();
   task_->set_cancellation(replacement);
 }
@@ -293,15 +373,11 @@ CancellationSource::CancellationSource(const CancellationToken& parent)
 
 CancellationSource CancellationSource::WithDeadline(absl::Time deadline,
                                                     const CancellationToken& parent) {
-  internal::Scheduler* scheduler = internal::CurrentScheduler();
-  CORAL_CHECK(scheduler != nullptr,
+  CORAL_CHECK(internal::CurrentScheduler() != nullptr,
               "CancellationSource::WithDeadline called outside a coral task: its timer needs the "
               "worker's reactor");
-  CancellationSource source(parent);
-  internal::TaskHeader* timer = internal::CreateAndSubmit<void>(
-      scheduler, {/*cancellation=*/nullptr}, &internal::DeadlineTimer, source.state_, deadline);
-  source.state_.get()->AdoptDeadlineTimer(timer);
-  return source;
+  return CancellationSource(internal::CancellationRef(
+      internal::CancellationState::CreateWithDeadline(internal::StateOf(parent), deadline)));
 }
 
 void CancellationSource::Cancel() const {

@@ -270,7 +270,13 @@
 // The callback list is the token's (runtime/cancellation.cc), so tasks that never wait under a
 // token pay nothing, and a wait pays one uncontended spin lock twice. Shielded/WithCancellation/
 // Timeout swap the header's token for the length of an awaited sub-task; only the task itself does
-// that, while it runs.
+// that, while it runs. A teardown destroys the frames outermost first, so each scope must destroy
+// the sub-task it awaits before it puts back the token it replaced (Timeout's awaiter does it in
+// its destructor; WithCancellation keeps the sub-task in a local, destroyed before its scope):
+// otherwise an outer scope restores first and an inner one then installs a token that is about to
+// be freed, and the header later drops a reference it does not own. A deadline (Timeout,
+// CancellationSource::WithDeadline) is a timer entry in the token's own block, not a task
+// (runtime/cancellation.cc).
 //
 // The forceful form is JoinHandle::Abort: it sets kCancelled. A task not yet started never runs. A
 // queued or running task is torn down by the next worker that would resume it. An idle

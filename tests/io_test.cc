@@ -590,13 +590,14 @@ TEST_F(IoTest, SpawnBlockingRunsOffTheWorkers) {
   EXPECT_TRUE(runtime_.BlockOn(body()));
 }
 
-TEST_F(IoTest, SpawnBlockingTakesMoveOnlyCallables) {
+TEST_F(IoTest, SpawnBlockingCopiesANamedCallable) {
   auto body = []() -> Task<int> {
-    auto job = [owned = std::make_unique<int>(41)] { return *owned + 1; };
-    absl::StatusOr<int> result = co_await SpawnBlocking(std::move(job));
-    co_return result.ok() ? *result : -1;
+    auto job = [owned = std::make_shared<int>(41)] { return ++*owned; };
+    absl::StatusOr<int> first = co_await SpawnBlocking(job);
+    absl::StatusOr<int> second = co_await SpawnBlocking(job);  // `job` is still whole.
+    co_return first.ok() && second.ok() ? *first + *second : -1;
   };
-  EXPECT_EQ(runtime_.BlockOn(body()), 42);
+  EXPECT_EQ(runtime_.BlockOn(body()), 42 + 43);
 }
 
 TEST_F(IoTest, SpawnBlockingRethrows) {

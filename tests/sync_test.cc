@@ -109,8 +109,7 @@ TEST(AsyncMutexTest, HeldAcrossAwaitWhileTheTaskMigrates) {
           EXPECT_EQ(++inside, 1);
           for (int y = 0; y < 3; ++y) co_await Yield();
           // Woken from a pool thread, through the injection queue: either worker resumes it.
-          auto blocking = [] { return 1; };
-          (void)co_await SpawnBlocking(std::move(blocking));
+          (void)co_await SpawnBlocking([] { return 1; });
           (void)co_await SleepFor(absl::Microseconds(50));
           EXPECT_EQ(inside--, 1);
           if (std::this_thread::get_id() != locked_on) ++released_on_other_thread;

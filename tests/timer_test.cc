@@ -152,6 +152,102 @@ TEST(TimerTest, TimeoutRethrows) {
   EXPECT_THROW(runtime.BlockOn(body()), std::runtime_error);
 }
 
+// The deadline fires (another worker polls this worker's timers while the task computes) and the
+// task then finishes with its value without waiting again: its result wins, as with tokio, whose
+// timeout polls the inner future first.
+TEST(TimerTest, TimeoutReturnsAResultFinishedAfterTheDeadlineFired) {
+  Runtime runtime({.num_workers = 2});
+  std::atomic<bool> saw_deadline{false};
+  auto computes_past_deadline = [&]() -> Task<int> {
+    const CancellationToken token = CurrentCancellationToken();
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!token.IsCancelled() && absl::Now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // Computes; never awaits.
+    }
+    saw_deadline = token.IsCancelled();
+    co_return 7;
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Milliseconds(5), computes_past_deadline());
+  };
+  absl::StatusOr<int> result = runtime.BlockOn(body());
+  ASSERT_TRUE(saw_deadline.load());  // The deadline had fired before the task finished.
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 7);
+}
+
+// Once the deadline has cut a wait short, the task's result is dropped even if it is a value.
+TEST(TimerTest, TimeoutDropsAResultOnceAWaitWasCutShort) {
+  Runtime runtime({.num_workers = 2});
+  auto ignores_cancellation = []() -> Task<int> {
+    (void)co_await SleepFor(absl::Seconds(10));
+    co_return 7;
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Milliseconds(5), ignores_cancellation());
+  };
+  EXPECT_TRUE(absl::IsDeadlineExceeded(runtime.BlockOn(body()).status()));
+}
+
+// A deadline that refuses a wait (it fired before the wait began) cuts the task short too.
+TEST(TimerTest, TimeoutDropsAResultOnceAWaitWasRefused) {
+  Runtime runtime({.num_workers = 2});
+  auto waits_late = []() -> Task<int> {
+    const CancellationToken token = CurrentCancellationToken();
+    while (!token.IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    (void)co_await SleepFor(absl::Seconds(10));  // Does not start: the token is cancelled.
+    co_return 7;
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Milliseconds(5), waits_late());
+  };
+  EXPECT_TRUE(absl::IsDeadlineExceeded(runtime.BlockOn(body()).status()));
+}
+
+// The surrounding token's cancellation is not a deadline: the task's own result comes back.
+TEST(TimerTest, TimeoutPassesTheSurroundingCancellationThrough) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<absl::Status> {
+    CancellationSource outer;
+    outer.Cancel();
+    auto sleeper = []() -> Task<absl::Status> { co_return co_await SleepFor(absl::Seconds(10)); };
+    co_return co_await WithCancellation(outer.token(), [&]() -> Task<absl::Status> {
+      co_return co_await Timeout(absl::Seconds(10), sleeper());
+    }());
+  };
+  EXPECT_TRUE(absl::IsCancelled(runtime.BlockOn(body())));
+}
+
+TEST(TimerTest, TimeoutConvertsToATask) {
+  Runtime runtime({.num_workers = 2});
+  auto fast = []() -> Task<int> { co_return 1; };
+  auto slow = []() -> Task<int> {
+    (void)co_await SleepFor(absl::Seconds(10));
+    co_return 2;
+  };
+  auto body = [&]() -> Task<bool> {
+    auto [a, b] = co_await WhenAll<absl::StatusOr<int>, absl::StatusOr<int>>(
+        Timeout(absl::Seconds(10), fast()), Timeout(absl::Milliseconds(5), slow()));
+    co_return a.ok() && *a == 1 && absl::IsDeadlineExceeded(b.status());
+  };
+  EXPECT_TRUE(runtime.BlockOn(body()));
+}
+
+// Many Timeouts around tasks that finish at once leave no timer and no memory behind.
+TEST(TimerTest, TimeoutsAroundReadyTasksReleaseTheirDeadlines) {
+  Runtime runtime({.num_workers = 2});
+  auto ready = []() -> Task<int> { co_return 1; };
+  auto body = [&]() -> Task<int> {
+    int sum = 0;
+    for (int i = 0; i < 10000; ++i) {
+      absl::StatusOr<int> r = co_await Timeout(absl::Hours(1), ready());
+      sum += r.ok() ? *r : 0;
+    }
+    co_return sum;
+  };
+  EXPECT_EQ(runtime.BlockOn(body()), 10000);
+}
+
 TEST(TimerTest, ShutdownDestroysSleepers) {
   std::atomic<int> drops{0};
   {

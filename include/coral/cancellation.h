@@ -164,6 +164,7 @@ class CancellationSource {
   void Cancel() const;
 
  private:
+  explicit CancellationSource(internal::CancellationRef state) : state_(std::move(state)) {}
   // state_, after checking that this was not moved from (only a moved-from source has none).
   const internal::CancellationRef& Checked(const char* operation) const noexcept {
     if (state_.get() == nullptr) [[unlikely]] internal::MovedFromSource(operation);
@@ -237,7 +238,7 @@ inline internal::CancelledAwaiter CancellationToken::Cancelled() const {
 }
 
 namespace internal {
-// Swaps the current task's token for the lifetime of the scope (Shielded, Timeout).
+// Swaps the current task's token for the lifetime of the scope (WithCancellation, Shielded).
 class ScopedTaskCancellation {
  public:
   explicit ScopedTaskCancellation(CancellationState* replacement);
@@ -260,7 +261,11 @@ class ScopedTaskCancellation {
 template <typename T>
 Task<T> WithCancellation(CancellationToken token, Task<T> task) {
   internal::ScopedTaskCancellation scope(internal::StateOf(token));
-  co_return co_await std::move(task);
+  // A local declared after the scope: a teardown destroys locals in reverse order and parameters
+  // last, so the task (and the scopes nested in it, which restore the token to ours) must be a
+  // local to go before this scope restores the token it replaced.
+  Task<T> inner = std::move(task);
+  co_return co_await std::move(inner);
 }
 
 // Runs `task` to completion with cancellation switched off: its operations do not observe the

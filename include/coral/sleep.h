@@ -17,13 +17,13 @@
 // Cancellation: a cancelled token ends the sleep at once (the timer is disarmed and never fires);
 // a sleep that begins under a cancelled token does not wait at all. A task aborted while sleeping
 // is torn down at once, its timer disarmed. Timeout runs its task under a child token with a
-// deadline, so the task's own waits end with CancelledError when the deadline passes.
+// deadline, so the task's own waits end with CancelledError when the deadline passes (see Timeout
+// for which outcome it returns).
 
 #ifndef CORAL_SLEEP_H_
 #define CORAL_SLEEP_H_
 
 #include <coroutine>
-#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -32,6 +32,10 @@
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
 #include "coral/internal/cancellable_wait.h"
+#include "coral/internal/cancellation_state.h"
+#include "coral/internal/check.h"
+#include "coral/internal/scheduling.h"
+#include "coral/internal/task_header.h"
 #include "coral/internal/timer_entry.h"
 #include "coral/join_handle.h"
 #include "coral/task.h"
@@ -79,39 +83,116 @@ inline constexpr internal::SleepForFn SleepFor;
 // co_await SleepUntil(t): suspends the current task until `t` has passed.
 inline constexpr internal::SleepUntilFn SleepUntil;
 
-// Runs `task` under a child of the current token that is cancelled when `duration` has passed,
-// and returns its result as a JoinResult (join_handle.h: an absl::StatusOr<T> task's result comes
-// back as it is); or absl::DeadlineExceededError if the deadline passed before the task finished
-// (its waits then ended with CancelledError, and it has returned). The task runs in
-// place: Timeout returns only once it has. Exceptions thrown by the task are rethrown.
-template <typename T>
-Task<JoinResult<T>> Timeout(absl::Duration duration, Task<T> task) {
-  CancellationSource deadline =
-      CancellationSource::WithDeadline(absl::Now() + duration, CurrentCancellationToken());
-  std::optional<JoinResult<T>> result;
-  {
-    internal::ScopedTaskCancellation scope(internal::StateOf(deadline.token()));
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(task);
-      result.emplace(absl::OkStatus());
-    } else {
-      result.emplace(co_await std::move(task));
-    }
-  }
-  if (deadline.IsCancelled() && !CurrentCancellationToken().IsCancelled()) {
-    co_return absl::DeadlineExceededError("coral::Timeout: the deadline passed");
-  }
-  co_return *std::move(result);
-}
-
 namespace internal {
+
 template <typename Awaitable>
 Task<decltype(std::declval<Awaitable&>().await_resume())> AwaitInTask(Awaitable awaitable) {
   co_return co_await std::move(awaitable);
 }
+
+// What co_await Timeout(...) awaits: a plain object that owns the task (no coroutine of its own),
+// runs it in place under a child token with a deadline, and restores the token afterwards.
+template <typename T>
+class [[nodiscard]] TimeoutAwaiter {
+ public:
+  TimeoutAwaiter(absl::Duration duration, Task<T> task)
+      : duration_(duration), task_(std::move(task)) {}
+  // Movable until awaited (so that it converts to a Task, below).
+  TimeoutAwaiter(TimeoutAwaiter&& other) noexcept
+      : duration_(other.duration_), task_(std::move(other.task_)) {
+    CORAL_CHECK(other.header_ == nullptr, "a coral::Timeout moved while awaited");
+  }
+  TimeoutAwaiter& operator=(TimeoutAwaiter&&) = delete;
+  ~TimeoutAwaiter() {
+    if (header_ != nullptr) {
+      // Torn down while the task runs inside: the task goes first (the scopes nested in it put the
+      // token back to ours in order), then the task's own token comes back.
+      { Task<T> doomed = std::move(task_); }
+      header_->set_cancellation(saved_);
+    }
+    if (state_ != nullptr) state_->DropReference();
+  }
+
+  // A Task that awaits this, for APIs that take one (WhenAll<...>(Timeout(...), ...)).
+  operator Task<JoinResult<T>>() && { return AwaitInTask(std::move(*this)); }
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> self) {
+    header_ = CurrentTask();
+    CORAL_CHECK(header_ != nullptr, "coral::Timeout awaited outside a coral task");
+    saved_ = header_->cancellation();
+    state_ = CancellationState::CreateWithTimeout(saved_, duration_);
+    header_->set_cancellation(state_);
+    auto inner = task_.operator co_await();
+    (void)inner.await_ready();  // Checks that the task can be awaited.
+    return inner.await_suspend(self);
+  }
+  JoinResult<T> await_resume() {
+    std::exchange(header_, nullptr)->set_cancellation(saved_);
+    auto inner = task_.operator co_await();
+    // The result is taken first: an exception the task threw is rethrown whatever the deadline did.
+    if constexpr (std::is_void_v<T>) {
+      inner.await_resume();
+      if (DeadlineCutItShort()) return absl::DeadlineExceededError(kExceeded);
+      return absl::OkStatus();
+    } else {
+      T value = inner.await_resume();
+      if (DeadlineCutItShort()) return absl::DeadlineExceededError(kExceeded);
+      return value;
+    }
+  }
+
+ private:
+  static constexpr const char* kExceeded = "coral::Timeout: the deadline passed";
+
+  // The deadline fired (not the surrounding token) and one of the task's waits noticed.
+  bool DeadlineCutItShort() const noexcept {
+    return state_->IsCancelled() && !state_->CancelledByParent() && state_->Observed();
+  }
+
+  absl::Duration duration_;
+  Task<T> task_;
+  TaskHeader* header_ = nullptr;  // Set while the task runs inside.
+  CancellationState* saved_ = nullptr;
+  CancellationState* state_ = nullptr;  // One reference.
+};
+
 }  // namespace internal
 
-// Timeout for an awaitable that is not a Task (StreamSocket::Read, say): awaited inside one.
+// Runs `task` in place under a child of the current token that is cancelled when `duration` has
+// passed, and returns its result as a JoinResult (join_handle.h: an absl::StatusOr<T> task's
+// result comes back as it is); or absl::DeadlineExceededError if the deadline cut the task short.
+// The task runs in place: Timeout returns only once it has. Exceptions thrown by the task are
+// rethrown. Timeout returns a plain awaitable that owns the task (it converts to a Task<JoinResult
+// <T>> where one is needed); the deadline is a timer entry on the calling worker, not a task.
+//
+// Which outcome wins. A task that finishes while none of its waits has noticed the deadline keeps
+// its result, even if the deadline fired meanwhile (tokio's timeout likewise polls the inner
+// future first): a task that computes past its deadline and returns without waiting again returns
+// its value. Once the deadline has cut one of its waits short (or refused one that would have
+// begun), the task's result is dropped and Timeout returns DeadlineExceededError. If the
+// surrounding token was cancelled instead, the task's result is returned as it is.
+//
+// Cancellation: the task observes the child token (the current one, and the deadline); a task
+// torn down while inside (JoinHandle::Abort, runtime shutdown) destroys the task first and then
+// restores the token, however Timeout, WithCancellation and Shielded are nested.
+template <typename T>
+internal::TimeoutAwaiter<T> Timeout(absl::Duration duration, Task<T> task) {
+  return internal::TimeoutAwaiter<T>(duration, std::move(task));
+}
+
+// A Timeout as the task of a scope: WithCancellation(token, Timeout(d, task)), Shielded(...).
+template <typename T>
+Task<JoinResult<T>> WithCancellation(CancellationToken token, internal::TimeoutAwaiter<T> timeout) {
+  return WithCancellation(std::move(token), Task<JoinResult<T>>(std::move(timeout)));
+}
+template <typename T>
+Task<JoinResult<T>> Shielded(internal::TimeoutAwaiter<T> timeout) {
+  return Shielded(Task<JoinResult<T>>(std::move(timeout)));
+}
+
+// Timeout for an awaitable that is not a Task (StreamSocket::Read, or another Timeout): awaited
+// inside one.
 template <typename Awaitable>
   requires requires(Awaitable& awaitable) { awaitable.await_resume(); }
 auto Timeout(absl::Duration duration, Awaitable awaitable) {

@@ -3,22 +3,28 @@
 // coral::SpawnBlocking: runs a blocking call on the runtime's blocking pool (threads outside the
 // workers, created on demand, up to 512) and awaits its result without blocking a worker.
 //
-//   auto job = [path] { return ReadWholeFile(path); };
-//   absl::StatusOr<std::string> text = co_await coral::SpawnBlocking(std::move(job));
+//   absl::StatusOr<std::string> text = co_await coral::SpawnBlocking([&] { return Read(path); });
 //
-// The callable (which may be move-only) is moved to the pool thread; it must not touch the
-// awaiting task's locals unless they outlive it (capture by value). The result is a JoinResult<R>
-// (join_handle.h: absl::StatusOr<R>; absl::Status for void; R itself when R is absl::Status or
-// absl::StatusOr<U>): absl::CancelledError if the runtime is shutting down and the call never ran;
-// an exception the callable throws is rethrown at the co_await. Runtime shutdown waits for
-// running calls.
+// The callable runs on a pool thread; it must not touch the awaiting task's locals unless they
+// outlive it (capture by value). The result is a JoinResult<R> (join_handle.h:
+// absl::StatusOr<R>; absl::Status for void; R itself when R is absl::Status or absl::StatusOr<U>):
+// absl::CancelledError if the runtime is shutting down and the call never ran; an exception the
+// callable throws is rethrown at the co_await. Runtime shutdown waits for running calls.
 //
-// gcc 12 pitfall: a lambda temporary written inside the co_await expression is copied into the
-// coroutine frame bitwise, which corrupts captures such as a short std::string. Name the callable
-// first and move it in:
+// Which callables compile. gcc 12 copies a lambda temporary written inside a co_await expression
+// into the coroutine frame bitwise and then destroys both copies: a capture such as a
+// std::string or a std::unique_ptr is freed twice, or a short string's buffer pointer is freed
+// (heap corruption). That happens in the awaiting coroutine, whatever the awaited function does
+// with the lambda, so SpawnBlocking refuses the form instead: a callable passed as an rvalue must
+// be trivially copyable (a lambda capturing by reference, or only pointers and numbers), for
+// which the copy is harmless. Any other callable is passed named, as an lvalue, and copied into
+// the call:
 //
-//   auto job = [path] { return ReadWholeFile(path); };
-//   auto text = co_await coral::SpawnBlocking(std::move(job));
+//   auto job = [path] { return ReadWholeFile(path); };       // captures a std::string
+//   auto text = co_await coral::SpawnBlocking(job);          // copies `job`
+//
+// State that cannot be copied goes in a std::shared_ptr. `co_await SpawnBlocking(std::move(job))`
+// does not compile either: the library cannot tell it from a lambda temporary.
 //
 // Cancellation: the await does not observe the task's token: a blocking call cannot be
 // interrupted, so a cancelled task still receives its result. A task aborted while awaiting stops
@@ -130,8 +136,23 @@ class BlockingAwaiter {
 
 }  // namespace internal
 
+namespace internal {
+// True if SpawnBlocking accepts a callable given as an expression of type F&& (see the header
+// comment): a named callable (copied), or a trivially copyable one.
+template <typename F>
+inline constexpr bool kBlockingCallableAccepted =
+    std::is_lvalue_reference_v<F> || std::is_trivially_copyable_v<std::remove_cvref_t<F>>;
+}  // namespace internal
+
 template <typename F>
 auto SpawnBlocking(F&& fn) {
+  static_assert(internal::kBlockingCallableAccepted<F&&>,
+                "coral::SpawnBlocking: a callable with captures that are not trivially copyable "
+                "must be passed named (an lvalue, which is copied), not as an rvalue: gcc 12 "
+                "double-destroys a lambda temporary written inside co_await (spawn_blocking.h)");
+  static_assert(std::is_copy_constructible_v<std::remove_cvref_t<F>>,
+                "coral::SpawnBlocking copies a named callable: hold move-only state in a "
+                "std::shared_ptr");
   using R = std::invoke_result_t<std::decay_t<F>&>;
   return internal::BlockingAwaiter<R>(std::forward<F>(fn));
 }

@@ -26,6 +26,18 @@
 // (awaited and not finished, other than by tearing down the task that awaits it) aborts with a
 // message.
 //
+// gcc 12 and lambda temporaries. A lambda-expression (or a braced aggregate) written inside a
+// co_await expression is copied into the awaiting coroutine's frame bitwise, and both copies are
+// destroyed: a capture that is not trivially copyable (a std::string, a std::shared_ptr) is
+// freed twice. It is the awaiting coroutine that gcc miscompiles, whatever the awaited function
+// does, so no API can absorb it: capture by reference inside a co_await (`[&]`, the usual form
+// for a task awaited in place, which is harmless), or name the lambda first:
+//
+//   auto fetch = [url]() -> coral::Task<int> { ... };          // captures a std::string
+//   auto r = co_await coral::Timeout(absl::Seconds(1), fetch());
+//
+// SpawnBlocking, which receives the lambda itself, refuses the dangerous form at compile time.
+//
 // Cancellation: a Task has no cancellation of its own; it is destroyed together with the spawned
 // task that (transitively) awaits it, running the destructors of its locals.
 

@@ -29,10 +29,13 @@ class CancellableWait {
   CancellableWait& operator=(const CancellableWait&) = delete;
   ~CancellableWait() { Disarm(); }
 
-  // True if `task`'s token is already cancelled: the awaitable should not suspend.
+  // True if `task`'s token is already cancelled: the awaitable should not suspend (the refusal
+  // counts as observing the cancellation: CancellationState::MarkObserved).
   static bool AlreadyCancelled(const TaskHeader* task) noexcept {
-    const CancellationState* state = task->cancellation();
-    return state != nullptr && state->IsCancelled();
+    CancellationState* state = task->cancellation();
+    if (state == nullptr || !state->IsCancelled()) return false;
+    state->MarkObserved();
+    return true;
   }
 
   // Registers `on_cancel` to run when `task`'s token is cancelled; if it already is, runs it now,
@@ -44,8 +47,11 @@ class CancellableWait {
   }
 
   // Called by the callback, before it wakes the task; read by the task after it resumes (the
-  // wake-up orders the two).
-  void MarkCancelled() noexcept { node_.registrant_flag = true; }
+  // wake-up orders the two). The wait observed its token's cancellation.
+  void MarkCancelled() noexcept {
+    node_.registrant_flag = true;
+    if (state_ != nullptr) state_->MarkObserved();
+  }
   bool cancelled() const noexcept { return node_.registrant_flag; }
   // After Disarm: readies the wait for another Arm.
   void Reset() noexcept { node_.registrant_flag = false; }

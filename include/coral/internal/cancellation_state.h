@@ -12,11 +12,10 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
 #include "coral/internal/spin_lock.h"
 
 namespace coral::internal {
-
-class TaskHeader;
 
 // One registered callback, in its registrant's memory. The registrant owns the node; the state
 // links it while registered and, once cancelled, unlinks it before running it.
@@ -38,6 +37,11 @@ class CancellationState {
  public:
   // A new state with one reference, linked under `parent` (null for a root).
   static CancellationState* Create(CancellationState* parent);
+  // The same, cancelling itself at `deadline` by a timer on the calling worker's timer queue (no
+  // task). Must be called on a coral worker.
+  static CancellationState* CreateWithDeadline(CancellationState* parent, absl::Time deadline);
+  // CreateWithDeadline(parent, now + `timeout`): the one place a Timeout reads the clock.
+  static CancellationState* CreateWithTimeout(CancellationState* parent, absl::Duration timeout);
 
   void AddReference() noexcept {
     // relaxed: the caller already owns a reference, so the state is alive (as shared_ptr's copy).
@@ -52,7 +56,7 @@ class CancellationState {
 
   // Cancels this state and its descendants, running every registered callback on the calling
   // thread (outside the lock). Idempotent.
-  void Cancel();
+  void Cancel() { Cancel(/*from_parent=*/false); }
 
   // Links `node`; returns false (without running it) if the state is already cancelled.
   bool Register(CancellationNode* node);
@@ -60,18 +64,34 @@ class CancellationState {
   // from inside the callback itself, returns at once.
   void Deregister(CancellationNode* node);
 
-  // A deadline: `timer` is the task that will cancel this state (the state holds its JoinHandle
-  // reference and aborts it once the deadline no longer matters).
-  void AdoptDeadlineTimer(TaskHeader* timer);
+  // A wait of a task under this (cancelled) state was cut short or refused: records it here, and
+  // on every ancestor whose cancellation this one inherited. Timeout reads it (Observed()) to tell
+  // a deadline that interrupted its task from one that fired while the task finished on its own.
+  void MarkObserved() noexcept;
+  bool Observed() const noexcept {
+    // relaxed: read by the task whose wait set it, after the wait (program order or its wake-up).
+    return observed_.load(std::memory_order_relaxed);
+  }
+  // True once cancelled through its parent rather than by Cancel() or its own deadline. Read only
+  // after IsCancelled() returned true (whose acquire orders it).
+  bool CancelledByParent() const noexcept { return cancelled_by_parent_; }
 
  private:
+  friend struct DeadlineState;
   CancellationState() = default;
   ~CancellationState();
+  void Cancel(bool from_parent);
+  void LinkUnder(CancellationState* parent);
+  void Destroy() noexcept;
+  void DropReferenceWithDeadline() noexcept;
   bool TryAddReference() noexcept;
   static void CancelFromParent(CancellationNode* node);
 
   std::atomic<uint32_t> references_{1};
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> observed_{false};
+  bool cancelled_by_parent_ = false;  // Written under lock_ before cancelled_'s release store.
+  bool has_deadline_ = false;         // Immutable: this is a DeadlineState (cancellation.cc).
   SpinLock lock_;  // Critical sections are a few pointer writes.
   CancellationNode* head_ ABSL_GUARDED_BY(lock_) = nullptr;
   CancellationNode* running_ ABSL_GUARDED_BY(lock_) = nullptr;
@@ -80,8 +100,6 @@ class CancellationState {
   bool running_deregistered_ ABSL_GUARDED_BY(lock_) = false;
   CancellationState* parent_ = nullptr;     // Owns a reference; immutable after Create.
   CancellationNode parent_node_;            // Registered on parent_: cancels this state.
-  std::atomic<TaskHeader*> deadline_timer_{nullptr};
-
 };
 
 }  // namespace coral::internal
