@@ -1,6 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
-// coral::Runtime and the out-of-line halves of JoinHandle and Yield.
+// coral::Runtime, the out-of-line half of JoinHandle (awaiting and aborting a task), and
+// FatalMisuse (coral/internal/check.h). Yield's lives with the scheduler (runtime/scheduler.cc).
 
 #include "coral/runtime.h"
 

@@ -8,10 +8,11 @@
 // A *task* is a spawned coroutine: one heap block holding a TaskHeader followed by the frame of
 // its root coral::Task<T>. Every Task frame is allocated with room for the header in front, so
 // spawning needs no second frame when it can be avoided: if the callable is a plain function
-// taking every parameter by value, the Task it returns already owns copies of the arguments and
-// becomes the root itself. Otherwise (a lambda's captures, a reference parameter bound to
-// std::ref) a small wrapper Task (RunSpawned) owns the decay-copied callable and arguments and
-// awaits the user's Task. Plain Task<T> coroutines awaited inside a task are not tasks: they run
+// whose every parameter has exactly the type of its decay-copied argument, the Task it returns
+// already owns those copies and becomes the root itself. Otherwise (a lambda's captures, a
+// reference parameter bound to std::ref, a std::string_view parameter given a std::string, which
+// would view the spawner's string) a small wrapper Task (RunSpawned) owns the decay-copied
+// callable and arguments and awaits the user's Task. Plain Task<T> coroutines awaited inside a task are not tasks: they run
 // as part of it, and their header space stays unused. A *worker* is a thread that runs tasks;
 // the *scheduler* owns N workers and a *global injection queue*. Each worker owns:
 //

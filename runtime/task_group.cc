@@ -12,9 +12,11 @@
 //
 // A child counts itself out in the destructor of its GroupMembership, the first parameter of its
 // root frame, so the last thing to die with the child's frame: nothing the child borrowed is
-// touched after Join() returns. The state belongs to the TaskGroup object, which cannot be
-// destroyed while a child is live (Join waits; so does a torn-down owner), so children hold no
-// reference to it, and borrow its token without one.
+// touched after Join() returns. The state belongs to the TaskGroup object, whose destructor aborts
+// if a child is live (Join waits for them; so does a torn-down owner), so children hold no
+// reference to it, and borrow its token without one. A canceller on another thread holds a
+// reference to the token while it runs the callbacks (TaskGroup::Cancel): the last child they
+// wake may finish, and the owner destroy the group, before Cancel returns.
 
 #include <cstdint>
 #include <exception>
@@ -57,8 +59,19 @@ class GroupState {
     // relaxed: the spawner is the owner or a live child, so the count cannot reach zero under us;
     // the child's submission (a queue push) publishes it.
     live_.fetch_add(kChild, std::memory_order_relaxed);
+    // relaxed: a child's store happens before its own decrement, which the joiner acquires before
+    // it clears the flag (JoinCompleted); the owner's are sequenced before its Join.
+    unjoined_.store(true, std::memory_order_relaxed);
     return cancellation_;
   }
+
+  // A Join returned: every child spawned so far has finished.
+  void JoinCompleted() {
+    unjoined_.store(false, std::memory_order_relaxed);  // relaxed: see ChildStarting.
+  }
+  // True if a child was spawned after the last Join returned. The owner's check before it
+  // destroys the group: the loads see every child's store (see ChildStarting).
+  bool Unjoined() const { return unjoined_.load(std::memory_order_relaxed); }
 
   // The last access of a child to the group: once the count drops, the owner may destroy it.
   void ChildFinished() {
@@ -162,6 +175,8 @@ class GroupState {
   }
 
   std::atomic<uint64_t> live_{0};
+  // A child was spawned since the last Join returned (set by spawners, cleared by the joiner).
+  std::atomic<bool> unjoined_{false};
   // Written by the joiner (or the owner's teardown) before the RMW that sets kWaiting, read by
   // the last child after the RMW that sees it.
   TaskHeader* joiner_ = nullptr;
@@ -201,7 +216,10 @@ bool GroupJoinAwaiter::await_suspend(std::coroutine_handle<> self) {
   return false;
 }
 
-absl::Status GroupJoinAwaiter::await_resume() { return group_->FirstFailure(); }
+absl::Status GroupJoinAwaiter::await_resume() {
+  group_->JoinCompleted();
+  return group_->FirstFailure();
+}
 
 }  // namespace internal
 
@@ -210,15 +228,30 @@ TaskGroup::TaskGroup(OnFailure on_failure)
                                       internal::CurrentTask())) {}
 
 TaskGroup::~TaskGroup() {
-  if (spawned_ && !joined_) {
-    CORAL_CHECK(internal::InTeardown(),
-                "a coral::TaskGroup with children was destroyed without co_await group.Join()");
-  }
+  // A live child would count itself out of the freed state and read its token. Never so on the
+  // owner's teardown path: it waits for the children before destroying the frame (Scheduler::
+  // TearDown, DeferTeardownForGroups).
+  CORAL_CHECK(state_->NoLiveChildren(),
+              "a coral::TaskGroup with children was destroyed without co_await group.Join() "
+              "after the last Spawn (a child is still running)");
+  // The same mistake when the children happen to have finished already: caught every time, not
+  // only when a child is slow. A torn-down owner never reaches its Join, and need not.
+  CORAL_CHECK(!state_->Unjoined() || internal::InTeardown(),
+              "a coral::TaskGroup with children was destroyed without co_await group.Join() "
+              "after the last Spawn");
   state_->Unlink();
   delete state_;
 }
 
-void TaskGroup::Cancel() { state_->cancellation()->Cancel(); }
+void TaskGroup::Cancel() {
+  // Pinned, as CancellationSource::Cancel pins: a callback wakes a child, and once the last child
+  // finishes the owner may return from Join and destroy the group (dropping the group's
+  // reference) while this thread still runs the rest of the list.
+  internal::CancellationState* state = state_->cancellation();
+  state->AddReference();
+  internal::CancellationRef pin(state);
+  state->Cancel();
+}
 
 CancellationToken TaskGroup::token() const {
   state_->cancellation()->AddReference();

@@ -23,6 +23,8 @@ using namespace task_state;  // NOLINT: the bit names are the vocabulary of this
 
 namespace {
 constexpr uint64_t RefCount(uint64_t state) { return state / kRefOne; }
+constexpr char kTwoJoinersMessage[] =
+    "a coral::JoinHandle was awaited by two tasks at once (a task has one joiner)";
 }  // namespace
 
 void* TaskHeader::AllocateFrame(std::size_t frame_size) {
@@ -157,15 +159,21 @@ bool TaskHeader::TransitionToCancelled() {
 }
 
 bool TaskHeader::RegisterJoinWaiter(TaskHeader* waiter) {
+  // A handle awaited by a second task while the first still waits: the second registration would
+  // overwrite the first, which would never be woken. Checked before join_waiter_ is written, and
+  // again by every CAS below (a registration that raced past this load makes our CAS fail).
+  // relaxed: as the loads that seed every CAS loop here; kJoinWaiter is set by the handle's side.
+  uint64_t state = state_.load(std::memory_order_relaxed);
+  CORAL_CHECK((state & kComplete) || !(state & kJoinWaiter), kTwoJoinersMessage);
   waiter->AddReference();
   join_waiter_ = waiter;  // kJoinWaiter is clear: the field is the JoinHandle owner's.
-  uint64_t state = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (state & kComplete) {
       join_waiter_ = nullptr;
       waiter->DropReference();
       return false;
     }
+    CORAL_CHECK(!(state & kJoinWaiter), kTwoJoinersMessage);
     if (state_.compare_exchange_weak(state, state | kJoinWaiter, std::memory_order_acq_rel,
                                      std::memory_order_relaxed)) {
       return true;

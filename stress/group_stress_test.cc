@@ -2,7 +2,7 @@
 //
 // Cancellation and TaskGroup under load: a group of 1,000 children on sockets where one throws;
 // 1,000,000 cancellations racing completions across workers; 1,000,000 short children in one
-// group with flat memory.
+// group with flat memory; TaskGroup::Cancel from a foreign thread racing the group's destruction.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -163,6 +164,58 @@ TEST(GroupStressTest, MillionShortChildrenStayFlat) {
 #if !defined(__SANITIZE_ADDRESS__)  // ASan quarantines freed memory.
   EXPECT_LT(::coral::testing::ResidentBytes() - after_warmup, 16L << 20);
 #endif
+}
+
+// TaskGroup::Cancel is documented "any thread, while the group exists": a foreign thread cancels
+// the group while the owner awaits Join, and the owner destroys the group as soon as Join returns,
+// which may be while Cancel is still on the canceller's stack. Before the fix Cancel did not pin
+// the group's token, and the destruction freed it under the canceller: ThreadSanitizer reports
+// it in the first rounds (the free races the canceller's unlock of the token's spin lock, which
+// nothing orders before it); under ASan it is a heap-use-after-free when the canceller is
+// preempted in that window, so the canceller runs at the lowest priority.
+TEST(GroupStressTest, ForeignThreadCancelsWhileOwnerJoinsAndDestroys) {
+  constexpr int kRounds = 20000;
+  constexpr int kChildren = 3;
+  const absl::Duration time_limit = absl::Seconds(20);
+  Runtime runtime({.num_workers = 2});
+  std::atomic<TaskGroup*> published{nullptr};
+  std::atomic<bool> done{false};
+  std::thread canceller([&] {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+    while (!done.load()) {
+      // The owner waits in Join until this Cancel wakes its children, so the group exists here.
+      if (TaskGroup* group = published.exchange(nullptr)) {
+        group->Cancel();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  });
+  int rounds = 0;
+  int64_t cancelled = 0;
+  auto body = [&]() -> Task<void> {
+    const absl::Time start = absl::Now();
+    for (; rounds < kRounds && absl::Now() - start < time_limit; ++rounds) {
+      std::atomic<int> woken{0};
+      {
+        TaskGroup group;
+        for (int i = 0; i < kChildren; ++i) {
+          group.Spawn([&woken]() -> Task<void> {
+            if (absl::IsCancelled(co_await SleepFor(absl::Hours(1)))) ++woken;
+          });
+        }
+        published.store(&group);
+        (void)co_await group.Join();
+      }  // Destroyed at once, the canceller perhaps still in Cancel.
+      cancelled += woken.load();
+    }
+  };
+  runtime.BlockOn(body());
+  done.store(true);
+  canceller.join();
+  std::printf("%d rounds of a foreign Cancel racing the group's destruction\n", rounds);
+  EXPECT_GT(rounds, 0);
+  EXPECT_EQ(cancelled, int64_t{rounds} * kChildren);
 }
 
 }  // namespace

@@ -184,6 +184,66 @@ TEST(TaskGroupDeathTest, DestroyedWithoutJoin) {
       "TaskGroup with children was destroyed without co_await group.Join");
 }
 
+// The sequence: Join, then a second child, then the group goes while the child sleeps.
+// Before, Join() marked the group joined when called, the destructor's check passed, and the
+// child later counted itself out of the freed state (heap-use-after-free under ASan).
+TEST(TaskGroupDeathTest, DestroyedWithAChildSpawnedAfterJoin) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 2});
+        runtime.BlockOn([]() -> Task<void> {
+          TaskGroup group;
+          group.Spawn([]() -> Task<void> { co_return; });
+          (void)co_await group.Join();
+          group.Spawn([]() -> Task<void> { (void)co_await SleepFor(absl::Seconds(2)); });
+          co_return;
+        }());
+      },
+      "TaskGroup with children was destroyed without co_await group.Join\\(\\) after the last "
+      "Spawn \\(a child is still running\\)");
+}
+
+// The same mistake when the late child has finished by then: still caught, every time.
+TEST(TaskGroupDeathTest, DestroyedWithAFinishedChildSpawnedAfterJoin) {
+  EXPECT_DEATH(
+      {
+        Runtime runtime({.num_workers = 2});
+        runtime.BlockOn([]() -> Task<void> {
+          TaskGroup group;
+          (void)co_await group.Join();
+          std::atomic<bool> ran{false};
+          group.Spawn([&ran]() -> Task<void> {
+            ran = true;
+            co_return;
+          });
+          while (!ran) (void)co_await SleepFor(absl::Milliseconds(1));
+          (void)co_await SleepFor(absl::Milliseconds(10));  // It counts itself out after `ran`.
+          // (Whether or not it has by now, the destructor aborts.)
+        }());
+      },
+      "TaskGroup with children was destroyed without co_await group.Join\\(\\) after the last "
+      "Spawn");
+}
+
+// The pattern the header allows: join, spawn more, join again.
+TEST(TaskGroupTest, JoinAgainAfterSpawningMore) {
+  Runtime runtime({.num_workers = 2});
+  std::atomic<int> finished{0};
+  runtime.BlockOn([&finished]() -> Task<void> {
+    TaskGroup group;
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < 4; ++i) {
+        group.Spawn([&finished]() -> Task<void> {
+          (void)co_await SleepFor(absl::Milliseconds(2));
+          ++finished;
+        });
+      }
+      EXPECT_TRUE((co_await group.Join()).ok());
+      EXPECT_EQ(finished.load(), 4 * (round + 1));
+    }
+  }());
+}
+
 // A guard whose destructor checks that every child has finished: the owner's frame (holding it)
 // must outlive the children that borrow from it.
 struct OutlivesChildren {

@@ -77,7 +77,7 @@ class Readiness {
 namespace internal {
 
 // Awaits readiness of one direction of an AsyncFd.
-class ReadinessAwaiter : private CancellableWait {
+class [[nodiscard]] ReadinessAwaiter : private CancellableWait {
  public:
   ReadinessAwaiter(AsyncFd* fd, Interest interest);
   ReadinessAwaiter(const ReadinessAwaiter&) = delete;
@@ -223,7 +223,7 @@ namespace internal {
 // cancelled ends the operation with absl::CancelledError, nothing transferred; an operation that
 // transferred bytes before the cancellation was observed reports them.
 template <typename Call>
-class IoAwaiter final : private Resumer {
+class [[nodiscard]] IoAwaiter final : private Resumer {
  public:
   IoAwaiter(AsyncFd* fd, Call call) : wait_(fd, call.interest()), call_(std::move(call)) {}
   // Movable until awaited (so that it can be handed to a Task, as Timeout does).

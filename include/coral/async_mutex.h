@@ -58,7 +58,7 @@ class LockWait final : public QueuedWait {
   AsyncMutex* mutex_;
 };
 
-class LockAwaiter {
+class [[nodiscard]] LockAwaiter {
  public:
   explicit LockAwaiter(AsyncMutex* mutex) noexcept : mutex_(mutex) {}
   LockAwaiter(const LockAwaiter&) = delete;
@@ -223,7 +223,7 @@ class Synchronized {
 
   // co_await Lock(): absl::StatusOr<Guard>; cancellation as AsyncMutex::Lock.
   auto Lock() noexcept {
-    struct Awaiter {
+    struct [[nodiscard]] Awaiter {
       Synchronized* self;
       internal::LockAwaiter inner;
       bool await_ready() noexcept { return inner.await_ready(); }

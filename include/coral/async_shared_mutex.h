@@ -65,7 +65,7 @@ class SharedMutexGuard {
 };
 
 template <bool kExclusive>
-class SharedLockAwaiter final : public QueuedWait {
+class [[nodiscard]] SharedLockAwaiter final : public QueuedWait {
  public:
   explicit SharedLockAwaiter(AsyncSharedMutex* mutex) : mutex_(mutex) {
     waiter_.weight = kExclusive ? 1 : 0;

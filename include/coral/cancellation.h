@@ -203,7 +203,7 @@ inline CancellationToken MakeToken(CancellationState* adopted) {
   return CancellationToken(CancellationRef(adopted));
 }
 
-class CancelledAwaiter : private CancellableWait {
+class [[nodiscard]] CancelledAwaiter : private CancellableWait {
  public:
   explicit CancelledAwaiter(CancellationRef watched) : watched_(std::move(watched)) {}
   CancelledAwaiter(const CancelledAwaiter&) = delete;

@@ -441,7 +441,7 @@ class ChannelState {
 };
 
 template <typename T>
-class SendAwaiter {
+class [[nodiscard]] SendAwaiter {
  public:
   SendAwaiter(ChannelState<T>* state, T value) : state_(state), value_(std::move(value)) {}
   SendAwaiter(const SendAwaiter&) = delete;
@@ -490,7 +490,7 @@ class SendAwaiter {
 };
 
 template <typename T>
-class RecvAwaiter {
+class [[nodiscard]] RecvAwaiter {
  public:
   explicit RecvAwaiter(ChannelState<T>* state) : state_(state) {}
   RecvAwaiter(const RecvAwaiter&) = delete;

@@ -16,10 +16,11 @@
 // that has not started never runs; a suspended task is destroyed at its suspension point (the
 // destructors of its locals run, on a worker thread) without resuming.
 //
-// A handle may be moved between threads; awaiting it is valid once. A task awaiting a handle
-// keeps the joined task's output alive: the handle may be dropped meanwhile. Any use of an empty
-// handle (default-constructed, moved from or detached) but valid() and assigning to it aborts
-// with a message.
+// A handle may be moved between threads; awaiting it is valid once. Two tasks awaiting one handle
+// at the same time (through a reference) abort with a message: a task has one joiner. A task
+// awaiting a handle keeps the joined task's output alive: the handle may be dropped meanwhile. Any
+// use of an empty handle (default-constructed, moved from or detached) but valid() and assigning
+// to it aborts with a message.
 //
 // Cancellation: if the awaiting task's token is cancelled (coral/cancellation.h) while it waits
 // here, the await completes with absl::CancelledError and the handle stays valid (it may be awaited
@@ -67,7 +68,7 @@ namespace internal {
 
 struct JoinHandleFactory;
 
-// The type-independent half of awaiting a JoinHandle (runtime/join.cc).
+// The type-independent half of awaiting a JoinHandle (runtime/runtime.cc).
 class JoinAwaiterBase : private CancellableWait {
  public:
   explicit JoinAwaiterBase(TaskHeader* joined) : joined_(joined) {
@@ -100,7 +101,7 @@ absl::Status CancelledWaitStatus();
 absl::Status CancelledJoinStatus();
 
 template <typename T>
-class JoinAwaiter final : public JoinAwaiterBase {
+class [[nodiscard]] JoinAwaiter final : public JoinAwaiterBase {
  public:
   using JoinAwaiterBase::JoinAwaiterBase;
 

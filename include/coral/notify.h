@@ -31,7 +31,7 @@ class Notify;
 
 namespace internal {
 
-class NotifiedAwaiter final : public QueuedWait {
+class [[nodiscard]] NotifiedAwaiter final : public QueuedWait {
  public:
   explicit NotifiedAwaiter(Notify* notify) : notify_(notify) {}
   ~NotifiedAwaiter();

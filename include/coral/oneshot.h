@@ -12,7 +12,8 @@
 // Send never waits; it fails with absl::FailedPreconditionError, returning the value, if the
 // receiver is gone or a value was sent already. Dropping the sender without sending closes the
 // oneshot: Recv returns absl::OutOfRangeError (also when it happens while Recv waits). Both
-// handles are move-only; using a moved-from one aborts with a message.
+// handles are move-only; using a moved-from one aborts with a message. One task at a time waits in
+// Recv: a second task awaiting the same receiver while one waits aborts with a message.
 //
 // Cancellation: a waiting Recv whose token is cancelled returns absl::CancelledError; the value,
 // if it arrives later, is still there for the next Recv.
@@ -20,12 +21,54 @@
 #ifndef CORAL_ONESHOT_H_
 #define CORAL_ONESHOT_H_
 
+#include <atomic>
+#include <coroutine>
 #include <utility>
 
 #include "coral/channel.h"
 #include "coral/internal/check.h"
 
 namespace coral {
+
+namespace internal {
+
+// A Oneshot's Recv: the channel's, checking that one task at a time waits.
+template <typename T>
+class [[nodiscard]] OneshotRecvAwaiter {
+ public:
+  OneshotRecvAwaiter(Receiver<T>& receiver, std::atomic<bool>* waiting)
+      : inner_(receiver.Recv()), waiting_(waiting) {}
+  OneshotRecvAwaiter(const OneshotRecvAwaiter&) = delete;
+  OneshotRecvAwaiter& operator=(const OneshotRecvAwaiter&) = delete;
+  ~OneshotRecvAwaiter() { StopWaiting(); }  // Torn down while waiting.
+
+  bool await_ready() { return inner_.await_ready(); }
+  bool await_suspend(std::coroutine_handle<> self) {
+    // relaxed: the flag only detects a second waiter; the channel's wait orders everything else.
+    CORAL_CHECK(!waiting_->exchange(true, std::memory_order_relaxed),
+                "a coral::OneshotReceiver was awaited by two tasks at once (Recv has one waiter)");
+    registered_ = true;
+    if (inner_.await_suspend(self)) return true;
+    StopWaiting();
+    return false;
+  }
+  absl::StatusOr<T> await_resume() {
+    StopWaiting();
+    return inner_.await_resume();
+  }
+
+ private:
+  void StopWaiting() {
+    // relaxed: as in await_suspend.
+    if (std::exchange(registered_, false)) waiting_->store(false, std::memory_order_relaxed);
+  }
+
+  RecvAwaiter<T> inner_;
+  std::atomic<bool>* waiting_;
+  bool registered_ = false;
+};
+
+}  // namespace internal
 
 template <typename T>
 class OneshotSender {
@@ -55,13 +98,16 @@ class OneshotSender {
 template <typename T>
 class OneshotReceiver {
  public:
-  OneshotReceiver(OneshotReceiver&&) noexcept = default;
-  OneshotReceiver& operator=(OneshotReceiver&&) noexcept = default;
+  OneshotReceiver(OneshotReceiver&& other) noexcept : receiver_(std::move(other.receiver_)) {}
+  OneshotReceiver& operator=(OneshotReceiver&& other) noexcept {
+    receiver_ = std::move(other.receiver_);
+    return *this;
+  }
 
-  // co_await Recv(): absl::StatusOr<T>.
-  internal::RecvAwaiter<T> Recv() {
+  // co_await Recv(): absl::StatusOr<T>. One waiting task at a time (see the header comment).
+  internal::OneshotRecvAwaiter<T> Recv() {
     CORAL_CHECK(receiver_.valid(), "Recv on a moved-from coral::OneshotReceiver");
-    return receiver_.Recv();
+    return internal::OneshotRecvAwaiter<T>(receiver_, &waiting_);
   }
 
  private:
@@ -70,6 +116,7 @@ class OneshotReceiver {
   explicit OneshotReceiver(Receiver<T> receiver) : receiver_(std::move(receiver)) {}
 
   Receiver<T> receiver_;
+  std::atomic<bool> waiting_{false};  // A task waits in Recv.
 };
 
 template <typename T>

@@ -49,7 +49,7 @@ namespace internal {
 TaskHeader* CurrentTaskForSelect();
 
 template <typename... Ts>
-class SelectAwaiter : private CancellableWait {
+class [[nodiscard]] SelectAwaiter : private CancellableWait {
   static constexpr size_t kBranches = sizeof...(Ts);
   using Indices = std::index_sequence_for<Ts...>;
 

@@ -36,7 +36,7 @@ class Semaphore;
 
 namespace internal {
 
-class AcquireAwaiter final : public QueuedWait {
+class [[nodiscard]] AcquireAwaiter final : public QueuedWait {
  public:
   AcquireAwaiter(Semaphore* semaphore, int64_t permits);
   ~AcquireAwaiter();

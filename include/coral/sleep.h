@@ -44,7 +44,7 @@ namespace coral {
 
 namespace internal {
 
-class SleepAwaiter : private CancellableWait {
+class [[nodiscard]] SleepAwaiter : private CancellableWait {
  public:
   explicit SleepAwaiter(absl::Time deadline) { entry_.deadline = deadline; }
   SleepAwaiter(const SleepAwaiter&) = delete;

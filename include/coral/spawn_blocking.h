@@ -73,7 +73,7 @@ bool SubmitBlocking(absl::AnyInvocable<void() &&> job);
 TaskHeader* CurrentTaskForBlocking();
 
 template <typename R>
-class BlockingAwaiter {
+class [[nodiscard]] BlockingAwaiter {
  public:
   using Stored = std::conditional_t<std::is_void_v<R>, bool, R>;
   struct State : BlockingCallState {

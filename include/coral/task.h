@@ -16,7 +16,8 @@
 // second resumes the awaiter. A task that completes synchronously therefore returns to its
 // awaiter's loop without growing the stack, whatever the optimization level.
 //
-// The flag is a plain bool: a Task always runs inside a spawned task, and coral resumes a spawned
+// The flag is a plain (non-atomic) bit, kept with the promise's other flags in the low bits of
+// the awaiter's address: a Task always runs inside a spawned task, and coral resumes a spawned
 // task only on the worker that holds it, after the previous resumption returned (see "Task state"
 // in runtime/scheduler.cc). So the awaiter's Start and the task's completion never run at the same
 // time, even when the task completes on another thread; the scheduler's hand-off orders them.

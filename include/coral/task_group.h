@@ -29,10 +29,13 @@
 // always waits for every child, which is what makes borrowing safe; the children, being cancelled
 // too, finish promptly.
 //
-// Misuse. Destroying a group into which children were spawned without awaiting Join() aborts
-// with a message. When the group's owner is torn down instead (JoinHandle::Abort, runtime
-// shutdown), the group is cancelled and the owner's teardown waits until the children have
-// finished, so nothing they borrow is destroyed under them.
+// Misuse. Destroying a group while a child is still running aborts with a message, and so does
+// destroying one into which a child was spawned after the last Join() returned (even if that
+// child happens to have finished: the mistake is caught every time, not only when a child is
+// slow). So a group that is joined and then spawned into again must be joined again. When the
+// group's owner is torn down instead (JoinHandle::Abort, runtime shutdown), the group is
+// cancelled and the owner's teardown waits until the children have finished, so nothing they
+// borrow is destroyed under them.
 //
 // WhenAll / WhenAny, below, are built on a group.
 
@@ -65,7 +68,8 @@ namespace coral {
 namespace internal {
 
 // The shared state of a group: its children's count, the joiner, the failures, and the token.
-// Reference-counted: the TaskGroup and every live child own one (runtime/task_group.cc).
+// Owned by the TaskGroup; children hold no reference, since the group outlives them (its
+// destructor aborts while one is live; runtime/task_group.cc).
 class GroupState;
 
 // Called before a child is submitted; returns the group's token, which the child borrows.
@@ -123,7 +127,7 @@ Task<void> RunGroupChild(GroupMembership membership, Fn fn, Args... args) {
   }
 }
 
-class GroupJoinAwaiter {
+class [[nodiscard]] GroupJoinAwaiter {
  public:
   explicit GroupJoinAwaiter(GroupState* group) : group_(group) {}
   bool await_ready() const noexcept;
@@ -156,26 +160,24 @@ class TaskGroup {
     using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
     internal::Scheduler* scheduler = internal::CurrentScheduler();
     CORAL_CHECK(scheduler != nullptr, "TaskGroup::Spawn called from a thread that is not a coral worker");
-    spawned_ = true;
     // Nobody joins a child by handle: the group counts it.
-    internal::CreateAndSubmit<void>(
+    internal::CreateAndSubmitDetached<void>(
         scheduler,
-        {.cancellation = internal::GroupChildStarting(state_),
-         .borrow_cancellation = true,
-         .joinable = false},
+        {.cancellation = internal::GroupChildStarting(state_), .borrow_cancellation = true},
         &internal::RunGroupChild<R, std::decay_t<F>, std::decay_t<Args>...>,
         internal::GroupMembership(state_), std::forward<F>(f), std::forward<Args>(args)...);
   }
 
   // co_await group.Join(): waits until every child has finished; returns OkStatus, or the first
   // failure (rethrown if it was an exception). May be awaited again, to wait for children spawned
-  // since, but by one task at a time (two concurrent joins are a fatal misuse).
-  internal::GroupJoinAwaiter Join() {
-    joined_ = true;
-    return internal::GroupJoinAwaiter(state_);
-  }
+  // since (and must be, before the group is destroyed), but by one task at a time (two concurrent
+  // joins are a fatal misuse). Calling Join() without awaiting the result does nothing, and does
+  // not compile ([[nodiscard]]).
+  internal::GroupJoinAwaiter Join() { return internal::GroupJoinAwaiter(state_); }
 
-  // Cancels every child (and children spawned later). Any thread, while the group exists.
+  // Cancels every child (and children spawned later). Any thread, while the group exists: Cancel
+  // may still be running the children's callbacks when the owner, its children finished, returns
+  // from Join and destroys the group; it touches nothing the group frees.
   void Cancel();
   // The token the children run under.
   CancellationToken token() const;
@@ -185,8 +187,6 @@ class TaskGroup {
 
  private:
   internal::GroupState* state_;
-  bool spawned_ = false;
-  bool joined_ = false;
 };
 
 namespace internal {

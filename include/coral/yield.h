@@ -19,7 +19,7 @@
 namespace coral {
 
 namespace internal {
-struct YieldAwaiter {
+struct [[nodiscard]] YieldAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> self) noexcept;
   void await_resume() const noexcept {}

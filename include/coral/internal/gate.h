@@ -16,7 +16,7 @@ namespace coral::internal {
 
 class Gate {
  public:
-  class Awaiter final : public QueuedWait {
+  class [[nodiscard]] Awaiter final : public QueuedWait {
    public:
     explicit Awaiter(Gate* gate) : gate_(gate) {}
     ~Awaiter() { (void)AbandonWait(gate_->site()); }  // Nothing to give back.

@@ -7,6 +7,7 @@
 #ifndef CORAL_INTERNAL_SCHEDULING_H_
 #define CORAL_INTERNAL_SCHEDULING_H_
 
+#include <cstdint>
 #include <functional>
 #include <type_traits>
 #include <utility>
@@ -36,18 +37,23 @@ Task<R> RunSpawned(Fn fn, Args... args) {
   co_return co_await std::invoke(fn, std::move(args)...);
 }
 
-// A plain function whose parameters are all taken by value needs no wrapper: the Task it returns
-// already owns copies of the arguments, so its frame becomes the task's root (one frame instead
-// of two). A reference parameter, a member function or a callable object takes the wrapper.
-template <typename F>
-struct TakesAllByValue : std::false_type {};
-template <typename R, typename... Params>
-struct TakesAllByValue<R (*)(Params...)>
-    : std::bool_constant<(!std::is_reference_v<Params> && ...)> {};
+// A plain function whose every parameter has exactly the type of its decay-copied argument needs
+// no wrapper: the Task it returns owns those copies as its by-value parameters, so its frame
+// becomes the task's root (one frame instead of two). Any other parameter type takes the wrapper:
+// a reference parameter, and also a by-value one that merely converts from the argument (a
+// std::string_view or absl::Span parameter bound to a std::string or std::vector argument would
+// view the spawner's object, not a copy the task owns). So does a member function or a callable
+// object.
+template <typename F, typename... Args>
+struct TakesDecayedArgs : std::false_type {};
+template <typename R, typename... Params, typename... Args>
+  requires(sizeof...(Params) == sizeof...(Args))
+struct TakesDecayedArgs<R (*)(Params...), Args...>
+    : std::bool_constant<(std::is_same_v<Params, std::decay_t<Args>> && ...)> {};
 
 template <typename R, typename F, typename... Args>
 Task<R> MakeRootTask(F&& f, Args&&... args) {
-  if constexpr (TakesAllByValue<std::decay_t<F>>::value) {
+  if constexpr (TakesDecayedArgs<std::decay_t<F>, Args...>::value) {
     return f(std::forward<Args>(args)...);
   } else {
     return RunSpawned<R, std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f),
@@ -81,29 +87,43 @@ constexpr bool CheckSpawnable() {
   return true;
 }
 
-// How CreateAndSubmit sets a task up.
+// How a spawned task is set up.
 struct SpawnOptions {
   CancellationState* cancellation;  // The task's token: one reference adopted, unless borrowed.
   bool borrow_cancellation = false;
-  bool joinable = true;  // Whether a JoinHandle reference is created (kJoinInterest).
 };
 
-// Creates the task (kScheduled, with a queue reference, and a JoinHandle reference if joinable)
-// and submits it.
+// Creates the task (kScheduled, holding `refs` references, `flags` set) without submitting it.
 template <typename R, typename F, typename... Args>
-TaskHeader* CreateAndSubmit(Scheduler* scheduler, SpawnOptions options, F&& f, Args&&... args) {
+TaskHeader* CreateTask(Scheduler* scheduler, SpawnOptions options, uint64_t flags, uint64_t refs,
+                       F&& f, Args&&... args) {
   Task<R> task = MakeRootTask<R>(std::forward<F>(f), std::forward<Args>(args)...);
   std::coroutine_handle<TaskPromise<R>> root = TaskAccess::Release(task);
   root.promise().MarkSpawned();
   TaskHeader* header = TaskHeader::FromFrame(root.address());
-  if (options.joinable) {
-    header->Initialize(scheduler, task_state::kScheduled | task_state::kJoinInterest, 2);
-  } else {
-    header->Initialize(scheduler, task_state::kScheduled, 1);
-  }
+  header->Initialize(scheduler, task_state::kScheduled | flags, refs);
   header->InitializeCancellation(options.cancellation, options.borrow_cancellation);
+  return header;
+}
+
+// Creates a joinable task and submits it. Returns the task holding a JoinHandle reference
+// (kJoinInterest), which the caller owns: the task cannot be freed before the caller drops it, so
+// the pointer stays valid however soon the task finishes.
+template <typename R, typename F, typename... Args>
+[[nodiscard]] TaskHeader* CreateAndSubmit(Scheduler* scheduler, SpawnOptions options, F&& f,
+                                          Args&&... args) {
+  TaskHeader* header = CreateTask<R>(scheduler, options, task_state::kJoinInterest, 2,
+                                     std::forward<F>(f), std::forward<Args>(args)...);
   SubmitNewTask(scheduler, header);
   return header;
+}
+
+// Creates a task that nobody joins by handle (a TaskGroup child) and submits it. Returns nothing:
+// once submitted, the task may run, finish and be freed before this returns.
+template <typename R, typename F, typename... Args>
+void CreateAndSubmitDetached(Scheduler* scheduler, SpawnOptions options, F&& f, Args&&... args) {
+  SubmitNewTask(scheduler, CreateTask<R>(scheduler, options, /*flags=*/0, 1, std::forward<F>(f),
+                                         std::forward<Args>(args)...));
 }
 
 }  // namespace coral::internal

@@ -1,10 +1,12 @@
 // Copyright 2026 The coral Authors.
 //
 // SpinLock: a test-and-test-and-set lock for critical sections of a few pointer operations (the
-// global injection queue). A contended std::mutex parks the waiter in the kernel at once, which
-// costs a futex round trip per contended push; measured on spawn_outside, the futex waits took
-// ~6% of the main thread. Waiters spin with a CPU pause, and after kSpinsBeforeYield attempts yield
-// the CPU so that a preempted holder can run (this machine has 2 cores for 3+ threads).
+// global injection queue, the wait queue of every synchronization primitive and channel, a
+// cancellation state's callback list, an fd registration's waiter list). A contended std::mutex parks the waiter in the kernel at once, which costs a futex
+// round trip per contended push; measured on the global queue under spawn_outside, the futex
+// waits took ~6% of the main thread. Waiters spin with a CPU pause, and after kSpinsBeforeYield
+// attempts yield the CPU so that a preempted holder can run (a runtime may have more threads
+// than the machine has cores).
 
 #ifndef CORAL_INTERNAL_SPIN_LOCK_H_
 #define CORAL_INTERNAL_SPIN_LOCK_H_

@@ -132,7 +132,8 @@ class alignas(16) TaskHeader {
   // JoinHandle::Abort. Returns true if the caller must push the task (one new reference).
   bool TransitionToCancelled();
   // JoinHandle: registers `waiter` (which must be running) to be scheduled at completion. Returns
-  // false if the task already completed (the waiter must not suspend).
+  // false if the task already completed (the waiter must not suspend). Aborts if another waiter
+  // is registered (one handle awaited by two tasks at once).
   bool RegisterJoinWaiter(TaskHeader* waiter);
   // JoinHandle awaiter giving up before completion (its task was torn down, or its wait was
   // cancelled). Returns the registered waiter, whose reference the caller now owns, or null if
