@@ -179,7 +179,7 @@ void CancellableWait::DisarmSlow() { std::exchange(state_, nullptr)->Deregister(
 
 namespace {
 
-Task<void> DeadlineTimer(CancellationRef state, absl::Time deadline) {
+Task<void> DeadlineTimer(CancellationRef state, Instant deadline) {
   // The timer task runs under no token, so nothing but the deadline ends this sleep (or an abort).
   (void)co_await SleepUntil(deadline);
   // Moved into a local: locals die before the task completes, while a completed task's frame
@@ -273,6 +273,11 @@ CancellationSource::CancellationSource(const CancellationToken& parent)
     : state_(internal::CancellationState::Create(internal::StateOf(parent))) {}
 
 CancellationSource CancellationSource::WithDeadline(absl::Time deadline,
+                                                    const CancellationToken& parent) {
+  return WithDeadline(internal::FromWallTime(deadline), parent);
+}
+
+CancellationSource CancellationSource::WithDeadline(Instant deadline,
                                                     const CancellationToken& parent) {
   internal::Scheduler* scheduler = internal::CurrentScheduler();
   CORAL_CHECK(scheduler != nullptr,

@@ -177,11 +177,11 @@ TEST(TimerTest, ShutdownDestroysSleepers) {
 TEST(IntervalTest, TicksKeepToTheScheduleWhateverTheWorkTakes) {
   Runtime runtime({.num_workers = 2});
   auto body = []() -> Task<void> {
-    const absl::Time start = absl::Now();
+    const Instant start = Now();
     Interval interval(absl::Milliseconds(50), Interval::MissedTicks::kBurst, start);
     for (int i = 0; i < 4; ++i) {
       EXPECT_TRUE((co_await interval.Tick()).ok());
-      EXPECT_GE(absl::Now(), start + i * absl::Milliseconds(50));
+      EXPECT_GE(Now(), start + i * absl::Milliseconds(50));
       // A ticker that slept a period after each tick would drift by the work's length.
       EXPECT_EQ(interval.next_tick(), start + (i + 1) * absl::Milliseconds(50));
       co_await SleepFor(absl::Milliseconds(30));  // The work between ticks.
@@ -198,12 +198,12 @@ constexpr absl::Duration kBehind = absl::Milliseconds(620);
 TEST(IntervalTest, SkipDropsThePassedTicksAndKeepsTheSchedule) {
   Runtime runtime({.num_workers = 2});
   auto body = []() -> Task<void> {
-    const absl::Time start = absl::Now() - kBehind;
+    const Instant start = Now() - kBehind;
     Interval interval(kPeriod, Interval::MissedTicks::kSkip, start);
     EXPECT_TRUE((co_await interval.Tick()).ok());  // The late tick, at once.
     EXPECT_EQ(interval.next_tick(), start + 4 * kPeriod);
     EXPECT_TRUE((co_await interval.Tick()).ok());
-    EXPECT_GE(absl::Now(), start + 4 * kPeriod);
+    EXPECT_GE(Now(), start + 4 * kPeriod);
     EXPECT_EQ(interval.next_tick(), start + 5 * kPeriod);
   };
   runtime.BlockOn(body());
@@ -212,13 +212,13 @@ TEST(IntervalTest, SkipDropsThePassedTicksAndKeepsTheSchedule) {
 TEST(IntervalTest, BurstCatchesUpWithEveryPassedTick) {
   Runtime runtime({.num_workers = 2});
   auto body = []() -> Task<void> {
-    const absl::Time start = absl::Now() - kBehind;
+    const Instant start = Now() - kBehind;
     Interval interval(kPeriod, Interval::MissedTicks::kBurst, start);
     for (int i = 1; i <= 5; ++i) {
       EXPECT_TRUE((co_await interval.Tick()).ok());  // The first four: at once.
       EXPECT_EQ(interval.next_tick(), start + i * kPeriod);
     }
-    EXPECT_GE(absl::Now(), start + 4 * kPeriod);
+    EXPECT_GE(Now(), start + 4 * kPeriod);
   };
   runtime.BlockOn(body());
 }
@@ -226,10 +226,10 @@ TEST(IntervalTest, BurstCatchesUpWithEveryPassedTick) {
 TEST(IntervalTest, DelayRestartsTheScheduleFromTheLateTick) {
   Runtime runtime({.num_workers = 2});
   auto body = []() -> Task<void> {
-    Interval interval(kPeriod, Interval::MissedTicks::kDelay, absl::Now() - kBehind);
-    const absl::Time before = absl::Now();
+    Interval interval(kPeriod, Interval::MissedTicks::kDelay, Now() - kBehind);
+    const Instant before = Now();
     EXPECT_TRUE((co_await interval.Tick()).ok());
-    const absl::Time after = absl::Now();
+    const Instant after = Now();
     EXPECT_GE(interval.next_tick(), before + kPeriod);
     EXPECT_LE(interval.next_tick(), after + kPeriod);
   };
@@ -239,14 +239,14 @@ TEST(IntervalTest, DelayRestartsTheScheduleFromTheLateTick) {
 TEST(IntervalTest, ACancelledTickConsumesNothing) {
   Runtime runtime({.num_workers = 2});
   auto body = []() -> Task<void> {
-    const absl::Time start = absl::Now();
+    const Instant start = Now();
     Interval interval(kPeriod, Interval::MissedTicks::kBurst, start);
     EXPECT_TRUE((co_await interval.Tick()).ok());  // At once.
     const absl::Status cut_short = co_await Timeout(absl::Milliseconds(10), interval.Tick());
     EXPECT_TRUE(absl::IsDeadlineExceeded(cut_short)) << cut_short;
     EXPECT_EQ(interval.next_tick(), start + kPeriod);
     EXPECT_TRUE((co_await interval.Tick()).ok());  // Still the tick at one period.
-    EXPECT_GE(absl::Now(), start + kPeriod);
+    EXPECT_GE(Now(), start + kPeriod);
     EXPECT_EQ(interval.next_tick(), start + 2 * kPeriod);
   };
   runtime.BlockOn(body());
@@ -254,14 +254,14 @@ TEST(IntervalTest, ACancelledTickConsumesNothing) {
 
 TEST(IntervalTest, ResetStartsAPeriodFromNow) {
   Runtime runtime({.num_workers = 2});
-  Interval interval(kPeriod, Interval::MissedTicks::kSkip, absl::Now() - absl::Seconds(1));
-  const absl::Time before = absl::Now();
+  Interval interval(kPeriod, Interval::MissedTicks::kSkip, Now() - absl::Seconds(1));
+  const Instant before = Now();
   interval.Reset();  // The overdue tick is gone: the next is a period away.
   EXPECT_GE(interval.next_tick(), before + kPeriod);
-  EXPECT_LE(interval.next_tick(), absl::Now() + kPeriod);
+  EXPECT_LE(interval.next_tick(), Now() + kPeriod);
   auto tick = [](Interval* interval) -> Task<absl::Status> { co_return co_await interval->Tick(); };
   EXPECT_TRUE(runtime.BlockOn(tick(&interval)).ok());
-  EXPECT_GE(absl::Now(), before + kPeriod);
+  EXPECT_GE(Now(), before + kPeriod);
 }
 
 }  // namespace
