@@ -3,9 +3,10 @@
 // Reactor: a worker's epoll instance, its eventfd, its timers, and parking. The worker sleeps in
 // the reactor (epoll_pwait2 with the next timer's deadline as timeout); a remote Unpark writes the
 // eventfd. A notification that arrives before the worker parks is remembered, so it is never lost.
-// Every turn (parked or not) wakes the tasks whose fds became ready and whose timers expired. Timers
-// run on the runtime's Clock; a paused clock's timers fire only when the scheduler advances it
-// (scheduler.cc, "Timers and the clock"), never in a turn, and a park then has no timeout.
+// Every turn (parked or not) wakes the tasks whose fds became ready and whose timers expired.
+// Timers run on the runtime's Clock; a paused clock's timers fire only when the scheduler
+// advances it (scheduler.cc, "Timers and the clock"), never in a turn, and a park then has no
+// timeout.
 
 #ifndef CORAL_RUNTIME_REACTOR_H_
 #define CORAL_RUNTIME_REACTOR_H_

@@ -216,12 +216,21 @@
 // Scheduler::AdvancePausedClock, which the last worker to park runs under the clock's lock:
 // if every worker is parked (Idle's state word, which also counts notified and searching
 // workers), no SpawnBlocking call is in flight, the global queue is empty, and a non-blocking
-// poll of every reactor's fds wakes nothing, it sets the clock to the earliest deadline (if
+// poll of every reactor's fds wakes nothing, the runtime looks idle. That is not yet proof: a
+// worker still counted parked may have taken events from its epoll (edge-triggered: nobody
+// else will see them) and not yet woken their tasks; a test whose tasks talk over loopback
+// caught the clock jumping past a write in that window. So with more than one worker the check
+// first runs a confirmation round: it wakes every other parked worker (Idle::NotifyAllParked)
+// and notes the sum of the workers' tasks_started; each wakes, dispatches what its epoll held,
+// and parks again, and the last to park checks again. If no task started in the round (the sum
+// is read after Idle's seq_cst word shows everyone parked, so it includes every start before
+// their parks), the runtime is idle: the check sets the clock to the earliest deadline (if
 // within the limit: infinite with auto-advance, else the furthest AdvanceTime target) and fires
-// the timers due then, from every worker's queue onto its own. It counts itself unparked before
-// firing, so a later check cannot count it idle while it holds the woken tasks; they run, and
-// only when every worker has parked again does the clock take its next step. Timers thus fire in
-// deadline order, at exactly their deadlines, whatever the number of workers. A blocking call
+// the timers due then, from every worker's queue onto its own. Otherwise a new round begins. A
+// step thus costs every worker a wake-up (some tens of microseconds). The check counts itself
+// unparked before firing, so a later check cannot count it idle while it holds the woken tasks;
+// they run, and only when every worker has parked again does the clock take its next step.
+// Timers thus fire in deadline order, at exactly their deadlines, whatever the number of workers. A blocking call
 // wakes its task before it leaves the in-flight count, and the check reads that count before
 // Idle's word, so a zero read cannot miss the wake-up; the call that drops the count to zero
 // wakes a parked worker to check again (a woken searcher that finds nothing parks, and checks).
@@ -761,6 +770,17 @@ bool Scheduler::AdvancePausedClock(Worker* self, bool* searching) {
   for (auto& worker : workers_) woken += worker->reactor().PollFromOtherWorker(&scratch);
   std::optional<Instant> earliest;
   if (woken == 0) {
+    // Another worker counted parked may have taken fd events from its epoll and not yet woken
+    // their tasks. Only a round in which every other worker woke and parked again, with no task
+    // started meanwhile, proves the runtime idle.
+    const uint64_t epoch = TasksStarted();
+    if (num_workers() > 1 && (!confirming_ || epoch != confirm_epoch_)) {
+      confirming_ = true;
+      confirm_epoch_ = epoch;
+      for (int worker : idle_.NotifyAllParked(self->index())) workers_[worker]->reactor().Unpark();
+      return false;
+    }
+    confirming_ = false;
     for (auto& worker : workers_) {
       std::optional<Instant> next = worker->reactor().timers().NextDeadline();
       if (next.has_value() && (!earliest.has_value() || *next < *earliest)) earliest = next;
@@ -783,6 +803,12 @@ bool Scheduler::AdvancePausedClock(Worker* self, bool* searching) {
     for (auto& worker : workers_) worker->reactor().timers().FireExpired(clock_.Now());
   }
   return true;
+}
+
+uint64_t Scheduler::TasksStarted() const {
+  uint64_t sum = 0;
+  for (const auto& worker : workers_) sum += worker->tasks_started();
+  return sum;
 }
 
 void Scheduler::TearDown(TaskHeader* task) {

@@ -152,7 +152,13 @@ class Scheduler {
   static void TearDown(TaskHeader* task);
 
  private:
+  // Sum of the workers' tasks_started(): a paused clock's sign of progress.
+  uint64_t TasksStarted() const;
+
   Clock clock_;
+  // A paused clock's confirmation round (see "Timers and the clock"), guarded by clock_.mu().
+  bool confirming_ = false;
+  uint64_t confirm_epoch_ = 0;
   GlobalQueue global_queue_;
   Idle idle_;
   std::vector<std::unique_ptr<Worker>> workers_;

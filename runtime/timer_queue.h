@@ -56,9 +56,10 @@ class TimerQueue {
 
   Mutex mu_;
   std::vector<TimerEntry*> heap_ ABSL_GUARDED_BY(mu_);
-  // The top's deadline in nanoseconds since the clock's origin (INT64_MAX when empty), written under mu_. A hint:
-  // the owner reads its own latest insertions; another thread's removal can only make the true
-  // value later, so a stale read costs at most one needless locked check.
+  // The top's deadline in nanoseconds since the clock's origin (INT64_MAX when empty, or
+  // infinite), written under mu_. A hint: the owner reads its own latest insertions; another
+  // thread's removal can only make the true value later, so a stale read costs at most one
+  // needless locked check.
   std::atomic<int64_t> earliest_ns_{INT64_MAX};
 };
 

@@ -31,15 +31,19 @@
 //     deadline as the woken task sees Now().
 //   - Idle means all of: every worker is parked (none runs or holds a task, none searches, the
 //     global queue is empty), no SpawnBlocking call is in flight (its completion may wake a task),
-//     and a non-blocking poll of every worker's fds finds none ready. The last worker to park
-//     checks this; a SpawnBlocking call that completes while every worker is parked has one
-//     check again. Work from outside the runtime does not hold the clock back: a wake from a
-//     thread of your own, a Runtime::Spawn, or an fd that becomes ready only after the check
-//     (a peer in another process, a real network) may come after the clock jumped, as in tokio.
-//     Loopback traffic between tasks of the runtime is ready by the time the writer parks.
+//     and a non-blocking poll of every worker's fds finds none ready; with several workers, this
+//     must hold again after every worker has been woken once more and parked without starting
+//     a task (so that fd events a worker took from epoll just before are not lost). The last
+//     worker to park checks this; a SpawnBlocking call that completes while every worker is
+//     parked has one check again. Work from outside the runtime does not hold the clock back:
+//     a wake from a thread of your own, a Runtime::Spawn, or an fd that becomes ready only after
+//     the check (a peer in another process, a real network) may come after the clock jumped, as
+//     in tokio. Loopback traffic between tasks of the runtime is ready by the time the writer
+//     parks, so it is exact.
 //   - With auto_advance = false the clock moves only when told: Runtime::AdvanceTime(d) from
 //     outside the runtime, co_await AdvanceTime(d) from a task. Either moves it to now + d in the
 //     same steps as auto-advance (deadline by deadline, waiting for idle at each), then to now + d.
+//   - A step costs every worker a wake-up (tens of microseconds), not the time stepped over.
 //   - All workers see one virtual now. Sleeps, timeouts and deadlines that begin in a task read
 //     it; the kernel's own timeouts (SO_RCVTIMEO, TCP retransmission) and absl::Now() do not.
 //
