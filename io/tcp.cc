@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "coral/clock.h"
 #include "coral/resolve.h"
 #include "coral/sleep.h"
 #include "io/socket_util.h"
@@ -36,11 +36,11 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::vector<SocketAddress> ca
   if (candidates.empty()) {
     co_return absl::InvalidArgumentError("TcpStream::Connect: no address to connect to");
   }
-  const absl::Time deadline = absl::Now() + timeout;  // Infinite stays infinite.
+  const Instant deadline = Now() + timeout;  // Infinite stays infinite.
   size_t tried = 0;
   absl::Status last;
   while (tried < candidates.size()) {
-    const absl::Duration left = deadline - absl::Now();
+    const absl::Duration left = deadline - Now();
     if (left <= absl::ZeroDuration()) break;
     const SocketAddress& address = candidates[tried];
     const int64_t untried = static_cast<int64_t>(candidates.size() - tried);
@@ -60,7 +60,7 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::vector<SocketAddress> ca
 
 Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::string host, uint16_t port,
                                                    absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const Instant deadline = Now() + timeout;
   absl::StatusOr<std::vector<SocketAddress>> addresses;
   if (timeout == absl::InfiniteDuration()) {
     addresses = co_await Resolve(std::move(host), port);
@@ -68,7 +68,7 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::string host, uint16_t po
     addresses = co_await Timeout(timeout, Resolve(std::move(host), port));
   }
   if (!addresses.ok()) co_return addresses.status();
-  co_return co_await Connect(*std::move(addresses), deadline - absl::Now());
+  co_return co_await Connect(*std::move(addresses), deadline - Now());
 }
 
 absl::Status TcpStream::SetNoDelay(bool enabled) {

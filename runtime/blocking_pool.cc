@@ -10,6 +10,7 @@ namespace coral::internal {
 bool BlockingPool::Submit(absl::AnyInvocable<void() &&> job) {
   std::unique_lock<std::mutex> lock(mu_);
   if (shut_down_) return false;
+  in_flight_.fetch_add(1);
   jobs_.push_back(std::move(job));
   if (idle_threads_ > 0) {
     work_available_.notify_one();
@@ -37,6 +38,7 @@ void BlockingPool::ThreadMain() {
     lock.unlock();
     std::move(job)();
     job = nullptr;  // Release what the job holds before taking the lock again.
+    if (in_flight_.fetch_sub(1) == 1 && on_drained_) on_drained_();
     lock.lock();
   }
   // The last touch of `this`: Shutdown may destroy the pool once it sees zero.

@@ -8,9 +8,12 @@
 #ifndef CORAL_RUNTIME_BLOCKING_POOL_H_
 #define CORAL_RUNTIME_BLOCKING_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <utility>
 #include <thread>
 
 #include "absl/functional/any_invocable.h"
@@ -25,7 +28,10 @@ class BlockingPool {
   static constexpr int kMaxThreads = 512;
   static constexpr absl::Duration kKeepAlive = absl::Seconds(10);
 
-  BlockingPool() = default;
+  // `on_drained`, if set, runs on the pool thread whose call completed (after the call woke its
+  // waiter) each time the number of calls in flight drops to zero.
+  explicit BlockingPool(std::function<void()> on_drained = nullptr)
+      : on_drained_(std::move(on_drained)) {}
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;
   ~BlockingPool() { Shutdown(); }
@@ -35,9 +41,17 @@ class BlockingPool {
   // Refuses new jobs, lets the queued and running ones finish, and waits for every thread to exit.
   // (Threads are detached, so one that exits after its keep-alive releases its stack at once.)
   void Shutdown();
+  // Calls submitted and not yet returned (a hint for a paused clock's idle check: a call in
+  // flight may still wake a task).
+  int in_flight() const { return in_flight_.load(); }
 
  private:
   void ThreadMain();
+
+  const std::function<void()> on_drained_;
+  // seq_cst, both sides: the idle check reads it before Idle's state word, and a call's wake
+  // (which changes that word) precedes its decrement (scheduler.cc, "Timers and the clock").
+  std::atomic<int> in_flight_{0};
 
   std::mutex mu_;
   std::condition_variable work_available_;

@@ -77,7 +77,7 @@ CancellationState* CancellationState::Create(CancellationState* parent) {
 }
 
 CancellationState* CancellationState::CreateWithDeadline(CancellationState* parent,
-                                                         absl::Time deadline) {
+                                                         Instant deadline) {
   auto* state = new DeadlineState();
   state->has_deadline_ = true;
   state->entry.deadline = deadline;
@@ -88,7 +88,7 @@ CancellationState* CancellationState::CreateWithDeadline(CancellationState* pare
 
 CancellationState* CancellationState::CreateWithTimeout(CancellationState* parent,
                                                         absl::Duration timeout) {
-  return CreateWithDeadline(parent, absl::Now() + timeout);
+  return CreateWithDeadline(parent, Now() + timeout);
 }
 
 void DeadlineState::Arm() {
@@ -372,6 +372,11 @@ CancellationSource::CancellationSource(const CancellationToken& parent)
     : state_(internal::CancellationState::Create(internal::StateOf(parent))) {}
 
 CancellationSource CancellationSource::WithDeadline(absl::Time deadline,
+                                                    const CancellationToken& parent) {
+  return WithDeadline(internal::FromWallTime(deadline), parent);
+}
+
+CancellationSource CancellationSource::WithDeadline(Instant deadline,
                                                     const CancellationToken& parent) {
   CORAL_CHECK(internal::CurrentScheduler() != nullptr,
               "CancellationSource::WithDeadline called outside a coral task: its timer needs the "

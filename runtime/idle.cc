@@ -38,6 +38,19 @@ bool Idle::TransitionFromParked(int worker) {
   return false;
 }
 
+std::vector<int> Idle::NotifyAllParked(int except) {
+  MutexLock lock(&mu_);
+  std::vector<int> woken;
+  for (int worker : sleepers_) {
+    if (worker != except) woken.push_back(worker);
+  }
+  sleepers_.erase(std::remove_if(sleepers_.begin(), sleepers_.end(),
+                                 [except](int worker) { return worker != except; }),
+                  sleepers_.end());
+  state_.fetch_add(static_cast<uint32_t>(woken.size()) * (kUnparkedOne + 1));
+  return woken;
+}
+
 uint32_t Idle::LoadAfterPush() {
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer does not model fences; an RMW (adding zero) orders the caller's push against

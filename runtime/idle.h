@@ -35,6 +35,9 @@ class Idle {
   // Picks a parked worker to wake for new work and counts it as searching, or returns -1 if a
   // worker is already searching or none is parked.
   int WorkerToNotify();
+  // Wakes every parked worker but `except`, counting each as searching (a paused clock's
+  // confirmation round, scheduler.cc "Timers and the clock"). Returns the workers to unpark.
+  std::vector<int> NotifyAllParked(int except);
   // True if every worker is parked (none notified or running). seq_cst: the monitor's side of
   // its sleep handshake (runtime/monitor.cc).
   bool AllParked() const { return Unparked(state_.load()) == 0; }

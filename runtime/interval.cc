@@ -9,7 +9,7 @@
 
 namespace coral {
 
-Interval::Interval(absl::Duration period, MissedTicks missed, absl::Time start)
+Interval::Interval(absl::Duration period, MissedTicks missed, Instant start)
     : period_(period), missed_(missed), next_(start) {
   CORAL_CHECK(period > absl::ZeroDuration(), "coral::Interval needs a positive period");
 }
@@ -28,11 +28,11 @@ Task<absl::Status> Interval::Tick() {
   } scope{&ticking_};
   absl::Status slept = co_await SleepUntil(next_);
   if (!slept.ok()) co_return slept;  // Nothing consumed: next_ is still due.
-  Advance(absl::Now());
+  Advance(Now());
   co_return absl::OkStatus();
 }
 
-void Interval::Advance(absl::Time now) {
+void Interval::Advance(Instant now) {
   // Whole periods between the tick's due time and now: 0 unless the task fell behind.
   absl::Duration remainder;
   const int64_t behind = absl::IDivDuration(now - next_, period_, &remainder);

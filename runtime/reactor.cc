@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "absl/time/clock.h"
 #include "runtime/scheduler.h"
 
 namespace coral::internal {
@@ -62,7 +61,7 @@ int Wait(int epoll_fd, epoll_event* events, int max_events, int64_t timeout_ns) 
 
 }  // namespace
 
-Reactor::Reactor() {
+Reactor::Reactor(const Clock* clock) : clock_(clock) {
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) FatalErrno("epoll_create1");
   core_ = std::make_shared<ReactorCore>(epoll_fd);
@@ -104,18 +103,23 @@ int Reactor::Turn(int64_t timeout_ns, bool owner, int max_events,
     }
   }
   for (TaskHeader* task : *woken) Wake(task);
-  return static_cast<int>(woken->size()) + timers_.FireExpired(absl::Now());
+  return static_cast<int>(woken->size()) + FireExpiredTimers();
+}
+
+int Reactor::FireExpiredTimers() {
+  if (clock_->paused()) return 0;
+  return timers_.FireExpired(clock_->Now());
 }
 
 int Reactor::Poll(int max_events) {
   if (core_->HasRegistrations()) return Turn(0, /*owner=*/true, max_events, &woken_);
   core_->FreeReleased();
-  return timers_.FireExpired(absl::Now());
+  return FireExpiredTimers();
 }
 
 int Reactor::PollFromOtherWorker(std::vector<TaskHeader*>* scratch) {
   if (core_->HasRegistrations()) return Turn(0, /*owner=*/false, kMaxEvents, scratch);
-  return timers_.FireExpired(absl::Now());
+  return FireExpiredTimers();
 }
 
 void Reactor::Park() {
@@ -128,8 +132,10 @@ void Reactor::Park() {
     return;
   }
   int64_t timeout_ns = -1;
-  if (std::optional<absl::Time> deadline = timers_.NextDeadline()) {
-    timeout_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(*deadline - absl::Now()));
+  std::optional<Instant> deadline;
+  if (!clock_->paused()) deadline = timers_.NextDeadline();
+  if (deadline.has_value() && *deadline != Instant::InfiniteFuture()) {
+    timeout_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(*deadline - clock_->Now()));
   }
   Turn(timeout_ns, /*owner=*/true, kMaxEvents, &woken_);
   // acquire: pairs with Unpark's release.

@@ -4,6 +4,9 @@
 // the reactor (epoll_pwait2 with the next timer's deadline as timeout); a remote Unpark writes the
 // eventfd. A notification that arrives before the worker parks is remembered, so it is never lost.
 // Every turn (parked or not) wakes the tasks whose fds became ready and whose timers expired.
+// Timers run on the runtime's Clock; a paused clock's timers fire only when the scheduler
+// advances it (scheduler.cc, "Timers and the clock"), never in a turn, and a park then has no
+// timeout.
 
 #ifndef CORAL_RUNTIME_REACTOR_H_
 #define CORAL_RUNTIME_REACTOR_H_
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "coral/internal/task_header.h"
+#include "runtime/clock.h"
 #include "runtime/io_registration.h"
 #include "runtime/timer_queue.h"
 
@@ -23,7 +27,7 @@ class Reactor {
   // The most fd events one turn takes (tokio's event batch size).
   static constexpr int kMaxEvents = 256;
 
-  Reactor();
+  explicit Reactor(const Clock* clock);
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
   ~Reactor();
@@ -58,7 +62,10 @@ class Reactor {
   // `woken`. Only the owner (`owner`) consumes the eventfd: another worker leaves the
   // notification for the owner, which may be asleep in epoll_pwait2 on the same instance.
   int Turn(int64_t timeout_ns, bool owner, int max_events, std::vector<TaskHeader*>* woken);
+  // Fires the expired timers, unless the clock is paused. Returns how many.
+  int FireExpiredTimers();
 
+  const Clock* const clock_;
   int event_fd_ = -1;
   std::shared_ptr<ReactorCore> core_;
   TimerQueue timers_;

@@ -95,13 +95,29 @@ Runtime::Runtime() : Runtime(Options{}) {}
 
 Runtime::Runtime(Options options)
     : scheduler_(std::make_unique<internal::Scheduler>(
-          options.num_workers > 0 ? options.num_workers : DefaultWorkerCount())) {}
+          options.num_workers > 0 ? options.num_workers : DefaultWorkerCount(),
+          options.start_paused, options.auto_advance)) {}
 
 Runtime::~Runtime() { Shutdown(); }
 
 int Runtime::num_workers() const noexcept { return scheduler_->num_workers(); }
 
 void Runtime::Shutdown() { scheduler_->Shutdown(); }
+
+Instant Runtime::Now() const { return scheduler_->clock().Now(); }
+
+void Runtime::AdvanceTime(absl::Duration d) {
+  CORAL_CHECK(internal::CurrentScheduler() == nullptr,
+              "Runtime::AdvanceTime called from a coral worker thread; it would wait for itself "
+              "(co_await coral::AdvanceTime instead)");
+  internal::Clock& clock = scheduler_->clock();
+  CORAL_CHECK(clock.paused(),
+              "Runtime::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
+  const Instant target = clock.Now() + d;
+  const uint64_t ticket = clock.AllowAdvanceTo(target);
+  scheduler_->RequestIdleCheck();
+  clock.WaitUntilIdleAt(target, ticket);
+}
 
 void Runtime::CheckBlockOnAllowed() const {
   CORAL_CHECK(internal::CurrentScheduler() == nullptr,

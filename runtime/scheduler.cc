@@ -201,6 +201,45 @@
 // the slot is the owner's without atomics (tokio's has the same limit; Go's runnext is stealable,
 // at a CAS on every schedule and take, which would be over a quarter of a chained_spawn hop here).
 //
+// Timers and the clock
+// --------------------
+// Every timer runs on the runtime's Clock (runtime/clock.h; include/coral/clock.h is the
+// contract): deadlines are coral::Instants on CLOCK_MONOTONIC, and a park's timeout is the
+// earliest deadline minus the same clock's now, so a step of the wall clock (NTP, settimeofday,
+// a VM resumed) moves no sleep, timeout, interval or deadline. Before, deadlines were absl::Times
+// read from CLOCK_REALTIME: a step forward fired every pending timer at the next turn, a step
+// back stalled them for its length. APIs that take an absl::Time convert it once, at the call.
+// coral::Now() is the one clock read of the timer code; tests/clock_step_test.cc steps
+// CLOCK_REALTIME under the whole process to hold it to that.
+//
+// Paused time (Options::start_paused) makes the Clock virtual, for tests. Its timers never fire
+// in a reactor turn and a park has no timeout; the clock moves only in
+// Scheduler::AdvancePausedClock, which the last worker to park runs under the clock's lock:
+// if every worker is parked (Idle's state word, which also counts notified and searching
+// workers), no SpawnBlocking call is in flight, the global queue is empty, and a non-blocking
+// poll of every reactor's fds wakes nothing, the runtime looks idle. That is not yet proof: a
+// worker still counted parked may have taken events from its epoll (edge-triggered: nobody
+// else will see them) and not yet woken their tasks; a test whose tasks talk over loopback
+// caught the clock jumping past a write in that window. So with more than one worker the check
+// first runs a confirmation round: it wakes every other parked worker (Idle::NotifyAllParked)
+// and notes the sum of the workers' tasks_started; each wakes, dispatches what its epoll held,
+// and parks again, and the last to park checks again. If no task started in the round (the sum
+// is read after Idle's seq_cst word shows everyone parked, so it includes every start before
+// their parks), the runtime is idle: the check sets the clock to the earliest deadline (if
+// within the limit: infinite with auto-advance, else the furthest AdvanceTime target) and fires
+// the timers due then, from every worker's queue onto its own. Otherwise a new round begins. A
+// step thus costs every worker a wake-up (some tens of microseconds). The check counts itself
+// unparked before firing, so a later check cannot count it idle while it holds the woken tasks;
+// they run, and only when every worker has parked again does the clock take its next step.
+// Timers thus fire in deadline order, at exactly their deadlines, whatever the number of workers. A blocking call
+// wakes its task before it leaves the in-flight count, and the check reads that count before
+// Idle's word, so a zero read cannot miss the wake-up; the call that drops the count to zero
+// wakes a parked worker to check again (a woken searcher that finds nothing parks, and checks).
+// tokio's rule is the same on its one thread (a zero-timeout I/O poll, blocking calls inhibit
+// auto-advance); tokio does not pause a multi-threaded runtime. Wake-ups from outside the
+// runtime (a foreign thread, a peer's fd that becomes ready after the check) race with the
+// advance, as they do in tokio.
+//
 // Task state
 // ----------
 // TaskHeader::state_ is one atomic word: flag bits plus a reference count (include/coral/internal/
@@ -385,7 +424,8 @@
 //     are a few pointer writes, and a futex sleep on contention cost the spawning thread 6% of
 //     its time on spawn_outside.
 //   Reactor: up to 256 events per epoll_pwait2 (kMaxEvents), tokio's event batch size; timers in
-//     a binary heap per worker (O(log n) insert and cancel under the worker's timer mutex).
+//     a binary heap per worker (O(log n) insert and cancel under the worker's timer mutex), on
+//     CLOCK_MONOTONIC ("Timers and the clock").
 //   Accept back-off at the fd limit: 1 ms doubling to 100 ms (Go's net/http sleeps 5 ms to 1 s;
 //     100 ms keeps recovery prompt and the retry cost far under 1% of a core).
 //   Blocking pool: 512 threads, 10 s keep-alive, both tokio's defaults.
@@ -484,6 +524,7 @@ Worker* CurrentWorker() noexcept { return current_worker; }
 Worker::Worker(Scheduler* scheduler, int index)
     : scheduler_(scheduler),
       index_(index),
+      reactor_(&scheduler->clock()),
       random_state_(0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1)) {}
 
 void Worker::Start() {
@@ -699,8 +740,11 @@ void Worker::Park() {
   } else if (scheduler_->global_queue().MaybeHasTasks()) {
     scheduler_->NotifyParked();
   }
-  if (!scheduler_->is_shutting_down()) ParkInOwnReactor();
-  searching_ = idle.TransitionFromParked(index_);
+  // A paused clock advances only when every worker is idle: the last to park checks.
+  if (!scheduler_->clock().paused() || !scheduler_->AdvancePausedClock(this, &searching_)) {
+    if (!scheduler_->is_shutting_down()) ParkInOwnReactor();
+    searching_ = idle.TransitionFromParked(index_);
+  }
   scheduler_->monitor().WorkerUnparked();
 }
 
@@ -739,7 +783,12 @@ void SuspendedTasks::Remove(TaskHeader* task) {
 
 // --- Scheduler ----------------------------------------------------------------------------------
 
-Scheduler::Scheduler(int num_workers) : idle_(num_workers), suspended_(num_workers) {
+Scheduler::Scheduler(int num_workers, bool start_paused, bool auto_advance)
+    : clock_(start_paused, auto_advance),
+      idle_(num_workers),
+      blocking_pool_(start_paused ? std::function<void()>([this] { RequestIdleCheck(); })
+                                  : nullptr),
+      suspended_(num_workers) {
   CORAL_CHECK(num_workers > 0 && num_workers < (1 << 15),
               "coral::Runtime needs between 1 and 32767 workers");
   workers_.reserve(num_workers);
@@ -792,6 +841,65 @@ void Scheduler::NotifyIfWorkPending(const Worker* except) {
   if (pending) NotifyParked();
 }
 
+void Scheduler::RequestIdleCheck() {
+  // A parked worker woken as a searcher finds nothing, parks again, and so checks.
+  if (!is_shutting_down() && idle_.AllParked()) NotifyParked();
+}
+
+bool Scheduler::AdvancePausedClock(Worker* self, bool* searching) {
+  std::lock_guard<std::mutex> lock(clock_.mu());
+  if (is_shutting_down()) return false;
+  // In this order: a blocking call wakes its task (which unparks a worker) before it leaves
+  // in_flight, so a zero read here means that wake-up shows in the state word read next.
+  if (blocking_pool_.in_flight() > 0) return false;
+  if (!idle_.AllParked() || global_queue_.MaybeHasTasks()) return false;
+  // Ready fds are progress without the clock: their tasks come onto this worker.
+  int woken = 0;
+  std::vector<TaskHeader*> scratch;
+  for (auto& worker : workers_) woken += worker->reactor().PollFromOtherWorker(&scratch);
+  std::optional<Instant> earliest;
+  if (woken == 0) {
+    // Another worker counted parked may have taken fd events from its epoll and not yet woken
+    // their tasks. Only a round in which every other worker woke and parked again, with no task
+    // started meanwhile, proves the runtime idle.
+    const uint64_t epoch = TasksStarted();
+    if (num_workers() > 1 && (!confirming_ || epoch != confirm_epoch_)) {
+      confirming_ = true;
+      confirm_epoch_ = epoch;
+      for (int worker : idle_.NotifyAllParked(self->index())) workers_[worker]->reactor().Unpark();
+      return false;
+    }
+    confirming_ = false;
+    for (auto& worker : workers_) {
+      std::optional<Instant> next = worker->reactor().timers().NextDeadline();
+      if (next.has_value() && (!earliest.has_value() || *next < *earliest)) earliest = next;
+    }
+    if (!earliest.has_value() || *earliest == Instant::InfiniteFuture() ||
+        *earliest > clock_.limit()) {
+      // Idle for good: nothing is due within the limit. Move on to AdvanceTime's target, if
+      // the clock is not there yet.
+      if (clock_.advance_to() > clock_.Now()) clock_.Set(clock_.advance_to());
+      clock_.ReportIdle();
+      return false;
+    }
+    clock_.ReportIdle();
+  }
+  // This worker runs again before any timer fires, so that no later check under this lock can
+  // count it parked while it holds the woken tasks.
+  *searching = idle_.TransitionFromParked(self->index());
+  if (earliest.has_value()) {
+    if (*earliest > clock_.Now()) clock_.Set(*earliest);
+    for (auto& worker : workers_) worker->reactor().timers().FireExpired(clock_.Now());
+  }
+  return true;
+}
+
+uint64_t Scheduler::TasksStarted() const {
+  uint64_t sum = 0;
+  for (const auto& worker : workers_) sum += worker->tasks_started();
+  return sum;
+}
+
 void Scheduler::TearDown(TaskHeader* task) {
   if ((task->LoadState() & task_state::kRunning) == 0) task->TransitionToRunning();
   // A task that owns TaskGroups with live children: its frame holds what they may borrow. The
@@ -812,6 +920,7 @@ void Scheduler::Shutdown() {
   // release: pairs with is_shutting_down's acquire.
   shutting_down_.store(true, std::memory_order_release);
   monitor_.Stop();
+  clock_.Shutdown();
   for (auto& worker : workers_) worker->reactor().Unpark();
   for (auto& worker : workers_) worker->Join();
   TaskHeader* queued = global_queue_.Close();

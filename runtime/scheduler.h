@@ -16,6 +16,7 @@
 #include "coral/internal/spin_lock.h"
 #include "coral/internal/task_header.h"
 #include "runtime/blocking_pool.h"
+#include "runtime/clock.h"
 #include "runtime/global_queue.h"
 #include "runtime/idle.h"
 #include "runtime/local_queue.h"
@@ -41,6 +42,7 @@ class Worker {
   void RequestYield() { yield_requested_ = true; }
   TaskHeader* current_task() const { return current_task_; }
   Scheduler* scheduler() const { return scheduler_; }
+  int index() const { return index_; }
 
   // --- Any thread. ---
   LocalQueue& queue() { return queue_; }
@@ -144,12 +146,14 @@ class SuspendedTasks {
 
 class Scheduler {
  public:
-  explicit Scheduler(int num_workers);
+  // A paused clock (`start_paused`) is a test clock: see coral/clock.h.
+  explicit Scheduler(int num_workers, bool start_paused = false, bool auto_advance = true);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
 
   int num_workers() const { return static_cast<int>(workers_.size()); }
+  Clock& clock() { return clock_; }
 
   // Queues a task that holds one queue reference: on the calling worker if it is one of ours,
   // else on the global queue. After shutdown, tears it down instead.
@@ -177,6 +181,14 @@ class Scheduler {
   // holds work. `except`, if set, is a worker whose own queue the caller has judged itself.
   void NotifyIfWorkPending(const Worker* except = nullptr);
 
+  // Paused clock: runs the idle check soon (wakes a worker for it if every worker is parked).
+  void RequestIdleCheck();
+  // Paused clock, a worker that has just counted itself parked: if the runtime is idle, advances
+  // the clock to the earliest deadline within its limit and fires the timers due then, onto the
+  // calling worker, which then counts as unparked again (true; *searching says whether it counts
+  // as searching). Otherwise (false) the caller sleeps. See "Timers and the clock".
+  bool AdvancePausedClock(Worker* self, bool* searching);
+
   // Destroys the frame of a task that holds a queue reference (or kRunning), and completes it.
   static void TearDown(TaskHeader* task);
 
@@ -190,6 +202,13 @@ class Scheduler {
   // left (the ones other threads are tearing down meanwhile included).
   void TearDownSuspended();
 
+  // Sum of the workers' tasks_started(): a paused clock's sign of progress.
+  uint64_t TasksStarted() const;
+
+  Clock clock_;
+  // A paused clock's confirmation round (see "Timers and the clock"), guarded by clock_.mu().
+  bool confirming_ = false;
+  uint64_t confirm_epoch_ = 0;
   GlobalQueue global_queue_;
   Idle idle_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -5,6 +5,12 @@
 #include <utility>
 
 namespace coral::internal {
+namespace {
+
+// Saturates: an infinite deadline is INT64_MAX, never expired.
+int64_t Nanos(Instant t) { return absl::ToInt64Nanoseconds(t.SinceOrigin()); }
+
+}  // namespace
 
 void TimerQueue::Place(size_t index, TimerEntry* entry) {
   heap_[index] = entry;
@@ -38,7 +44,7 @@ void TimerQueue::SiftDown(size_t index) {
 
 void TimerQueue::UpdateEarliestLocked() {
   // relaxed: a hint (see the member's comment); the heap itself is read under mu_.
-  earliest_ns_.store(heap_.empty() ? INT64_MAX : absl::ToUnixNanos(heap_.front()->deadline),
+  earliest_ns_.store(heap_.empty() ? INT64_MAX : Nanos(heap_.front()->deadline),
                      std::memory_order_relaxed);
 }
 
@@ -79,9 +85,9 @@ void TimerQueue::PopTopLocked(std::vector<Fired>* fired) {
   }
 }
 
-int TimerQueue::FireExpired(absl::Time now) {
+int TimerQueue::FireExpired(Instant now) {
   // relaxed: see earliest_ns_.
-  if (absl::ToUnixNanos(now) < earliest_ns_.load(std::memory_order_relaxed)) return 0;
+  if (Nanos(now) < earliest_ns_.load(std::memory_order_relaxed)) return 0;
   std::vector<Fired> fired;
   {
     MutexLock lock(&mu_);
@@ -102,7 +108,7 @@ void TimerQueue::FireAll() {
   for (const Fired& f : fired) f.callback(f.target);
 }
 
-std::optional<absl::Time> TimerQueue::NextDeadline() {
+std::optional<Instant> TimerQueue::NextDeadline() {
   MutexLock lock(&mu_);
   if (heap_.empty()) return std::nullopt;
   return heap_.front()->deadline;

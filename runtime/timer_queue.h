@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/time/time.h"
+#include "coral/clock.h"
 #include "coral/internal/timer_entry.h"
 #include "runtime/mutex.h"
 
@@ -35,10 +35,10 @@ class TimerQueue {
   // false if it already fired (or is firing right now).
   bool Remove(TimerEntry* entry);
   // Fires every entry whose deadline is at or before `now`, in deadline order. Returns how many.
-  int FireExpired(absl::Time now);
+  int FireExpired(Instant now);
   // Fires every entry regardless of its deadline (shutdown).
   void FireAll();
-  std::optional<absl::Time> NextDeadline();
+  std::optional<Instant> NextDeadline();
   size_t size();
 
  private:
@@ -56,9 +56,10 @@ class TimerQueue {
 
   Mutex mu_;
   std::vector<TimerEntry*> heap_ ABSL_GUARDED_BY(mu_);
-  // The top's deadline in Unix nanoseconds (INT64_MAX when empty), written under mu_. A hint:
-  // the owner reads its own latest insertions; another thread's removal can only make the true
-  // value later, so a stale read costs at most one needless locked check.
+  // The top's deadline in nanoseconds since the clock's origin (INT64_MAX when empty, or
+  // infinite), written under mu_. A hint: the owner reads its own latest insertions; another
+  // thread's removal can only make the true value later, so a stale read costs at most one
+  // needless locked check.
   std::atomic<int64_t> earliest_ns_{INT64_MAX};
 };
 

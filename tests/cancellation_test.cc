@@ -327,18 +327,31 @@ TEST(CancellationTest, ShieldedCleanupFinishes) {
 }
 
 TEST(CancellationTest, DeadlineCancelsAfterItPasses) {
-  Runtime runtime({.num_workers = 2});
+  Runtime runtime({.num_workers = 2, .start_paused = true});
   auto body = []() -> Task<absl::Duration> {
-    const absl::Time start = absl::Now();
+    const Instant start = Now();
     CancellationSource source = CancellationSource::WithDeadline(start + absl::Milliseconds(20));
+    EXPECT_FALSE(source.IsCancelled());
+    (void)co_await SleepFor(absl::Milliseconds(19));
     EXPECT_FALSE(source.IsCancelled());
     absl::Status status = co_await source.token().Cancelled();
     EXPECT_TRUE(status.ok()) << status;
-    co_return absl::Now() - start;
+    co_return Now() - start;
   };
-  const absl::Duration waited = runtime.BlockOn(body());
-  EXPECT_GE(waited, absl::Milliseconds(20));
-  EXPECT_LT(waited, absl::Seconds(2));
+  EXPECT_EQ(runtime.BlockOn(body()), absl::Milliseconds(20));  // Paused clock: exact.
+}
+
+// A wall-clock deadline is converted once, at the call; on the real clock, from below only.
+TEST(CancellationTest, WallClockDeadlineCancelsAfterItPasses) {
+  Runtime runtime({.num_workers = 2});
+  auto body = []() -> Task<absl::Duration> {
+    const Instant start = Now();
+    CancellationSource source =
+        CancellationSource::WithDeadline(absl::Now() + absl::Milliseconds(20));
+    EXPECT_TRUE((co_await source.token().Cancelled()).ok());
+    co_return Now() - start;
+  };
+  EXPECT_GE(runtime.BlockOn(body()), absl::Milliseconds(19));
 }
 
 TEST(CancellationTest, DroppedDeadlinesReleaseTheirTimers) {
@@ -363,10 +376,11 @@ TEST(CancellationTest, DroppedDeadlinesReleaseTheirTimers) {
 }
 
 TEST(CancellationTest, TimeoutReturnsDeadlineExceededForIoToo) {
-  Runtime runtime({.num_workers = 2});
+  Runtime runtime({.num_workers = 2, .start_paused = true});
   auto pair = UnixStream::Pair();
   ASSERT_TRUE(pair.ok());
   auto& reader = pair->first;
+  const Instant start = runtime.Now();
   auto body = [&]() -> Task<absl::Status> {
     char byte;
     absl::StatusOr<size_t> n =
@@ -374,6 +388,7 @@ TEST(CancellationTest, TimeoutReturnsDeadlineExceededForIoToo) {
     co_return n.status();
   };
   EXPECT_TRUE(absl::IsDeadlineExceeded(runtime.BlockOn(body())));
+  EXPECT_EQ(runtime.Now() - start, absl::Milliseconds(10));
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // Cooperative cancellation: CancellationSource, CancellationToken, CancellationCallback.
 //
 //   coral::CancellationSource source = coral::CancellationSource::WithDeadline(
-//       absl::Now() + absl::Seconds(5));
+//       coral::Now() + absl::Seconds(5));
 //   coral::JoinHandle<void> h = coral::Spawn(Serve, std::move(conn));   // see "Inheritance"
 //   ...
 //   source.Cancel();
@@ -41,6 +41,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "coral/clock.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/cancellation_state.h"
 #include "coral/internal/scheduling.h"
@@ -152,9 +153,11 @@ class CancellationSource {
   }
   CancellationSource& operator=(CancellationSource&&) noexcept = default;
 
-  // A child of `parent` that also cancels itself at `deadline`. The deadline is kept by a timer on
-  // the calling worker's reactor, so this must be called from inside a coral task. The timer is
-  // released as soon as the source is cancelled or the last source and token are dropped.
+  // A child of `parent` that also cancels itself at `deadline`, an Instant on the runtime's clock
+  // (clock.h), or a wall-clock time converted to one once, at this call. The deadline is kept by a
+  // timer on the calling worker's reactor, so this must be called from inside a coral task. The
+  // timer is released as soon as the source is cancelled or the last source and token are dropped.
+  static CancellationSource WithDeadline(Instant deadline, const CancellationToken& parent = {});
   static CancellationSource WithDeadline(absl::Time deadline, const CancellationToken& parent = {});
 
   CancellationToken token() const { return CancellationToken(Checked("token() of")); }

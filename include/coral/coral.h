@@ -10,6 +10,7 @@
 #include "coral/async_shared_mutex.h"
 #include "coral/cancellation.h"
 #include "coral/channel.h"
+#include "coral/clock.h"
 #include "coral/event.h"
 #include "coral/interval.h"
 #include "coral/join_handle.h"

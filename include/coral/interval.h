@@ -7,7 +7,9 @@
 //     co_await SendHeartbeat();
 //   }
 //
-// Ticks fall on a fixed schedule, start + k * period, however long the work between them takes:
+// Ticks fall on a fixed schedule, start + k * period, on the runtime's monotonic clock (clock.h:
+// a step of the wall clock moves no tick; a paused runtime's clock is virtual), however long the
+// work between them takes:
 // the first Tick completes at `start` (at once, by default), and each later one at the next point
 // of the schedule. A task that falls behind (a Tick called after the following tick was already
 // due) gets what MissedTicks says:
@@ -16,6 +18,10 @@
 //   - kBurst (tokio's default): every tick whose time has passed completes at once, one per
 //     Tick, until the task has caught up with the schedule.
 //   - kDelay: the late tick completes at once, and the schedule restarts from then.
+//
+// `start` is an Instant, or an absl::Time converted to one once, when the Interval is made; the
+// default, now, reads the clock of the runtime whose worker makes the Interval (the real clock
+// elsewhere: make an Interval for a paused runtime inside one of its tasks).
 //
 // `co_await Tick()` yields absl::Status: OK at the tick, CancelledError if the task's token was
 // cancelled first. Must be awaited inside a coral task; an Interval is for one task at a time
@@ -29,8 +35,8 @@
 #define CORAL_INTERVAL_H_
 
 #include "absl/status/status.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "coral/clock.h"
 #include "coral/task.h"
 
 namespace coral {
@@ -40,8 +46,11 @@ class Interval {
   enum class MissedTicks { kSkip, kBurst, kDelay };
 
   // `period` must be positive (aborts otherwise).
-  explicit Interval(absl::Duration period, MissedTicks missed = MissedTicks::kSkip,
-                    absl::Time start = absl::Now());
+  explicit Interval(absl::Duration period, MissedTicks missed = MissedTicks::kSkip)
+      : Interval(period, missed, Now()) {}
+  Interval(absl::Duration period, MissedTicks missed, Instant start);
+  Interval(absl::Duration period, MissedTicks missed, absl::Time start)
+      : Interval(period, missed, internal::FromWallTime(start)) {}
   Interval(const Interval&) = delete;
   Interval& operator=(const Interval&) = delete;
   ~Interval();  // Aborts if a task awaits Tick.
@@ -50,19 +59,19 @@ class Interval {
   Task<absl::Status> Tick();
 
   // Restarts the schedule: the next tick is one period from now.
-  void Reset() { next_ = absl::Now() + period_; }
+  void Reset() { next_ = Now() + period_; }
 
   // When the next Tick completes (in the past if the task fell behind).
-  absl::Time next_tick() const { return next_; }
+  Instant next_tick() const { return next_; }
   absl::Duration period() const { return period_; }
 
  private:
   // After a tick at next_ completed at `now`: moves next_ on, by MissedTicks.
-  void Advance(absl::Time now);
+  void Advance(Instant now);
 
   const absl::Duration period_;
   const MissedTicks missed_;
-  absl::Time next_;  // When the next Tick completes.
+  Instant next_;  // When the next Tick completes.
   // A Tick is running. Set and cleared by the ticking task; read by the next Tick and by the
   // destructor, which a correct program orders after the Tick (one task at a time, outlives it).
   bool ticking_ = false;

@@ -48,6 +48,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/time/time.h"
+#include "coral/clock.h"
 #include "coral/internal/block_on.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
@@ -66,6 +68,12 @@ class Runtime {
   struct Options {
     // Number of worker threads; 0 means std::thread::hardware_concurrency().
     int num_workers = 0;
+    // Paused time, for tests (clock.h, "Paused time"): the runtime's clock is virtual; it starts
+    // at the real monotonic now and moves only by auto-advance or AdvanceTime.
+    bool start_paused = false;
+    // With start_paused: whether the clock jumps to the earliest pending deadline whenever the
+    // runtime is idle (tokio::time::pause's rule). If false, only AdvanceTime moves it.
+    bool auto_advance = true;
   };
 
   Runtime();
@@ -75,6 +83,19 @@ class Runtime {
   ~Runtime();
 
   int num_workers() const noexcept;
+
+  // This runtime's clock (clock.h), from any thread: virtual if paused, else the real monotonic
+  // clock.
+  Instant Now() const;
+
+  // Paused runtimes only, from outside the runtime (aborts on a worker: co_await
+  // coral::AdvanceTime instead; and on a runtime that is not paused). Moves the clock to Now() + d
+  // in steps: at each pending deadline up to there, in order, the timers due fire and the
+  // runtime runs until idle (clock.h) before the next; then the clock stands at Now() + d and the
+  // call returns once the runtime is idle there. With auto-advance on, the clock may run past
+  // Now() + d by itself; the call returns once the runtime was idle at Now() + d or later. Blocks
+  // as long as tasks keep running; returns at once after Shutdown.
+  void AdvanceTime(absl::Duration d);
 
   // Spawns `f(args...)` as a new task. Safe from any thread, including this runtime's workers.
   template <typename F, typename... Args>

@@ -5,8 +5,11 @@
 //   co_await coral::SleepFor(absl::Milliseconds(10));
 //   absl::StatusOr<int> r = co_await coral::Timeout(absl::Seconds(1), Compute());
 //
-// A sleep lasts at least its duration. Timers live in the reactor of the worker on which the
-// sleep began; on an idle runtime they fire within about a millisecond of their deadline
+// A sleep lasts at least its duration, on the runtime's monotonic clock (clock.h): a step of the
+// wall clock moves no timer, and in a paused runtime the clock is virtual. SleepUntil takes an
+// Instant, or an absl::Time that it converts to one once, when called (clock.h). Timers live in
+// the reactor of the worker on which the sleep began; on an idle runtime they fire within about a
+// millisecond of their deadline
 // (epoll_pwait2's nanosecond timeout, plus the kernel's timer slack of 50 us). A worker busy
 // running tasks checks its timers every 61 tasks, so one long-running task on that worker delays
 // them (as it delays everything queued there).
@@ -28,9 +31,9 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
+#include "coral/clock.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/cancellation_state.h"
 #include "coral/internal/check.h"
@@ -46,12 +49,12 @@ namespace internal {
 
 class [[nodiscard]] SleepAwaiter : private CancellableWait {
  public:
-  explicit SleepAwaiter(absl::Time deadline) { entry_.deadline = deadline; }
+  explicit SleepAwaiter(Instant deadline) { entry_.deadline = deadline; }
   SleepAwaiter(const SleepAwaiter&) = delete;
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter();
 
-  bool await_ready() const { return entry_.deadline <= absl::Now(); }
+  bool await_ready() const { return entry_.deadline <= Now(); }
   bool await_suspend(std::coroutine_handle<> self);
   absl::Status await_resume() noexcept;
 
@@ -69,18 +72,22 @@ namespace internal {
 // absl::SleepFor(absl::Duration), which blocks the thread, and the call would be ambiguous.
 struct SleepForFn {
   SleepAwaiter operator()(absl::Duration duration) const {
-    return SleepAwaiter(absl::Now() + duration);
+    return SleepAwaiter(Now() + duration);
   }
 };
 struct SleepUntilFn {
-  SleepAwaiter operator()(absl::Time deadline) const { return SleepAwaiter(deadline); }
+  SleepAwaiter operator()(Instant deadline) const { return SleepAwaiter(deadline); }
+  SleepAwaiter operator()(absl::Time deadline) const {
+    return SleepAwaiter(FromWallTime(deadline));
+  }
 };
 }  // namespace internal
 
 // co_await SleepFor(d): suspends the current task for at least `d`.
 inline constexpr internal::SleepForFn SleepFor;
 
-// co_await SleepUntil(t): suspends the current task until `t` has passed.
+// co_await SleepUntil(t): suspends the current task until `t` (an Instant, or an absl::Time
+// converted once) has passed.
 inline constexpr internal::SleepUntilFn SleepUntil;
 
 namespace internal {

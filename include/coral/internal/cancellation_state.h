@@ -15,6 +15,10 @@
 #include "absl/time/time.h"
 #include "coral/internal/spin_lock.h"
 
+namespace coral {
+class Instant;  // coral/clock.h, which includes this header through task.h.
+}  // namespace coral
+
 namespace coral::internal {
 
 // One registered callback, in its registrant's memory. The registrant owns the node; the state
@@ -39,7 +43,7 @@ class CancellationState {
   static CancellationState* Create(CancellationState* parent);
   // The same, cancelling itself at `deadline` by a timer on the calling worker's timer queue (no
   // task). Must be called on a coral worker.
-  static CancellationState* CreateWithDeadline(CancellationState* parent, absl::Time deadline);
+  static CancellationState* CreateWithDeadline(CancellationState* parent, Instant deadline);
   // CreateWithDeadline(parent, now + `timeout`): the one place a Timeout reads the clock.
   static CancellationState* CreateWithTimeout(CancellationState* parent, absl::Duration timeout);
 

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "absl/time/time.h"
+#include "coral/clock.h"
 
 namespace coral::internal {
 
@@ -17,7 +17,7 @@ class TimerQueue;
 struct TimerEntry {
   static constexpr size_t kNotArmed = SIZE_MAX;
 
-  absl::Time deadline;
+  Instant deadline;
   // Runs on the firing worker, outside any lock, with `target`; it owns whatever reference the
   // armer took for it (and must release it).
   void (*callback)(void* target) = nullptr;
