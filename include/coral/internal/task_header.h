@@ -129,7 +129,9 @@ class alignas(16) TaskHeader {
   // A waker that owns one reference hands it over. Returns true if the caller must push the task
   // on a run queue (the reference now belongs to the queue).
   bool TransitionToScheduled();
-  // JoinHandle::Abort. Returns true if the caller must push the task (one new reference).
+  // JoinHandle::Abort, and Shutdown's walk of the suspended tasks. Returns true if the caller must
+  // push the task (one new reference); false if it is complete, cancelled, queued, running, or
+  // has no reference left (being destroyed by whoever dropped the last).
   bool TransitionToCancelled();
   // JoinHandle: registers `waiter` (which must be running) to be scheduled at completion. Returns
   // false if the task already completed (the waiter must not suspend). Aborts if another waiter
