@@ -1,10 +1,9 @@
 // Copyright 2026 The coral Authors.
 //
-// Must not compile with CORAL_DISCARD=n (one case at a time): each of coral's awaitables, and each
-// Task, does nothing unless awaited, so calling it as a statement is an error under
-// -Werror=unused-result ([[nodiscard]] on the class). Without CORAL_DISCARD, the same calls
-// awaited compile (the control).
-// cases: 13
+// Must not compile with CORAL_DISCARD defined: each of coral's awaitables, and each Task, does
+// nothing unless awaited, so calling it as a statement is an error under -Werror=unused-result
+// ([[nodiscard]] on the class), one per line marked expect-nodiscard. Without CORAL_DISCARD, the
+// same calls awaited compile (the control).
 
 #include "coral/coral.h"
 
@@ -18,32 +17,20 @@ coral::Task<void> Everything(coral::AsyncMutex& mutex, coral::AsyncSharedMutex& 
                              coral::Receiver<int>& rx, coral::JoinHandle<int>& handle) {
   coral::CancellationToken token = coral::CurrentCancellationToken();
   auto job = [] { return 1; };
-#if CORAL_DISCARD == 1
-  coral::SleepFor(absl::Milliseconds(1));
-#elif CORAL_DISCARD == 2
-  coral::Yield();
-#elif CORAL_DISCARD == 3
-  mutex.Lock();
-#elif CORAL_DISCARD == 4
-  shared.LockShared();
-#elif CORAL_DISCARD == 5
-  semaphore.Acquire();
-#elif CORAL_DISCARD == 6
-  event.Wait();
-#elif CORAL_DISCARD == 7
-  notify.Notified();
-#elif CORAL_DISCARD == 8
-  tx.Send(1);
-#elif CORAL_DISCARD == 9
-  rx.Recv();
-#elif CORAL_DISCARD == 10
-  token.Cancelled();
-#elif CORAL_DISCARD == 11
-  coral::SpawnBlocking(std::move(job));
-#elif CORAL_DISCARD == 12
-  Answer();
-#elif CORAL_DISCARD == 13
-  std::move(handle).operator co_await();
+#ifdef CORAL_DISCARD
+  coral::SleepFor(absl::Milliseconds(1));  // expect-nodiscard
+  coral::Yield();  // expect-nodiscard
+  mutex.Lock();  // expect-nodiscard
+  shared.LockShared();  // expect-nodiscard
+  semaphore.Acquire();  // expect-nodiscard
+  event.Wait();  // expect-nodiscard
+  notify.Notified();  // expect-nodiscard
+  tx.Send(1);  // expect-nodiscard
+  rx.Recv();  // expect-nodiscard
+  token.Cancelled();  // expect-nodiscard
+  coral::SpawnBlocking(std::move(job));  // expect-nodiscard
+  Answer();  // expect-nodiscard
+  std::move(handle).operator co_await();  // expect-nodiscard
 #endif
   (void)co_await coral::SleepFor(absl::Milliseconds(1));
   co_await coral::Yield();

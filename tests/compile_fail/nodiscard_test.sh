@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Usage: nodiscard_test.sh CXX SNIPPET...
 #
-# Each snippet states "// cases: N". Compiled as it is, it must compile (the control: the headers
-# are found and the correct use is valid); compiled with -DCORAL_DISCARD=i for each i in 1..N, it
-# must fail with a diagnostic naming [[nodiscard]].
+# Each snippet, compiled as it is, must compile (the control: the headers are found and the
+# correct use is valid). Compiled with -DCORAL_DISCARD it must fail, with a diagnostic naming
+# [[nodiscard]] on every line marked "expect-nodiscard" (one compilation reports them all).
 set -uo pipefail
 
 cxx=$1
@@ -13,9 +13,9 @@ log=${TEST_TMPDIR:-/tmp}/nodiscard.log
 failures=0
 
 for snippet in "$@"; do
-  cases=$(sed -n 's|^// cases: \([0-9][0-9]*\)$|\1|p' "${snippet}")
-  if [[ -z ${cases} ]]; then
-    echo "FAIL ${snippet}: no '// cases: N' line"
+  lines=$(grep -n "expect-nodiscard$" "${snippet}" | cut -d: -f1)
+  if [[ -z ${lines} ]]; then
+    echo "FAIL ${snippet}: no line marked expect-nodiscard"
     failures=$((failures + 1))
     continue
   fi
@@ -25,18 +25,27 @@ for snippet in "$@"; do
     failures=$((failures + 1))
     continue
   fi
-  for ((i = 1; i <= cases; ++i)); do
-    if "${cxx}" "${flags[@]}" -DCORAL_DISCARD="${i}" "${snippet}" 2>"${log}"; then
-      echo "FAIL ${snippet} case ${i}: compiled, but its result was discarded"
-      failures=$((failures + 1))
-    elif ! grep -q "nodiscard" "${log}"; then
-      echo "FAIL ${snippet} case ${i}: failed for another reason than [[nodiscard]]:"
-      cat "${log}"
+  if "${cxx}" "${flags[@]}" -DCORAL_DISCARD "${snippet}" 2>"${log}"; then
+    echo "FAIL ${snippet}: compiled, but results were discarded"
+    failures=$((failures + 1))
+    continue
+  fi
+  for line in ${lines}; do
+    diagnostic=$(grep -m1 "^${snippet}:${line}:.*nodiscard" "${log}")
+    if [[ -z ${diagnostic} ]]; then
+      echo "FAIL ${snippet}:${line}: no [[nodiscard]] diagnostic for: $(sed -n "${line}p" "${snippet}")"
       failures=$((failures + 1))
     else
-      echo "ok   ${snippet} case ${i}: $(grep -m1 -o "ignoring return.*" "${log}")"
+      echo "ok   ${diagnostic#*error: }"
     fi
   done
+  # Nothing else may fail: a stray error would make the check meaningless.
+  others=$(grep "error:" "${log}" | grep -vc "nodiscard")
+  if ((others != 0)); then
+    echo "FAIL ${snippet}: errors other than [[nodiscard]]:"
+    cat "${log}"
+    failures=$((failures + 1))
+  fi
 done
 
 echo "${failures} failure(s)"
