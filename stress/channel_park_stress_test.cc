@@ -64,6 +64,28 @@ class VictimSources {
   std::atomic<int> last_installed_{0};
 };
 
+// Consumers spawned with a JoinHandle, which the foreign thread may abort while the round awaits
+// it (Abort and the await only read the handle).
+class AbortableConsumers {
+ public:
+  void Publish(JoinHandle<void>* handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle_ = handle;
+  }
+  void Withdraw() {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle_ = nullptr;
+  }
+  void Abort() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (handle_ != nullptr) handle_->Abort();  // From this thread: the task goes to the global queue.
+  }
+
+ private:
+  std::mutex mu_;
+  JoinHandle<void>* handle_ = nullptr;
+};
+
 struct RoundState {
   explicit RoundState(int consumers) : started(consumers), finished(consumers) {}
   std::vector<std::atomic<int>> started;
@@ -72,12 +94,14 @@ struct RoundState {
   std::atomic<int64_t> received_sum{0};
   std::atomic<int64_t> cancelled_waits{0};
   std::atomic<int> producers_done{0};
+  std::atomic<int> aborted{0};  // Abortable consumers that were aborted.
   CompletionCounter done{1};
 };
 
 struct RoundParams {
   RoundState* state;
   VictimSources* victims;
+  AbortableConsumers* abortable;
   size_t capacity;
   int early_consumers;  // Spawned before the producers.
   int producers;        // Each spawns one consumer half-way.
@@ -206,7 +230,23 @@ Task<void> RoundBody(RoundParams params) {
     for (int c = 0; c < params.late_consumers; ++c) {
       group.Spawn(&Consumer, params, next_consumer++, bounded_rx, unbounded_rx);
     }
+    JoinHandle<void> abortable =
+        Spawn(&Consumer, params, next_consumer++, bounded_rx, unbounded_rx);
+    params.abortable->Publish(&abortable);
+    absl::Status joined = co_await abortable;
+    params.abortable->Withdraw();
+    if (!joined.ok()) {
+      EXPECT_TRUE(absl::IsCancelled(joined)) << joined;
+      ++params.state->aborted;
+    }
     (void)co_await group.Join();
+    // A consumer aborted after a value was handed to it puts the value back, possibly after the
+    // others have drained the channels: count what is left.
+    for (Receiver<int64_t>* rx : {&bounded_rx, &unbounded_rx}) {
+      for (absl::StatusOr<int64_t> got = rx->TryRecv(); got.ok(); got = rx->TryRecv()) {
+        params.state->received_sum += *got;
+      }
+    }
   }
   params.state->done.Arrive();
 }
@@ -240,11 +280,13 @@ TEST(ChannelParkStress, EverySpawnedConsumerRuns) {
 
   Runtime runtime({.num_workers = kWorkers});
   VictimSources victims;
+  AbortableConsumers abortable;
   std::atomic<bool> stop{false};
   std::thread canceller([&] {
     Rng rng(7);
     while (!stop.load()) {
       const uint32_t pick = rng.Next();
+      if (pick % 16 == 1) abortable.Abort();
       victims.Cancel(pick % 4 != 0 ? victims.last_installed() : static_cast<int>(pick % kSlots));
       if (rng.Next() % 4 == 0) {
         std::this_thread::sleep_for(std::chrono::microseconds(rng.Next() % 50));
@@ -258,14 +300,16 @@ TEST(ChannelParkStress, EverySpawnedConsumerRuns) {
   const auto start = std::chrono::steady_clock::now();
   int rounds = 0;
   int64_t cancelled = 0;
+  int64_t aborted = 0;
   bool hung = false;
   for (; rounds < max_rounds && std::chrono::steady_clock::now() - start < budget; ++rounds) {
     const int early = 1 + static_cast<int>(rng.Next() % 3);
     const int producers = 1 + static_cast<int>(rng.Next() % 3);
     const int late = static_cast<int>(rng.Next() % 3);
-    auto state = std::make_unique<RoundState>(early + producers + late);
+    auto state = std::make_unique<RoundState>(early + producers + late + 1);
     RoundParams params{.state = state.get(),
                        .victims = &victims,
+                       .abortable = &abortable,
                        .capacity = 1 + rng.Next() % 4,
                        .early_consumers = early,
                        .producers = producers,
@@ -294,9 +338,14 @@ TEST(ChannelParkStress, EverySpawnedConsumerRuns) {
       break;
     }
     EXPECT_EQ(state->received_sum.load(), state->sent_sum.load()) << "round " << rounds;
-    for (size_t c = 0; c < state->started.size(); ++c) {
+    // Every consumer ran to the end, except the abortable one if it was aborted.
+    for (size_t c = 0; c + 1 < state->started.size(); ++c) {
       EXPECT_EQ(state->finished[c].load(), 1) << "round " << rounds << " consumer " << c;
     }
+    if (state->aborted.load() == 0) {
+      EXPECT_EQ(state->finished.back().load(), 1) << "round " << rounds;
+    }
+    aborted += state->aborted.load();
     cancelled += state->cancelled_waits.load();
     // Let the workers park before the next round, most of the time: the next submission then
     // has to wake one, from the main thread.
@@ -308,8 +357,8 @@ TEST(ChannelParkStress, EverySpawnedConsumerRuns) {
     stop = true;
     canceller.join();
   }
-  std::fprintf(stderr, "%d rounds, %lld waits cancelled\n", rounds,
-               static_cast<long long>(cancelled));
+  std::fprintf(stderr, "%d rounds, %lld waits cancelled, %lld consumers aborted\n", rounds,
+               static_cast<long long>(cancelled), static_cast<long long>(aborted));
   EXPECT_GT(rounds, 0);
 }
 
