@@ -21,6 +21,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,7 +79,8 @@ class AbortableConsumers {
   }
   void Abort() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (handle_ != nullptr) handle_->Abort();  // From this thread: the task goes to the global queue.
+    // From this thread: an idle task is pushed onto the global queue.
+    if (handle_ != nullptr) handle_->Abort();
   }
 
  private:
@@ -169,19 +171,22 @@ Task<void> Consumer(RoundParams params, int id, Receiver<int64_t> bounded,
   state->finished[id].store(1);
 }
 
-Task<void> Producer(RoundParams params, int id, TaskGroup* group, Sender<int64_t> bounded_tx,
+Task<void> Producer(RoundParams params, int id, Sender<int64_t> bounded_tx,
                     Sender<int64_t> unbounded_tx, Receiver<int64_t> bounded_rx,
                     Receiver<int64_t> unbounded_rx) {
   RoundState* state = params.state;
   Rng rng(params.seed * 977 + id);
+  std::optional<JoinHandle<void>> spawned;
   {
     // Moved in here so that the channels close as soon as the last producer is done.
     Sender<int64_t> bounded = std::move(bounded_tx);
     Sender<int64_t> unbounded = std::move(unbounded_tx);
     for (int i = 0; i < params.values_per_producer; ++i) {
       if (i == params.values_per_producer / 2) {
-        // The consumer spawned from a busy worker: it lands in this worker's LIFO slot.
-        group->Spawn(&Consumer, params, params.early_consumers + id, bounded_rx, unbounded_rx);
+        // The consumer spawned from a busy worker: it lands in this worker's LIFO slot. (With a
+        // JoinHandle: a TaskGroup's Spawn from one of its children races on the group's flags in
+        // this tree; the groups branch fixes that.)
+        spawned = Spawn(&Consumer, params, params.early_consumers + id, bounded_rx, unbounded_rx);
       }
       const int64_t value = (int64_t{id} << 32) + i + 1;
       if (rng.Next() % 2 == 0) {
@@ -207,6 +212,11 @@ Task<void> Producer(RoundParams params, int id, TaskGroup* group, Sender<int64_t
     }
   }
   ++state->producers_done;
+  // After our senders are gone: the consumer ends once every producer's are.
+  if (spawned.has_value()) {
+    absl::Status joined = co_await *spawned;
+    EXPECT_TRUE(joined.ok()) << joined;
+  }
 }
 
 Task<void> RoundBody(RoundParams params) {
@@ -220,8 +230,7 @@ Task<void> RoundBody(RoundParams params) {
     }
     next_consumer += params.producers;  // The ids the producers' consumers take.
     for (int p = 0; p < params.producers; ++p) {
-      group.Spawn(&Producer, params, p, &group, bounded_tx, unbounded_tx, bounded_rx,
-                  unbounded_rx);
+      group.Spawn(&Producer, params, p, bounded_tx, unbounded_tx, bounded_rx, unbounded_rx);
     }
     {
       Sender<int64_t> drop_bounded = std::move(bounded_tx);
