@@ -112,6 +112,15 @@
 // matters because every spawn pays it. ThreadSanitizer does not model fences, so TSan builds use a
 // fetch_add(0) on the state word instead: two RMWs on one word are ordered in its modification
 // order and the later one reads from the earlier, which gives the same guarantee.
+// The push itself needs only release (the global queue's size_, a local queue's tail_): a parker's
+// seq_cst load that missed it is coherence-ordered before it, so it precedes the submitter's fence
+// in the total order ([atomics.order] p4.2), and so does the parker's RMW before it; the
+// submitter's load after the fence then cannot miss that RMW (p4.3). On x86 gcc emits the fence as
+// `lock or $0,(%rsp)`, the same full barrier as the TSan build's `lock xadd`: the two builds
+// differ in timing only. The rule covers pushes another worker must take; a push onto the
+// pusher's own slot or queue that stays under the edge (below) needs none of it, because only the
+// owner pushes there and a worker parks only after its slot and queue were found empty on its own
+// thread and its search found nothing (Worker::Run), so it runs that task itself.
 //
 // A push that cannot strand work does not notify: a task placed in an empty LIFO slot is run next
 // by its worker anyway, and a task in a LIFO slot cannot be stolen. A push onto the local queue
