@@ -411,8 +411,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
+#include "coral/internal/budget.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/yield.h"
@@ -435,6 +437,10 @@ constexpr std::chrono::microseconds kSearchSpin(20);
 thread_local Worker* current_worker = nullptr;
 // True while this thread destroys the frame of a task being torn down (TaskGroup's misuse check).
 thread_local bool in_teardown = false;
+// The running task's cooperative budget ("Cooperative budget"): reset at each turn, -1 once spent.
+// Off a task's turn it starts so high that SpendBudget's slow path, which resets it, is rare.
+constexpr int32_t kNoBudget = INT32_MAX;
+thread_local int32_t budget = kNoBudget;
 
 }  // namespace
 
@@ -635,6 +641,7 @@ void Worker::RunTask(TaskHeader* task) {
     return;
   }
   current_task_ = task;
+  budget = kTaskBudget;
   task->Resume();
   current_task_ = nullptr;
   if (task->root().done()) {
@@ -766,6 +773,26 @@ std::shared_ptr<ReactorCore> CurrentReactorCore() {
 TimerQueue& CurrentTimers() {
   CORAL_CHECK(current_worker != nullptr, "a coral timer was awaited outside a coral worker");
   return current_worker->reactor().timers();
+}
+
+bool SpendBudget() noexcept {
+  if (--budget >= 0) return true;
+  if (CurrentTask() == nullptr) {  // Not a task's turn: nothing is counted.
+    budget = kNoBudget;
+    return true;
+  }
+  budget = -1;  // Spent until the task's next turn (the awaitable yields).
+  return false;
+}
+
+bool YieldIfBudgetSpent(Resumer* resumer) noexcept {
+  if (budget >= 0) return false;
+  Worker* worker = current_worker;
+  TaskHeader* task = worker != nullptr ? worker->current_task() : nullptr;
+  if (task == nullptr) return false;  // The awaitable reports its misuse itself.
+  task->set_resumer(resumer);
+  worker->RequestYield();
+  return true;
 }
 
 void YieldAwaiter::await_suspend(std::coroutine_handle<> self) noexcept {

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -76,6 +77,7 @@ class SharedLockAwaiter final : public QueuedWait {
  private:
   AsyncSharedMutex* mutex_;
   bool acquired_ = false;
+  BudgetRetry<SharedLockAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -41,6 +41,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/cancellation_state.h"
 #include "coral/internal/scheduling.h"
@@ -164,7 +165,7 @@ class CancelledAwaiter : private CancellableWait {
   ~CancelledAwaiter();
 
   bool await_ready() const noexcept {
-    return watched_.get() != nullptr && watched_.get()->IsCancelled();
+    return SpendBudget() && watched_.get() != nullptr && watched_.get()->IsCancelled();
   }
   bool await_suspend(std::coroutine_handle<> self);
   absl::Status await_resume();
@@ -181,6 +182,7 @@ class CancelledAwaiter : private CancellableWait {
   bool watching_ = false;
   std::atomic<bool> claimed_{false};  // Whichever cancellation claims it wakes the task.
   TaskHeader* task_ = nullptr;
+  BudgetRetry<CancelledAwaiter> budget_;
 };
 
 }  // namespace internal

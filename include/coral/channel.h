@@ -42,6 +42,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/check.h"
 #include "coral/internal/wait_queue.h"
 
@@ -445,8 +446,9 @@ class SendAwaiter {
     if (wait_) (void)wait_->AbandonWait(state_->send_site());  // A granted value was delivered.
   }
 
-  bool await_ready() { return state_->TryPush(&value_) || state_->closed(); }
+  bool await_ready() { return SpendBudget() && (state_->TryPush(&value_) || state_->closed()); }
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     TaskHeader* task = PendingWait::CurrentTaskChecked("Sender::Send awaited outside a coral task");
     PendingWait& wait = wait_.emplace();
     if (CancellableWait::AlreadyCancelled(task)) {
@@ -478,6 +480,7 @@ class SendAwaiter {
   ChannelState<T>* state_;
   std::optional<T> value_;
   std::optional<PendingWait> wait_;  // Only once the channel was found full.
+  BudgetRetry<SendAwaiter> budget_;
 };
 
 template <typename T>
@@ -493,8 +496,9 @@ class RecvAwaiter {
     }
   }
 
-  bool await_ready() { return state_->TryPop(&slot_); }
+  bool await_ready() { return SpendBudget() && state_->TryPop(&slot_); }
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     TaskHeader* task =
         PendingWait::CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
     PendingWait& wait = wait_.emplace();
@@ -527,6 +531,7 @@ class RecvAwaiter {
   ChannelState<T>* state_;
   std::optional<T> slot_;
   std::optional<PendingWait> wait_;  // Only once the channel was found empty.
+  BudgetRetry<RecvAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -32,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/check.h"
 #include "coral/internal/task_header.h"
@@ -74,7 +75,9 @@ class JoinAwaiterBase : private CancellableWait {
   JoinAwaiterBase& operator=(const JoinAwaiterBase&) = delete;
   ~JoinAwaiterBase();
 
-  bool await_ready() const noexcept { return joined_->LoadState() & task_state::kComplete; }
+  bool await_ready() const noexcept {
+    return SpendBudget() && (joined_->LoadState() & task_state::kComplete);
+  }
   bool await_suspend(std::coroutine_handle<> awaiter);
 
  protected:
@@ -89,6 +92,7 @@ class JoinAwaiterBase : private CancellableWait {
   static void OnCancel(CancellationNode* node);
 
   bool registered_ = false;
+  BudgetRetry<JoinAwaiterBase> budget_;
 };
 
 absl::Status CancelledWaitStatus();

@@ -21,6 +21,7 @@
 #include <coroutine>
 
 #include "absl/status/status.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -40,6 +41,7 @@ class NotifiedAwaiter final : public QueuedWait {
 
  private:
   Notify* notify_;
+  BudgetRetry<NotifiedAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/channel.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/wait_queue.h"
 
@@ -65,9 +66,10 @@ class SelectAwaiter : private CancellableWait {
     }
   }
 
-  bool await_ready() { return TryAll(Indices{}); }
+  bool await_ready() { return SpendBudget() && TryAll(Indices{}); }
 
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     task_ = CurrentTaskForSelect();
     if (CancellableWait::AlreadyCancelled(task_)) {
       claim_.winner.store(SelectClaim::kCancelled, std::memory_order_relaxed);  // Not shared yet.
@@ -206,6 +208,7 @@ class SelectAwaiter : private CancellableWait {
   SelectClaim claim_;
   TaskHeader* task_ = nullptr;
   bool suspended_ = false;
+  BudgetRetry<SelectAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -31,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/timer_entry.h"
 #include "coral/join_handle.h"
@@ -47,7 +48,7 @@ class SleepAwaiter : private CancellableWait {
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter();
 
-  bool await_ready() const { return entry_.deadline <= absl::Now(); }
+  bool await_ready() const { return SpendBudget() && entry_.deadline <= absl::Now(); }
   bool await_suspend(std::coroutine_handle<> self);
   absl::Status await_resume() noexcept;
 
@@ -56,6 +57,7 @@ class SleepAwaiter : private CancellableWait {
 
   TimerEntry entry_;
   bool armed_ = false;
+  BudgetRetry<SleepAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -55,6 +55,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/cancellation.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/join_handle.h"
@@ -132,6 +133,7 @@ class GroupJoinAwaiter {
 
  private:
   GroupState* group_;
+  BudgetRetry<GroupJoinAwaiter> budget_;
 };
 
 }  // namespace internal
