@@ -468,7 +468,8 @@ uint32_t Worker::NextRandom() {
 }
 
 uint32_t Worker::RunnableHere() const {
-  return queue_.Size() + (lifo_slot_ != nullptr ? 1 : 0);
+  // relaxed: only the owner makes the slot non-empty; a theft can only lower the count.
+  return queue_.Size() + (lifo_slot_.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
 }
 
 void Worker::NotifyIfCrossed(uint32_t before) {
@@ -506,7 +507,13 @@ void Worker::ScheduleLocal(TaskHeader* task) {
   if (kRandomizeScheduling && NextRandom() % 4 == 0) {
     // Shake out code that assumes a woken task runs next.
     queue_.PushBack(task, scheduler_->global_queue());
-  } else if (TaskHeader* displaced = std::exchange(lifo_slot_, task)) {
+  } else if (lifo_slot_.load(std::memory_order_relaxed) == nullptr) {
+    // A plain store suffices: only this thread fills the slot, so it stays empty until then.
+    // (relaxed load: this thread's own write, or a thief's exchange, which only empties it.)
+    // release: a thief that takes the task (acquire) sees it as this thread left it.
+    lifo_slot_.store(task, std::memory_order_release);
+  } else if (TaskHeader* displaced = lifo_slot_.exchange(task, std::memory_order_release)) {
+    // release: as the store above. The displaced task is null if a thief took it meanwhile.
     queue_.PushBack(displaced, scheduler_->global_queue());
   }
   NotifyIfCrossed(before);
@@ -550,13 +557,17 @@ TaskHeader* Worker::NextLocalTask() {
   if (tick_ % kGlobalQueueInterval == 0) {
     if (TaskHeader* task = PopGlobalBatch()) return task;
   }
-  if (lifo_slot_ != nullptr) {
+  // relaxed: see RunnableHere.
+  if (lifo_slot_.load(std::memory_order_relaxed) != nullptr) {
     // The bound protects queued tasks; with none queued, running the slot starves nobody.
-    if (lifo_polls_ < kMaxLifoPolls || queue_.Size() == 0) {
-      ++lifo_polls_;
-      return std::exchange(lifo_slot_, nullptr);
+    const bool run_slot = lifo_polls_ < kMaxLifoPolls || queue_.Size() == 0;
+    if (TaskHeader* task = TakeLifoTask()) {
+      if (run_slot) {
+        ++lifo_polls_;
+        return task;
+      }
+      PushBack(task);
     }
-    PushBack(std::exchange(lifo_slot_, nullptr));
   }
   lifo_polls_ = 0;
   if (TaskHeader* task = queue_.Pop()) return task;
@@ -605,7 +616,9 @@ TaskHeader* Worker::StealOnce() {
   for (int i = 0; i < n; ++i) {
     const int victim = (start + i) % n;
     if (victim == index_) continue;
-    if (TaskHeader* task = scheduler_->worker(victim).queue().StealHalfInto(queue_)) return task;
+    Worker& other = scheduler_->worker(victim);
+    if (TaskHeader* task = other.queue().StealHalfInto(queue_)) return task;
+    if (TaskHeader* task = other.StealLifoTask()) return task;
   }
   if (TaskHeader* task = PopGlobalBatch()) return task;
   // No queued work anywhere: take the I/O and timers that busy workers have not polled yet.
@@ -620,7 +633,10 @@ TaskHeader* Worker::StealOnce() {
 }
 
 TaskHeader* Worker::TakeLocalTask() {
-  if (lifo_slot_ != nullptr) return std::exchange(lifo_slot_, nullptr);
+  // relaxed: see RunnableHere.
+  if (lifo_slot_.load(std::memory_order_relaxed) != nullptr) {
+    if (TaskHeader* task = TakeLifoTask()) return task;
+  }
   return queue_.Pop();
 }
 
@@ -632,6 +648,10 @@ void Worker::RunTask(TaskHeader* task) {
   // relaxed: see tasks_started(); only this thread writes it.
   tasks_started_.store(tasks_started_.load(std::memory_order_relaxed) + 1,
                        std::memory_order_relaxed);
+  // relaxed: a hint (see MakeLifoSlotStealable). Written on the change only, as above.
+  if (slot_stealable_.load(std::memory_order_relaxed)) {
+    slot_stealable_.store(false, std::memory_order_relaxed);
+  }
   if (searching_) {
     searching_ = false;
     if (scheduler_->idle().TransitionFromSearching()) scheduler_->NotifyParked();

@@ -340,5 +340,34 @@ TEST(BudgetTest, LongReadyLoopCompletes) {
   EXPECT_EQ(sum, int64_t{10 * kBudget + 3} * (10 * kBudget + 2) / 2);
 }
 
+// Busy-waits (without awaiting) for `duration`: a task that hogs its worker.
+void Compute(std::chrono::milliseconds duration) {
+  const auto end = std::chrono::steady_clock::now() + duration;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
+// A task spawned just before its spawner computes for 200 ms waits in the spawner's LIFO slot;
+// the monitor finds the worker stuck and the other worker, idle, takes it.
+TEST(StuckWorkerTest, LifoSlotIsStolenFromStuckWorker) {
+  Runtime runtime({.num_workers = 2});
+  const absl::Duration delay = runtime.BlockOn([]() -> Task<absl::Duration> {
+    // Let the other worker go idle (park) first.
+    (void)co_await SleepFor(absl::Milliseconds(5));
+    std::atomic<int64_t> started_at{0};
+    const absl::Time spawned_at = absl::Now();
+    JoinHandle<void> child = Spawn([&started_at]() -> Task<void> {
+      started_at.store(absl::ToUnixNanos(absl::Now()));
+      co_return;
+    });
+    Compute(std::chrono::milliseconds(200));
+    absl::Status joined = co_await std::move(child);
+    EXPECT_TRUE(joined.ok());
+    co_return absl::FromUnixNanos(started_at.load()) - spawned_at;
+  }());
+  // The monitor looks every 1-8 ms; bound generously for a loaded machine.
+  EXPECT_LT(delay, absl::Milliseconds(100));
+}
+
 }  // namespace
 }  // namespace coral
