@@ -188,8 +188,8 @@
 // each worker's tasks_started count, and if a worker that is running a task (not watching its
 // reactor) has started no new one since the last look and has fds, timers, queued tasks or a task
 // in its LIFO slot (which it marks stealable, below), it wakes a parked worker as a searcher
-// (NotifyParked), which steals the tasks and polls that reactor. So a task that hogs its worker delays its neighbours' I/O by one to two intervals, not
-// by its whole run. The interval is 1 ms while some worker has been seen on one task for a whole
+// (NotifyParked), which steals the tasks and polls that reactor. So a task that hogs its worker
+// delays its neighbours' I/O by one to two intervals, not by its whole run. The interval is 1 ms while some worker has been seen on one task for a whole
 // interval, and doubles up to Monitor::kMaxInterval (8 ms) with each look that finds every running
 // worker on a new task: a busy runtime of short tasks (the usual case) is looked at 125 times a
 // second instead of 1,000, and a hog that starts after such a calm spell is helped within 8-16 ms
