@@ -189,15 +189,16 @@
 // reactor) has started no new one since the last look and has fds, timers, queued tasks or a task
 // in its LIFO slot (which it marks stealable, below), it wakes a parked worker as a searcher
 // (NotifyParked), which steals the tasks and polls that reactor. So a task that hogs its worker
-// delays its neighbours' I/O by one to two intervals, not by its whole run. The interval is 1 ms while some worker has been seen on one task for a whole
-// interval, and doubles up to Monitor::kMaxInterval (8 ms) with each look that finds every running
-// worker on a new task: a busy runtime of short tasks (the usual case) is looked at 125 times a
-// second instead of 1,000, and a hog that starts after such a calm spell is helped within 8-16 ms
-// (Go's sysmon backs off the same way, to 10 ms); from then on the monitor is back at 1 ms. The
-// monitor runs no tasks, and a runtime with one worker has none. When every worker is parked it
-// sleeps until one unparks (Worker::Park tells it, after Idle's seq_cst transition; the monitor
-// stores its sleeping flag and then loads Idle's word: the same StoreLoad handshake as parking), so
-// an idle runtime still uses no CPU.
+// delays its neighbours' I/O by one to two intervals, not by its whole run. The interval is 1 ms
+// while some worker has been seen on one task for a whole interval, and doubles up to
+// Monitor::kMaxInterval (8 ms) with each look that finds every running worker on a new task: a busy
+// runtime of short tasks (the usual case) is looked at 125 times a second instead of 1,000, and a
+// hog that starts after such a calm spell is helped within 8-16 ms (Go's sysmon backs off the same
+// way, to 10 ms); from then on the monitor is back at 1 ms. The monitor runs no tasks, and a
+// runtime with one worker has none. When every worker is parked it sleeps until one unparks
+// (Worker::Park tells it, after Idle's seq_cst transition; the monitor stores its sleeping flag and
+// then loads Idle's word: the same StoreLoad handshake as parking), so an idle runtime still uses
+// no CPU.
 //
 // The LIFO slot of a stuck worker is stealable, as Go's runnext is (tokio's is not: a task spawned
 // just before a long computation waited out the whole computation while the other workers slept).
