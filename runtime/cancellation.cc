@@ -285,6 +285,7 @@ CancelledAwaiter::~CancelledAwaiter() {
 }
 
 bool CancelledAwaiter::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self)) return true;
   task_ = CurrentTask();
   CORAL_CHECK(task_ != nullptr, "CancellationToken::Cancelled() awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task_)) {

@@ -71,6 +71,10 @@ bool Monitor::HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen) {
     const uint32_t started = worker.tasks_started();
     if (!worker.watching_own_reactor() && started == tasks_started_seen[i]) {
       same_task = true;
+      if (worker.HasLifoTask()) {
+        worker.MakeLifoSlotStealable();
+        stuck = true;
+      }
       stuck = stuck || worker.reactor().HasPendingWaits() || worker.queue().MaybeHasTasks();
     }
     tasks_started_seen[i] = started;

@@ -53,7 +53,8 @@ class Monitor {
   bool SleepUntilAWorkerUnparks(std::unique_lock<std::mutex>& lock);
   void WakeFromSleep();
   // Sends a parked worker to search if some worker has been running the same task since the last
-  // look and has fds or timers that only its own polls would serve, or queued tasks.
+  // look and has fds or timers that only its own polls would serve, or queued tasks, or a task in
+  // its LIFO slot (which it makes stealable).
   // `tasks_started_seen` holds each worker's tasks_started() at the last look. Returns whether
   // some worker was running the same task (stuck or not yet worth helping).
   bool HelpStuckWorkers(std::vector<uint32_t>& tasks_started_seen);

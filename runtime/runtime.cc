@@ -30,6 +30,7 @@ JoinAwaiterBase::~JoinAwaiterBase() {
 }
 
 bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
+  if (budget_.YieldIfSpent(this, awaiter)) return true;
   TaskHeader* self = CurrentTask();
   CORAL_CHECK(self != nullptr,
               "a coral::JoinHandle was awaited outside a coral task (use Runtime::BlockOn)");

@@ -64,7 +64,8 @@
 //   4. A batch from the global queue (up to half the local queue's capacity, and no more than a
 //      fair share: its length divided by the number of workers, plus one).
 //   5. Search: if fewer than half the workers are searching, become a searcher and try to steal
-//      half of another worker's queue, visiting victims from a random start, then the global
+//      half of another worker's queue (or, if the monitor found that worker stuck, the task in its
+//      LIFO slot: "Stuck workers"), visiting victims from a random start, then the global
 //      queue, then poll the reactors of the other workers that are running a task, without
 //      sleeping (a busy worker polls its own only every kGlobalQueueInterval tasks; an idle one
 //      should not wait for that), then its own reactor; repeat, yielding the CPU in between, for
@@ -195,20 +196,58 @@
 // worker takes; Go with sysmon, a thread that polls the network when nobody has for 10 ms. coral's
 // Monitor (runtime/monitor.h) is the part of sysmon needed here: every Monitor::kInterval it reads
 // each worker's tasks_started count, and if a worker that is running a task (not watching its
-// reactor) has started no new one since the last look and has fds, timers or queued tasks, it wakes
-// a parked worker as a searcher (NotifyParked), which steals the queued tasks and polls that
-// reactor. So a task that hogs its worker delays its neighbours' I/O by one to two intervals, not
-// by its whole run. The interval is 1 ms while some worker has been seen on one task for a whole
-// interval, and doubles up to Monitor::kMaxInterval (8 ms) with each look that finds every running
-// worker on a new task: a busy runtime of short tasks (the usual case) is looked at 125 times a
-// second instead of 1,000, and a hog that starts after such a calm spell is helped within 8-16 ms
-// (Go's sysmon backs off the same way, to 10 ms); from then on the monitor is back at 1 ms. The
-// monitor runs no tasks, and a runtime with one worker has none. When every worker is parked it
-// sleeps until one unparks (Worker::Park tells it, after Idle's seq_cst transition; the monitor
-// stores its sleeping flag and then loads Idle's word: the same StoreLoad handshake as parking), so
-// an idle runtime still uses no CPU. A task in the LIFO slot of a stuck worker still waits for it:
-// the slot is the owner's without atomics (tokio's has the same limit; Go's runnext is stealable,
-// at a CAS on every schedule and take, which would be over a quarter of a chained_spawn hop here).
+// reactor) has started no new one since the last look and has fds, timers, queued tasks or a task
+// in its LIFO slot (which it marks stealable, below), it wakes a parked worker as a searcher
+// (NotifyParked), which steals the tasks and polls that reactor. So a task that hogs its worker
+// delays its neighbours' I/O by one to two intervals, not by its whole run. The interval is 1 ms
+// while some worker has been seen on one task for a whole interval, and doubles up to
+// Monitor::kMaxInterval (8 ms) with each look that finds every running worker on a new task: a busy
+// runtime of short tasks (the usual case) is looked at 125 times a second instead of 1,000, and a
+// hog that starts after such a calm spell is helped within 8-16 ms (Go's sysmon backs off the same
+// way, to 10 ms); from then on the monitor is back at 1 ms. The monitor runs no tasks, and a
+// runtime with one worker has none. When every worker is parked it sleeps until one unparks
+// (Worker::Park tells it, after Idle's seq_cst transition; the monitor stores its sleeping flag and
+// then loads Idle's word: the same StoreLoad handshake as parking), so an idle runtime still uses
+// no CPU.
+//
+// The LIFO slot of a stuck worker is stealable, as Go's runnext is (tokio's is not: a task spawned
+// just before a long computation waited out the whole computation while the other workers slept).
+// Go pays a CAS on every schedule and take, which would be over a quarter of a chained_spawn hop
+// here. coral's slot is stealable only after the monitor found its worker on one task and marked
+// it (MakeLifoSlotStealable; the mark is cleared when the worker starts another task), so a
+// searcher leaves a busy worker's slot and its cache-hot task alone. Owner and thief both take
+// with an atomic exchange, which makes the take exclusive without a loop; the owner fills an
+// empty slot with a plain release store (only it ever fills the slot, so an empty slot stays
+// empty until then), and displaces an occupant with an exchange (a thief may have emptied it). So
+// the owner pays one locked instruction per hop, on the take. Cheaper takes need the thief to know
+// that the owner is not between its load and its store, a Dekker handshake: a fence on the owner's
+// side at every turn, which costs what the exchange does. (An asymmetric fence, membarrier(2) on
+// the rare thief's side, would remove it; not done.)
+//
+// Cooperative budget
+// ------------------
+// A task yields its worker only when it suspends, and an await whose resource is ready does not
+// suspend: a task receiving from a channel that always has values, reading a socket that always
+// has data or locking a mutex that is always free would run forever, and a task queued behind it
+// on its worker would never start (before the budget: 4 million receives in 300 ms while a
+// sibling waited). So every turn of a task (RunTask) grants kTaskBudget = 128 units
+// (coral/internal/budget.h; tokio's value), and every awaitable that can complete without
+// suspending spends one before it tries its operation: channel Send/Recv (and Oneshot), Select,
+// AsyncMutex/AsyncSharedMutex/Semaphore acquisition, Event/Latch waits, Notify's stored permit,
+// AsyncFd readiness and I/O (stream reads, writes, accept), a sleep whose deadline has passed, a
+// finished JoinHandle, TaskGroup::Join without children, an already-cancelled token. When none is
+// left, the awaitable suspends instead, as Yield does (the task goes to the back of its worker's
+// queue), with a Resumer (BudgetRetry, or IoAwaiter itself) as its resume point, which on the
+// task's next turn runs the awaitable's await_ready and await_suspend again and resumes the
+// coroutine if either completes: the operation is performed then, or waits as usual. Checking
+// before the operation is what keeps hand-offs safe: a task that yields holds no value, permit or
+// lock it was given, so a task torn down while it yields has nothing to give back.
+//
+// The budget is a thread-local counter, so the ready path pays one call (out of line, like every
+// scheduler entry point a migrating coroutine uses) and a decrement. Off a task's turn (a thread
+// that is not a worker) the counter starts at INT32_MAX and is reset when it runs out, so nothing
+// is ever refused there. Awaiting a Task<T> or Yield, SpawnBlocking and other awaitables that
+// always suspend spend nothing.
 //
 // Timers and the clock
 // --------------------
@@ -407,6 +446,8 @@
 // --------
 //   LocalQueue::kCapacity = 256: tokio's value. Large enough that bursts rarely overflow to the
 //     global queue; small enough that stealing half is a short copy.
+//   kTaskBudget = 128: tokio's budget per poll. Enough that a ready operation rarely pays for a
+//     yield (one per 128), small enough that a flooding task holds its worker for microseconds.
 //   kMaxLifoPolls = 3: tokio's MAX_LIFO_POLLS_PER_TICK. Enough for request/response pairs to run
 //     back to back, small enough that a pair of tasks waking each other cannot starve the queue.
 //   kGlobalQueueInterval = 61: Go's schedtick % 61 and tokio's default; a prime, so it does not
@@ -416,7 +457,8 @@
 //   kSearchSpin = 20 us: see "Parking".
 //   kUnannouncedFromOwnIo = 2 (kUnannounced = 1 otherwise): see "Parking"; measured on two hot
 //     connections on two workers.
-//   Monitor::kInterval = 1 ms: a stuck worker's neighbours wait 1-2 ms for their I/O. Go's sysmon
+//   Monitor::kInterval = 1 ms: a stuck worker's neighbours wait 1-2 ms for their I/O (and the
+//     task in its LIFO slot for another worker). Go's sysmon
 //     waits 10 ms before polling the network for a busy runtime; 1 ms keeps such a stall inside
 //     a service's p99 budget (echo at 100 connections, 3 rounds each: within 2% of the round
 //     trips without the monitor, and p99 2.7-3.0 ms against 4.1-4.3 ms, busy workers' backlogs
@@ -500,8 +542,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
+#include "coral/internal/budget.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/yield.h"
@@ -524,6 +568,10 @@ constexpr std::chrono::microseconds kSearchSpin(20);
 thread_local Worker* current_worker = nullptr;
 // True while this thread destroys the frame of a task being torn down (TaskGroup's misuse check).
 thread_local bool in_teardown = false;
+// The running task's cooperative budget ("Cooperative budget"): reset at each turn, -1 once spent.
+// Off a task's turn it starts so high that SpendBudget's slow path, which resets it, is rare.
+constexpr int32_t kNoBudget = INT32_MAX;
+thread_local int32_t budget = kNoBudget;
 
 }  // namespace
 
@@ -552,7 +600,8 @@ uint32_t Worker::NextRandom() {
 }
 
 uint32_t Worker::RunnableHere() const {
-  return queue_.Size() + (lifo_slot_ != nullptr ? 1 : 0);
+  // relaxed: only the owner makes the slot non-empty; a theft can only lower the count.
+  return queue_.Size() + (lifo_slot_.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
 }
 
 void Worker::NotifyIfCrossed(uint32_t before) {
@@ -590,7 +639,13 @@ void Worker::ScheduleLocal(TaskHeader* task) {
   if (kRandomizeScheduling && NextRandom() % 4 == 0) {
     // Shake out code that assumes a woken task runs next.
     queue_.PushBack(task, scheduler_->global_queue());
-  } else if (TaskHeader* displaced = std::exchange(lifo_slot_, task)) {
+  } else if (lifo_slot_.load(std::memory_order_relaxed) == nullptr) {
+    // A plain store suffices: only this thread fills the slot, so it stays empty until then.
+    // (relaxed load: this thread's own write, or a thief's exchange, which only empties it.)
+    // release: a thief that takes the task (acquire) sees it as this thread left it.
+    lifo_slot_.store(task, std::memory_order_release);
+  } else if (TaskHeader* displaced = lifo_slot_.exchange(task, std::memory_order_release)) {
+    // release: as the store above. The displaced task is null if a thief took it meanwhile.
     queue_.PushBack(displaced, scheduler_->global_queue());
   }
   NotifyIfCrossed(before);
@@ -634,13 +689,17 @@ TaskHeader* Worker::NextLocalTask() {
   if (tick_ % kGlobalQueueInterval == 0) {
     if (TaskHeader* task = PopGlobalBatch()) return task;
   }
-  if (lifo_slot_ != nullptr) {
+  // relaxed: see RunnableHere.
+  if (lifo_slot_.load(std::memory_order_relaxed) != nullptr) {
     // The bound protects queued tasks; with none queued, running the slot starves nobody.
-    if (lifo_polls_ < kMaxLifoPolls || queue_.Size() == 0) {
-      ++lifo_polls_;
-      return std::exchange(lifo_slot_, nullptr);
+    const bool run_slot = lifo_polls_ < kMaxLifoPolls || queue_.Size() == 0;
+    if (TaskHeader* task = TakeLifoTask()) {
+      if (run_slot) {
+        ++lifo_polls_;
+        return task;
+      }
+      PushBack(task);
     }
-    PushBack(std::exchange(lifo_slot_, nullptr));
   }
   lifo_polls_ = 0;
   if (TaskHeader* task = queue_.Pop()) return task;
@@ -689,7 +748,9 @@ TaskHeader* Worker::StealOnce() {
   for (int i = 0; i < n; ++i) {
     const int victim = (start + i) % n;
     if (victim == index_) continue;
-    if (TaskHeader* task = scheduler_->worker(victim).queue().StealHalfInto(queue_)) return task;
+    Worker& other = scheduler_->worker(victim);
+    if (TaskHeader* task = other.queue().StealHalfInto(queue_)) return task;
+    if (TaskHeader* task = other.StealLifoTask()) return task;
   }
   if (TaskHeader* task = PopGlobalBatch()) return task;
   // No queued work anywhere: take the I/O and timers that busy workers have not polled yet.
@@ -704,7 +765,10 @@ TaskHeader* Worker::StealOnce() {
 }
 
 TaskHeader* Worker::TakeLocalTask() {
-  if (lifo_slot_ != nullptr) return std::exchange(lifo_slot_, nullptr);
+  // relaxed: see RunnableHere.
+  if (lifo_slot_.load(std::memory_order_relaxed) != nullptr) {
+    if (TaskHeader* task = TakeLifoTask()) return task;
+  }
   return queue_.Pop();
 }
 
@@ -716,6 +780,10 @@ void Worker::RunTask(TaskHeader* task) {
   // relaxed: see tasks_started(); only this thread writes it.
   tasks_started_.store(tasks_started_.load(std::memory_order_relaxed) + 1,
                        std::memory_order_relaxed);
+  // relaxed: a hint (see MakeLifoSlotStealable). Written on the change only, as above.
+  if (slot_stealable_.load(std::memory_order_relaxed)) {
+    slot_stealable_.store(false, std::memory_order_relaxed);
+  }
   if (searching_) {
     searching_ = false;
     if (scheduler_->idle().TransitionFromSearching()) scheduler_->NotifyParked();
@@ -725,6 +793,7 @@ void Worker::RunTask(TaskHeader* task) {
     return;
   }
   current_task_ = task;
+  budget = kTaskBudget;
   task->Resume();
   current_task_ = nullptr;
   if (task->root().done()) {
@@ -998,6 +1067,26 @@ std::shared_ptr<ReactorCore> CurrentReactorCore() {
 TimerQueue& CurrentTimers() {
   CORAL_CHECK(current_worker != nullptr, "a coral timer was awaited outside a coral worker");
   return current_worker->reactor().timers();
+}
+
+bool SpendBudget() noexcept {
+  if (--budget >= 0) return true;
+  if (CurrentTask() == nullptr) {  // Not a task's turn: nothing is counted.
+    budget = kNoBudget;
+    return true;
+  }
+  budget = -1;  // Spent until the task's next turn (the awaitable yields).
+  return false;
+}
+
+bool YieldIfBudgetSpent(Resumer* resumer) noexcept {
+  if (budget >= 0) return false;
+  Worker* worker = current_worker;
+  TaskHeader* task = worker != nullptr ? worker->current_task() : nullptr;
+  if (task == nullptr) return false;  // The awaitable reports its misuse itself.
+  task->set_resumer(resumer);
+  worker->RequestYield();
+  return true;
 }
 
 void YieldAwaiter::await_suspend(std::coroutine_handle<> self) noexcept {

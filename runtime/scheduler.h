@@ -59,6 +59,28 @@ class Worker {
     // relaxed: a hint, like watching_own_reactor(); a stale count delays help by one look.
     return tasks_started_.load(std::memory_order_relaxed);
   }
+  // Whether a task waits in the LIFO slot (a hint: the owner may take it at any moment).
+  bool HasLifoTask() const {
+    // relaxed: a hint for the monitor; StealLifoTask's exchange decides.
+    return lifo_slot_.load(std::memory_order_relaxed) != nullptr;
+  }
+  // The monitor found this worker stuck in one task: its LIFO slot may be stolen until the
+  // worker starts another task ("Stuck workers" in scheduler.cc).
+  void MakeLifoSlotStealable() {
+    // relaxed: a hint for searchers; the slot's exchange is what hands the task over, and the
+    // searcher the monitor wakes is ordered after this store by Idle's read-modify-writes.
+    slot_stealable_.store(true, std::memory_order_relaxed);
+  }
+  // Another worker takes the task in the slot, if the slot is stealable; or null.
+  TaskHeader* StealLifoTask() {
+    // relaxed loads: hints, as above; a stale false delays the theft to the next search round.
+    if (!slot_stealable_.load(std::memory_order_relaxed) ||
+        lifo_slot_.load(std::memory_order_relaxed) == nullptr) {
+      return nullptr;
+    }
+    // acquire: pairs with the owner's release when it put the task there.
+    return lifo_slot_.exchange(nullptr, std::memory_order_acquire);
+  }
 
   // --- On this worker's thread, or after it has been joined (shutdown): takes the task in the
   // LIFO slot, else the local queue's head, or null. ---
@@ -75,6 +97,12 @@ class Worker {
   void PushBack(TaskHeader* task);
   // Tasks this worker holds: its local queue plus its LIFO slot.
   uint32_t RunnableHere() const;
+  // The owner's take from the LIFO slot: an exchange, since a thief may take it at the same
+  // moment (StealLifoTask); null if empty or stolen.
+  TaskHeader* TakeLifoTask() {
+    // relaxed: the owner takes only tasks it put there itself.
+    return lifo_slot_.exchange(nullptr, std::memory_order_relaxed);
+  }
   // How many of them it holds without waking a thief: the one it runs next, and while it
   // dispatches its own reactor's events, one more (see "Parking" in scheduler.cc).
   static constexpr uint32_t kUnannounced = 1;
@@ -92,8 +120,10 @@ class Worker {
   LocalQueue queue_;
   Reactor reactor_;
   std::thread thread_;
+  // The LIFO slot: the owner puts tasks there and takes them (TakeLifoTask); others only take,
+  // with StealLifoTask, while the monitor has marked the worker stuck.
+  std::atomic<TaskHeader*> lifo_slot_{nullptr};
   // The fields below belong to the worker's thread.
-  TaskHeader* lifo_slot_ = nullptr;
   int lifo_polls_ = 0;
   uint32_t tick_ = 0;
   bool searching_ = false;
@@ -106,6 +136,8 @@ class Worker {
   // from the owner's other per-task fields.
   alignas(64) std::atomic<uint32_t> tasks_started_{0};
   std::atomic<bool> watching_own_reactor_{false};
+  // Set by the monitor while the worker is stuck in one task; cleared when it starts another.
+  std::atomic<bool> slot_stealable_{false};
 };
 
 // Every task of one scheduler that has suspended at least once and not finished (kRegistered):

@@ -10,6 +10,7 @@
 namespace coral::internal {
 
 bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self)) return true;
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "coral::SleepFor/SleepUntil awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {

@@ -204,9 +204,12 @@ bool DeferTeardownForGroups(TaskHeader* task) {
   return false;
 }
 
-bool GroupJoinAwaiter::await_ready() const noexcept { return group_->NoLiveChildren(); }
+bool GroupJoinAwaiter::await_ready() const noexcept {
+  return SpendBudget() && group_->NoLiveChildren();
+}
 
 bool GroupJoinAwaiter::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self)) return true;
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "TaskGroup::Join awaited outside a coral task");
   task->set_resume_point(self);

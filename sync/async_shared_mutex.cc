@@ -15,6 +15,7 @@ void SharedMutexGuard<kExclusive>::Unlock() noexcept {
 
 template <bool kExclusive>
 bool SharedLockAwaiter<kExclusive>::await_ready() noexcept {
+  if (!SpendBudget()) return false;
   SpinLockHolder hold(&mutex_->lock_);
   acquired_ = mutex_->TryTakeLocked(kExclusive);
   return acquired_;
@@ -22,6 +23,7 @@ bool SharedLockAwaiter<kExclusive>::await_ready() noexcept {
 
 template <bool kExclusive>
 bool SharedLockAwaiter<kExclusive>::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self)) return true;
   TaskHeader* task = CurrentTaskChecked("AsyncSharedMutex lock awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();

@@ -7,6 +7,7 @@
 namespace coral::internal {
 
 bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self)) return true;
   TaskHeader* task = CurrentTaskChecked("coral::Event/Latch awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();

@@ -10,6 +10,8 @@ namespace coral {
 namespace internal {
 
 bool NotifiedAwaiter::await_suspend(std::coroutine_handle<> self) {
+  // The stored permit is the ready path: budgeted like every other awaitable's.
+  if (!SpendBudget() && budget_.YieldIfSpent(this, self)) return true;
   TaskHeader* task = CurrentTaskChecked("Notify::Notified awaited outside a coral task");
   notify_->lock_.Lock();
   if (notify_->permit_) {

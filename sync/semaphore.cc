@@ -14,12 +14,14 @@ AcquireAwaiter::AcquireAwaiter(Semaphore* semaphore, int64_t permits) : semaphor
 }
 
 bool AcquireAwaiter::await_ready() noexcept {
+  if (!SpendBudget()) return false;
   SpinLockHolder hold(&semaphore_->lock_);
   acquired_ = semaphore_->TryTakeLocked(waiter_.weight);
   return acquired_;
 }
 
 bool AcquireAwaiter::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self)) return true;
   TaskHeader* task = CurrentTaskChecked("Semaphore::Acquire awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();

@@ -37,6 +37,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/check.h"
 #include "coral/internal/io_waiter.h"
@@ -49,6 +50,7 @@ class AsyncFd;
 
 namespace internal {
 class ReadinessAwaiter;
+class ReadinessWait;
 }  // namespace internal
 
 enum class Interest { kRead, kWrite };
@@ -106,6 +108,23 @@ class [[nodiscard]] ReadinessAwaiter : private CancellableWait {
   IoWaiter waiter_;
 };
 
+// AsyncFd::Readable's and Writable's awaitable: a readiness wait that spends the task's budget
+// when the fd is ready at once (coral/internal/budget.h). IoAwaiter's own waits do not: its call
+// spends it.
+class ReadinessWait final : public ReadinessAwaiter {
+ public:
+  using ReadinessAwaiter::ReadinessAwaiter;
+
+  bool await_ready() { return SpendBudget() && ReadinessAwaiter::await_ready(); }
+  bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
+    return ReadinessAwaiter::await_suspend(self);
+  }
+
+ private:
+  BudgetRetry<ReadinessWait> budget_;
+};
+
 // The absl::Status for a failed system call: the errno's canonical code, and its text.
 absl::Status ErrnoStatus(int error, const char* operation);
 
@@ -151,8 +170,8 @@ class AsyncFd {
 
   // co_await Readable() / Writable(): completes with the observed Readiness once the fd is ready
   // for that direction (or closed, or in error).
-  internal::ReadinessAwaiter Readable() { return {this, Interest::kRead}; }
-  internal::ReadinessAwaiter Writable() { return {this, Interest::kWrite}; }
+  internal::ReadinessWait Readable() { return {this, Interest::kRead}; }
+  internal::ReadinessWait Writable() { return {this, Interest::kWrite}; }
 
   // The readiness recorded so far (without waiting). Take it before a non-blocking operation, and
   // pass it to ClearReady if the operation fails with EAGAIN.
@@ -233,9 +252,15 @@ class [[nodiscard]] IoAwaiter final : private Resumer {
   }
   IoAwaiter& operator=(IoAwaiter&&) = delete;
 
-  bool await_ready() { return Attempt(); }
+  // The budget (coral/internal/budget.h) is checked before the call: a task that must yield
+  // has transferred nothing, and makes the call on its next turn.
+  bool await_ready() { return SpendBudget() && Attempt(); }
   bool await_suspend(std::coroutine_handle<> awaiting) {
     awaiting_ = awaiting;
+    if (YieldIfBudgetSpent(this)) {
+      outcome_ = kBudgetYield;
+      return true;
+    }
     TaskHeader* task = CurrentTask();
     CORAL_CHECK(task != nullptr, "AsyncFd I/O awaited outside a coral task");
     task->set_resumer(this);
@@ -251,6 +276,8 @@ class [[nodiscard]] IoAwaiter final : private Resumer {
   // outcome_ when the readiness wait failed (cancelled, shut down, not registrable); the wait
   // still holds why.
   static constexpr ssize_t kWaitFailed = std::numeric_limits<ssize_t>::min();
+  // outcome_ while the task yields for its budget, before the call was made.
+  static constexpr ssize_t kBudgetYield = kWaitFailed + 1;
 
   // Runs the call while the fd looks ready. True when it finished (outcome_ holds the count or
   // the error); false when it must wait for readiness.
@@ -301,6 +328,11 @@ class [[nodiscard]] IoAwaiter final : private Resumer {
   // Woken: retry, and resume the awaiting coroutine unless the task waits again. Touches nothing
   // of this awaiter after resuming the coroutine, which destroys it.
   void Resume() override {
+    if (outcome_ == kBudgetYield) {
+      outcome_ = 0;
+      if (await_ready() || !WaitUntilDone()) awaiting_.resume();
+      return;
+    }
     if (EndWait() && !Attempt() && WaitUntilDone()) return;
     awaiting_.resume();
   }

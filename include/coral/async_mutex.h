@@ -37,6 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "coral/internal/check.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -66,6 +67,7 @@ class [[nodiscard]] LockAwaiter {
 
   inline bool await_ready() noexcept;
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     return wait_.emplace(mutex_).Suspend(self, &acquired_);
   }
   inline absl::StatusOr<class AsyncMutexGuard> await_resume();
@@ -74,6 +76,7 @@ class [[nodiscard]] LockAwaiter {
   AsyncMutex* mutex_;
   bool acquired_ = false;
   std::optional<LockWait> wait_;  // Only when the lock was not free: keeps the fast path small.
+  BudgetRetry<LockAwaiter> budget_;
 };
 
 // The scoped ownership of an AsyncMutex; unlocks when destroyed. Movable (between tasks too).
@@ -178,6 +181,7 @@ void AsyncMutexGuard::Unlock() noexcept {
 }
 
 bool LockAwaiter::await_ready() noexcept {
+  if (!SpendBudget()) return false;
   acquired_ = mutex_->TryAcquire();
   if (acquired_) mutex_->NoteOwner();
   return acquired_;

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -79,6 +80,7 @@ class [[nodiscard]] SharedLockAwaiter final : public QueuedWait {
  private:
   AsyncSharedMutex* mutex_;
   bool acquired_ = false;
+  BudgetRetry<SharedLockAwaiter> budget_;
 };
 
 }  // namespace internal

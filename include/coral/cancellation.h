@@ -42,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "coral/clock.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/cancellation_state.h"
 #include "coral/internal/scheduling.h"
@@ -214,7 +215,7 @@ class [[nodiscard]] CancelledAwaiter : private CancellableWait {
   ~CancelledAwaiter();
 
   bool await_ready() const noexcept {
-    return watched_.get() != nullptr && watched_.get()->IsCancelled();
+    return SpendBudget() && watched_.get() != nullptr && watched_.get()->IsCancelled();
   }
   bool await_suspend(std::coroutine_handle<> self);
   absl::Status await_resume();
@@ -232,6 +233,7 @@ class [[nodiscard]] CancelledAwaiter : private CancellableWait {
   bool waiting_ = false;  // Suspended, holding a waker reference until a cancellation claims it.
   std::atomic<bool> claimed_{false};  // Whichever cancellation claims it wakes the task.
   TaskHeader* task_ = nullptr;
+  BudgetRetry<CancelledAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -46,6 +46,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/check.h"
 #include "coral/internal/wait_queue.h"
 
@@ -452,8 +453,9 @@ class [[nodiscard]] SendAwaiter {
     state_->DropReference();
   }
 
-  bool await_ready() { return state_->TryPush(&value_) || state_->closed(); }
+  bool await_ready() { return SpendBudget() && (state_->TryPush(&value_) || state_->closed()); }
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     TaskHeader* task = PendingWait::CurrentTaskChecked("Sender::Send awaited outside a coral task");
     // The wait keeps the channel alive: the handle it was made from may go while it waits.
     state_->AddReference();
@@ -487,6 +489,7 @@ class [[nodiscard]] SendAwaiter {
   ChannelState<T>* state_;
   std::optional<T> value_;
   std::optional<PendingWait> wait_;  // Only once the channel was found full; holds a reference.
+  BudgetRetry<SendAwaiter> budget_;
 };
 
 template <typename T>
@@ -504,8 +507,9 @@ class [[nodiscard]] RecvAwaiter {
     state_->DropReference();
   }
 
-  bool await_ready() { return state_->TryPop(&slot_); }
+  bool await_ready() { return SpendBudget() && state_->TryPop(&slot_); }
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     TaskHeader* task =
         PendingWait::CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
     state_->AddReference();  // As in Send: the channel outlives the wait.
@@ -539,6 +543,7 @@ class [[nodiscard]] RecvAwaiter {
   ChannelState<T>* state_;
   std::optional<T> slot_;
   std::optional<PendingWait> wait_;  // Only once the channel was found empty; holds a reference.
+  BudgetRetry<RecvAwaiter> budget_;
 };
 
 }  // namespace internal

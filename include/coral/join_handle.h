@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/check.h"
 #include "coral/internal/task_header.h"
@@ -78,7 +79,9 @@ class JoinAwaiterBase : private CancellableWait {
   JoinAwaiterBase& operator=(const JoinAwaiterBase&) = delete;
   ~JoinAwaiterBase();
 
-  bool await_ready() const noexcept { return joined_->LoadState() & task_state::kComplete; }
+  bool await_ready() const noexcept {
+    return SpendBudget() && (joined_->LoadState() & task_state::kComplete);
+  }
   bool await_suspend(std::coroutine_handle<> awaiter);
 
  protected:
@@ -94,6 +97,7 @@ class JoinAwaiterBase : private CancellableWait {
 
   bool registered_ = false;
   bool referenced_ = false;  // Holds a reference to the joined task (once it waited).
+  BudgetRetry<JoinAwaiterBase> budget_;
 };
 
 absl::Status CancelledWaitStatus();

@@ -23,6 +23,7 @@
 #include <coroutine>
 
 #include "absl/status/status.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -42,6 +43,7 @@ class [[nodiscard]] NotifiedAwaiter final : public QueuedWait {
 
  private:
   Notify* notify_;
+  BudgetRetry<NotifiedAwaiter> budget_;
 };
 
 }  // namespace internal

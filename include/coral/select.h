@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/channel.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/wait_queue.h"
 
@@ -70,9 +71,10 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
     if (referenced_) std::apply([](auto*... state) { (state->DropReference(), ...); }, states_);
   }
 
-  bool await_ready() { return TryAll(Indices{}); }
+  bool await_ready() { return SpendBudget() && TryAll(Indices{}); }
 
   bool await_suspend(std::coroutine_handle<> self) {
+    if (budget_.YieldIfSpent(this, self)) return true;
     task_ = CurrentTaskForSelect();
     if (CancellableWait::AlreadyCancelled(task_)) {
       claim_.winner.store(SelectClaim::kCancelled, std::memory_order_relaxed);  // Not shared yet.
@@ -215,6 +217,7 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
   TaskHeader* task_ = nullptr;
   bool suspended_ = false;
   bool referenced_ = false;  // Holds a reference to every channel (once it waited).
+  BudgetRetry<SelectAwaiter> budget_;
 };
 
 }  // namespace internal

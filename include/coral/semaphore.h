@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -48,6 +49,7 @@ class [[nodiscard]] AcquireAwaiter final : public QueuedWait {
  private:
   Semaphore* semaphore_;
   bool acquired_ = false;
+  BudgetRetry<AcquireAwaiter> budget_;
 };
 
 // Permits held; returned to the semaphore when destroyed. Movable.

@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
 #include "coral/clock.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
 #include "coral/internal/cancellation_state.h"
 #include "coral/internal/check.h"
@@ -54,7 +55,7 @@ class [[nodiscard]] SleepAwaiter : private CancellableWait {
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter();
 
-  bool await_ready() const { return entry_.deadline <= Now(); }
+  bool await_ready() const { return SpendBudget() && entry_.deadline <= Now(); }
   bool await_suspend(std::coroutine_handle<> self);
   absl::Status await_resume() noexcept;
 
@@ -63,6 +64,7 @@ class [[nodiscard]] SleepAwaiter : private CancellableWait {
 
   TimerEntry entry_;
   bool armed_ = false;
+  BudgetRetry<SleepAwaiter> budget_;
 };
 
 }  // namespace internal

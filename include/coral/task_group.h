@@ -58,6 +58,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/cancellation.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/join_handle.h"
@@ -136,6 +137,7 @@ class [[nodiscard]] GroupJoinAwaiter {
 
  private:
   GroupState* group_;
+  BudgetRetry<GroupJoinAwaiter> budget_;
 };
 
 }  // namespace internal

@@ -10,6 +10,7 @@
 #include <coroutine>
 
 #include "absl/status/status.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral::internal {
@@ -21,12 +22,13 @@ class Gate {
     explicit Awaiter(Gate* gate) : gate_(gate) {}
     ~Awaiter() { (void)AbandonWait(gate_->site()); }  // Nothing to give back.
 
-    bool await_ready() const noexcept { return gate_->IsOpen(); }
+    bool await_ready() const noexcept { return SpendBudget() && gate_->IsOpen(); }
     bool await_suspend(std::coroutine_handle<> self);
     absl::Status await_resume();
 
    private:
     Gate* gate_;
+    BudgetRetry<Awaiter> budget_;
   };
 
   explicit Gate(bool open) : open_(open) {}
