@@ -39,7 +39,7 @@ TEST(TimerStress, MillionTimersHalfCancelledConcurrently) {
   });
   Rng rng(1);
   for (int next = 0; next < kTimers;) {
-    const absl::Time now = absl::Now();
+    const Instant now = Now();
     for (int end = next + kBatch; next < end; ++next) {
       CountedTimer& t = timers[next];
       t.entry.deadline = now + absl::Microseconds(rng.Next() % 100'000);
@@ -50,11 +50,11 @@ TEST(TimerStress, MillionTimersHalfCancelledConcurrently) {
       queue.Insert(&t.entry);
     }
     armed.store(next);
-    queue.FireExpired(absl::Now());
+    queue.FireExpired(Now());
   }
   canceller.join();
   while (queue.size() > 0) {
-    queue.FireExpired(absl::Now());
+    queue.FireExpired(Now());
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   int64_t fired = 0;
