@@ -30,7 +30,11 @@ JoinAwaiterBase::~JoinAwaiterBase() {
 }
 
 bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
-  if (budget_.YieldIfSpent(this, awaiter)) return true;
+  // A budget yield (budget.h) holds the joined task as a wait does: the join retries next turn.
+  if (budget_.YieldIfSpent(this, awaiter)) {
+    HoldJoined();
+    return true;
+  }
   TaskHeader* self = CurrentTask();
   CORAL_CHECK(self != nullptr,
               "a coral::JoinHandle was awaited outside a coral task (use Runtime::BlockOn)");
@@ -40,15 +44,16 @@ bool JoinAwaiterBase::await_suspend(std::coroutine_handle<> awaiter) {
   }
   self->set_resume_point(awaiter);
   // Our own reference: the handle we were made from may be dropped while we wait.
-  joined_->AddReference();
+  HoldJoined();
   registered_ = joined_->RegisterJoinWaiter(self);
-  if (!registered_) {
-    joined_->DropReference();
-    return false;
-  }
-  referenced_ = true;
+  if (!registered_) return false;
   Arm(self, &OnCancel);
   return true;
+}
+
+void JoinAwaiterBase::HoldJoined() {
+  if (!referenced_) joined_->AddReference();
+  referenced_ = true;
 }
 
 void JoinAwaiterBase::OnCancel(CancellationNode* node) {

@@ -448,14 +448,16 @@ class [[nodiscard]] SendAwaiter {
   SendAwaiter(const SendAwaiter&) = delete;
   SendAwaiter& operator=(const SendAwaiter&) = delete;
   ~SendAwaiter() {
-    if (!wait_) return;
-    (void)wait_->AbandonWait(state_->send_site());  // A granted value was delivered.
-    state_->DropReference();
+    if (wait_) {
+      (void)wait_->AbandonWait(state_->send_site());  // A granted value was delivered.
+      state_->DropReference();
+    }
+    if (pinned_) state_->DropReference();
   }
 
   bool await_ready() { return SpendBudget() && (state_->TryPush(&value_) || state_->closed()); }
   bool await_suspend(std::coroutine_handle<> self) {
-    if (budget_.YieldIfSpent(this, self)) return true;
+    if (budget_.YieldIfSpent(this, self)) return PinChannel();
     TaskHeader* task = PendingWait::CurrentTaskChecked("Sender::Send awaited outside a coral task");
     // The wait keeps the channel alive: the handle it was made from may go while it waits.
     state_->AddReference();
@@ -488,7 +490,15 @@ class [[nodiscard]] SendAwaiter {
  private:
   ChannelState<T>* state_;
   std::optional<T> value_;
+  // A task yielded for its budget (budget.h) retries on its next turn: the channel must outlive
+  // the yield as it outlives a wait, whatever happens to the handle meanwhile.
+  bool PinChannel() {
+    if (!pinned_) state_->AddReference();
+    pinned_ = true;
+    return true;
+  }
   std::optional<PendingWait> wait_;  // Only once the channel was found full; holds a reference.
+  bool pinned_ = false;  // Holds a reference across a budget yield.
   BudgetRetry<SendAwaiter> budget_;
 };
 
@@ -499,17 +509,19 @@ class [[nodiscard]] RecvAwaiter {
   RecvAwaiter(const RecvAwaiter&) = delete;
   RecvAwaiter& operator=(const RecvAwaiter&) = delete;
   ~RecvAwaiter() {
-    if (!wait_) return;
-    // Torn down after a value was handed to us: it goes back to the channel.
-    if (wait_->AbandonWait(state_->recv_site()) && slot_.has_value()) {
-      state_->Reoffer(*std::move(slot_));
+    if (wait_) {
+      // Torn down after a value was handed to us: it goes back to the channel.
+      if (wait_->AbandonWait(state_->recv_site()) && slot_.has_value()) {
+        state_->Reoffer(*std::move(slot_));
+      }
+      state_->DropReference();
     }
-    state_->DropReference();
+    if (pinned_) state_->DropReference();
   }
 
   bool await_ready() { return SpendBudget() && state_->TryPop(&slot_); }
   bool await_suspend(std::coroutine_handle<> self) {
-    if (budget_.YieldIfSpent(this, self)) return true;
+    if (budget_.YieldIfSpent(this, self)) return PinChannel();
     TaskHeader* task =
         PendingWait::CurrentTaskChecked("Receiver::Recv awaited outside a coral task");
     state_->AddReference();  // As in Send: the channel outlives the wait.
@@ -542,7 +554,15 @@ class [[nodiscard]] RecvAwaiter {
  private:
   ChannelState<T>* state_;
   std::optional<T> slot_;
+  // A task yielded for its budget (budget.h) retries on its next turn: the channel must outlive
+  // the yield as it outlives a wait, whatever happens to the handle meanwhile.
+  bool PinChannel() {
+    if (!pinned_) state_->AddReference();
+    pinned_ = true;
+    return true;
+  }
   std::optional<PendingWait> wait_;  // Only once the channel was found empty; holds a reference.
+  bool pinned_ = false;  // Holds a reference across a budget yield.
   BudgetRetry<RecvAwaiter> budget_;
 };
 

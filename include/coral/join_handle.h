@@ -96,7 +96,9 @@ class JoinAwaiterBase : private CancellableWait {
   static void OnCancel(CancellationNode* node);
 
   bool registered_ = false;
-  bool referenced_ = false;  // Holds a reference to the joined task (once it waited).
+  void HoldJoined();  // Takes referenced_'s reference, once.
+
+  bool referenced_ = false;  // Holds a reference to the joined task (once it waited or yielded).
   BudgetRetry<JoinAwaiterBase> budget_;
 };
 

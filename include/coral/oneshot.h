@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <memory>
 #include <utility>
 
 #include "coral/channel.h"
@@ -36,8 +37,8 @@ namespace internal {
 template <typename T>
 class [[nodiscard]] OneshotRecvAwaiter {
  public:
-  OneshotRecvAwaiter(Receiver<T>& receiver, std::atomic<bool>* waiting)
-      : inner_(receiver.Recv()), waiting_(waiting) {}
+  OneshotRecvAwaiter(Receiver<T>& receiver, std::shared_ptr<std::atomic<bool>> waiting)
+      : inner_(receiver.Recv()), waiting_(std::move(waiting)) {}
   OneshotRecvAwaiter(const OneshotRecvAwaiter&) = delete;
   OneshotRecvAwaiter& operator=(const OneshotRecvAwaiter&) = delete;
   ~OneshotRecvAwaiter() { StopWaiting(); }  // Torn down while waiting.
@@ -64,7 +65,8 @@ class [[nodiscard]] OneshotRecvAwaiter {
   }
 
   RecvAwaiter<T> inner_;
-  std::atomic<bool>* waiting_;
+  // Shared with the receiver, which may be dropped while we wait (the wait keeps the channel).
+  std::shared_ptr<std::atomic<bool>> waiting_;
   bool registered_ = false;
 };
 
@@ -98,16 +100,13 @@ class OneshotSender {
 template <typename T>
 class OneshotReceiver {
  public:
-  OneshotReceiver(OneshotReceiver&& other) noexcept : receiver_(std::move(other.receiver_)) {}
-  OneshotReceiver& operator=(OneshotReceiver&& other) noexcept {
-    receiver_ = std::move(other.receiver_);
-    return *this;
-  }
+  OneshotReceiver(OneshotReceiver&&) noexcept = default;
+  OneshotReceiver& operator=(OneshotReceiver&&) noexcept = default;
 
   // co_await Recv(): absl::StatusOr<T>. One waiting task at a time (see the header comment).
   internal::OneshotRecvAwaiter<T> Recv() {
     CORAL_CHECK(receiver_.valid(), "Recv on a moved-from coral::OneshotReceiver");
-    return internal::OneshotRecvAwaiter<T>(receiver_, &waiting_);
+    return internal::OneshotRecvAwaiter<T>(receiver_, waiting_);
   }
 
  private:
@@ -116,7 +115,8 @@ class OneshotReceiver {
   explicit OneshotReceiver(Receiver<T> receiver) : receiver_(std::move(receiver)) {}
 
   Receiver<T> receiver_;
-  std::atomic<bool> waiting_{false};  // A task waits in Recv.
+  // A task waits in Recv. Shared with that wait's awaiter.
+  std::shared_ptr<std::atomic<bool>> waiting_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 template <typename T>

@@ -74,7 +74,8 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
   bool await_ready() { return SpendBudget() && TryAll(Indices{}); }
 
   bool await_suspend(std::coroutine_handle<> self) {
-    if (budget_.YieldIfSpent(this, self)) return true;
+    // A budget yield (budget.h) holds the channels as a wait does: the select retries next turn.
+    if (budget_.YieldIfSpent(this, self)) return HoldChannels();
     task_ = CurrentTaskForSelect();
     if (CancellableWait::AlreadyCancelled(task_)) {
       claim_.winner.store(SelectClaim::kCancelled, std::memory_order_relaxed);  // Not shared yet.
@@ -83,8 +84,7 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
     task_->set_resume_point(self);
     task_->AddReference();  // The waker reference, for whichever branch claims the select.
     // The channels outlive the wait, whatever happens to the receivers meanwhile.
-    std::apply([](auto*... state) { (state->AddReference(), ...); }, states_);
-    referenced_ = true;
+    HoldChannels();
     suspended_ = true;
     bool won_by_us = false;
     LinkAll(Indices{}, &won_by_us);
@@ -216,7 +216,13 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
   SelectClaim claim_;
   TaskHeader* task_ = nullptr;
   bool suspended_ = false;
-  bool referenced_ = false;  // Holds a reference to every channel (once it waited).
+  bool HoldChannels() {
+    if (!referenced_) std::apply([](auto*... state) { (state->AddReference(), ...); }, states_);
+    referenced_ = true;
+    return true;
+  }
+
+  bool referenced_ = false;  // Holds a reference to every channel (once it waited or yielded).
   BudgetRetry<SelectAwaiter> budget_;
 };
 
