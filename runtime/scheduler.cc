@@ -69,7 +69,7 @@
 // ([atomics.order] p4). The fence (on x86 one locked instruction) is paid by every announced push.
 // TSan does not model fences, so TSan builds use fetch_add(0) on the word: two RMWs of one word
 // are ordered by its modification order, the later reading the earlier, the same guarantee. (TSan
-// builds also send a quarter of local wakes past the LIFO slot, as Go's randomizeScheduler does.)
+// builds also send a quarter of local spawns and wakes past the LIFO slot, as Go's race builds do.)
 //
 // Pushes are announced on an edge only. A worker parks only after finding its own slot and queue
 // empty, and the last searcher to park re-checks every queue, so a queue that stays non-empty is
@@ -140,13 +140,13 @@
 // ------------
 // Every task runs under a cancellation token, inherited at Spawn from the spawning task (a
 // TaskGroup child: the group's). A token's state is a flag, a parent and a list of callbacks under
-// a spin lock; Cancel runs them, children's too, on its own thread outside the lock. Cancelling
-// never touches a task's state word: every suspending awaitable embeds a CancellableWait, a
-// callback node it arms on the token after registering its waker. Whichever of completion and
-// callback takes the registration back owns the waker reference and wakes the task, so a task is
-// woken once and a grant is never lost. The awaitable disarms on resuming or on teardown, waiting
-// out a callback running on another thread. A wait cut short returns CancelledError; one that
-// would begin under a cancelled token does not start.
+// a spin lock; Cancel runs them, children's too, on the cancelling thread, outside the lock.
+// Cancelling never touches a task's state word: every suspending awaitable embeds a
+// CancellableWait, a callback node it arms on the token after registering its waker. Whichever of
+// completion and callback takes the registration back owns the waker reference and wakes the
+// task, so a task is woken once and a grant is never lost. The awaitable disarms on resuming or on
+// teardown, waiting out a callback running on another thread. A wait cut short returns
+// CancelledError; one that would begin under a cancelled token does not start.
 //
 // WithCancellation(token, task), Shielded(task) (a never-cancelled token) and Timeout(d, task) run
 // the task in place with the header's token swapped, and restore it after. A teardown destroys
@@ -224,14 +224,14 @@
 //   Local queue: 256 slots          tokio's: bursts rarely overflow; stealing half is a short copy.
 //   kTaskBudget = 128               tokio's: a yield per 128 ready awaits is cheap, and prompt.
 //   kMaxLifoPolls = 3               tokio's: request/response pairs run back to back.
-//   kGlobalQueueInterval = 61       Go's and tokio's: a prime does not beat with periodic tasks.
+//   kGlobalQueueInterval = 61       Go's (and tokio's former default): a prime does not beat.
 //   Searchers: at most half         Go's and tokio's: more thieves only contend.
 //   Global batch: len/workers + 1   Go's globrunqget: a fair share.
 //   kSearchSpin = 20 us             about one park and unpark; longer spins measured no better.
 //   kUnannouncedFromOwnIo = 2       (1 otherwise) the polling worker beats a woken one to the task.
 //   Monitor: 1 ms, backing off to 8 a stall stays inside a p99; 1 ms throughout cost 3% of a core.
 //   Spin locks                      for a few pointer writes; a futex cost a spawning thread 6%.
-//   Reactor: 256 events a turn      tokio's event batch size.
+//   Reactor: 256 events a turn      a local queue's worth; fewer when the queue has less room.
 //   Accept back-off: 1 to 100 ms    at the fd limit: prompt recovery, retries under 1% of a core.
 //   Blocking pool: 512, 10 s        threads and idle keep-alive: tokio's defaults.
 //   Frame cache: 64 blocks a class  16-byte classes to 2 KiB, 1 MiB a thread: a third of a hop.
