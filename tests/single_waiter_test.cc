@@ -100,7 +100,7 @@ TEST_F(SingleWaiterDeathTest, SecondJoinerOfARegisteredWaitAborts) {
 // hang, caught here by a watchdog) or was woken in the other's place. Each round runs in a
 // death-test child, which the abort ends.
 TEST_F(SingleWaiterDeathTest, JoinersRacingToRegister) {
-  constexpr int kRounds = 40;
+  constexpr int kRounds = 20;
   constexpr char kClean[] = "both joins returned";
   const auto aborted_or_clean = [](int status) {
     return (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
