@@ -42,6 +42,10 @@ void TaskHeader::ReleaseFrameStorage(void* frame, std::size_t frame_size) noexce
   // about this thread's own history.
   const uint64_t state = header->state_.load(std::memory_order_relaxed);
   if (RefCount(state) == 0) {
+    // The last reference is gone (Deallocate destroying the frame; or a frame that is not a
+    // task's root, whose header is unused). The token goes only now that the frame's locals,
+    // which may still use it, are destroyed, and the scopes among them put back the task's own.
+    header->DropOwnToken();
     // An unfinished task that nobody can wake any more (Deallocate): it leaves the registry only
     // now that its locals are destroyed, so a Shutdown waiting for the registry to empty does not
     // free the scheduler while they run.
@@ -112,7 +116,8 @@ void TaskHeader::Complete(bool frame_destroyed) {
     // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours. The
     // header is still alive although we dropped our reference: the JoinHandle's owner is the
     // waiter, suspended until we schedule it.
-    Wake(std::exchange(join_waiter_, nullptr));
+    // relaxed: the CAS read the registrant's kJoinWaiter, which ordered its store of the slot.
+    Wake(join_waiter_.exchange(nullptr, std::memory_order_relaxed));
   } else if (RefCount(next) == 0) {
     Deallocate();
   }
@@ -159,21 +164,33 @@ bool TaskHeader::TransitionToCancelled() {
 }
 
 bool TaskHeader::RegisterJoinWaiter(TaskHeader* waiter) {
-  // A handle awaited by a second task while the first still waits: the second registration would
-  // overwrite the first, which would never be woken. Checked before join_waiter_ is written, and
-  // again by every CAS below (a registration that raced past this load makes our CAS fail).
-  // relaxed: as the loads that seed every CAS loop here; kJoinWaiter is set by the handle's side.
-  uint64_t state = state_.load(std::memory_order_relaxed);
-  CORAL_CHECK((state & kComplete) || !(state & kJoinWaiter), kTwoJoinersMessage);
+  // The claim is one step: a compare-and-swap of join_waiter_ from null. Of two tasks awaiting
+  // the handle at once, in any interleaving, exactly one swap succeeds and the other finds the
+  // first waiter there and aborts (a check of kJoinWaiter followed by a store of the field would
+  // let both pass, and the second overwrite the first). The slot becomes null again only once its
+  // waiter no longer needs it: the completer or the unregistration empties it (exchange) before
+  // waking the waiter, and a registration that finds the task complete empties it before
+  // returning. So a waiter that awaits the handle after another one's co_await returned finds it
+  // null, and a non-null slot means a task inside its co_await of this handle.
+  // relaxed: a read-modify-write always reads the latest value in the slot's modification order,
+  // which is all the detection needs (and a later registrant, ordered after the earlier waiter's
+  // wake-up, sees the emptying by coherence); the waiter is published to the completer and to
+  // UnregisterJoinWaiter by the acq_rel CAS that sets kJoinWaiter below, which they read.
+  TaskHeader* registered = nullptr;
+  const bool claimed =
+      join_waiter_.compare_exchange_strong(registered, waiter, std::memory_order_relaxed);
+  CORAL_CHECK(claimed, kTwoJoinersMessage);
   waiter->AddReference();
-  join_waiter_ = waiter;  // kJoinWaiter is clear: the field is the JoinHandle owner's.
+  uint64_t state = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (state & kComplete) {
-      join_waiter_ = nullptr;
+      // relaxed: kJoinWaiter is clear, so the slot is ours alone until it is null again.
+      join_waiter_.store(nullptr, std::memory_order_relaxed);
       waiter->DropReference();
       return false;
     }
-    CORAL_CHECK(!(state & kJoinWaiter), kTwoJoinersMessage);
+    // kJoinWaiter is clear: only the slot's owner sets it, and its unregistration clears it
+    // before emptying the slot.
     if (state_.compare_exchange_weak(state, state | kJoinWaiter, std::memory_order_acq_rel,
                                      std::memory_order_relaxed)) {
       return true;
@@ -188,7 +205,8 @@ TaskHeader* TaskHeader::UnregisterJoinWaiter() {
     if (state & kComplete || !(state & kJoinWaiter)) return nullptr;
     if (state_.compare_exchange_weak(state, state & ~kJoinWaiter, std::memory_order_acq_rel,
                                      std::memory_order_relaxed)) {
-      return std::exchange(join_waiter_, nullptr);
+      // relaxed: the CAS read the registrant's kJoinWaiter, which ordered its store of the slot.
+      return join_waiter_.exchange(nullptr, std::memory_order_relaxed);
     }
   }
 }
@@ -209,14 +227,20 @@ void TaskHeader::DropReference() {
 }
 
 void TaskHeader::Deallocate() noexcept {
-  if (!(cancellation_ & kBorrowedToken) && cancellation() != nullptr) {
-    cancellation()->DropReference();
-  }
   // relaxed: we dropped the last reference; the acq_rel RMW that did so ordered everything.
   if (state_.load(std::memory_order_relaxed) & kFrameDestroyed) {
+    DropOwnToken();  // After the teardown that destroyed the frame.
     FreeFrameMemory(this, sizeof(TaskHeader) + frame_size_);
   } else {
-    root().destroy();  // Its operator delete frees the block (refcount is zero).
+    // Its operator delete drops the token and frees the block (refcount is zero), once the
+    // locals are destroyed: until then a suspended frame's token may be a scope's, not ours.
+    root().destroy();
+  }
+}
+
+void TaskHeader::DropOwnToken() noexcept {
+  if (!(cancellation_ & kBorrowedToken) && cancellation() != nullptr) {
+    cancellation()->DropReference();
   }
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -340,33 +341,40 @@ TEST(BudgetTest, LongReadyLoopCompletes) {
   EXPECT_EQ(sum, int64_t{10 * kBudget + 3} * (10 * kBudget + 2) / 2);
 }
 
-// Busy-waits (without awaiting) for `duration`: a task that hogs its worker.
-void Compute(std::chrono::milliseconds duration) {
-  const auto end = std::chrono::steady_clock::now() + duration;
-  while (std::chrono::steady_clock::now() < end) {
-  }
-}
-
-// A task spawned just before its spawner computes for 200 ms waits in the spawner's LIFO slot;
-// the monitor finds the worker stuck and the other worker, idle, takes it.
+// A task spawned just before its spawner starts a long computation waits in the spawner's LIFO
+// slot; the monitor finds the worker stuck and the other worker, idle, takes it. The computation
+// (which never awaits) runs until the task has started, capped at 10 s: the task must start on
+// the other worker while the computation still runs, however fast the machine is.
 TEST(StuckWorkerTest, LifoSlotIsStolenFromStuckWorker) {
   Runtime runtime({.num_workers = 2});
-  const absl::Duration delay = runtime.BlockOn([]() -> Task<absl::Duration> {
+  struct Outcome {
+    bool started_while_computing = false;
+    bool on_the_other_worker = false;
+  };
+  const Outcome outcome = runtime.BlockOn([]() -> Task<Outcome> {
     // Let the other worker go idle (park) first.
     (void)co_await SleepFor(absl::Milliseconds(5));
-    std::atomic<int64_t> started_at{0};
-    const absl::Time spawned_at = absl::Now();
-    JoinHandle<void> child = Spawn([&started_at]() -> Task<void> {
-      started_at.store(absl::ToUnixNanos(absl::Now()));
+    std::atomic<bool> started{false};
+    std::thread::id child_thread;
+    JoinHandle<void> child = Spawn([&started, &child_thread]() -> Task<void> {
+      child_thread = std::this_thread::get_id();
+      started.store(true, std::memory_order_release);
       co_return;
     });
-    Compute(std::chrono::milliseconds(200));
-    absl::Status joined = co_await std::move(child);
-    EXPECT_TRUE(joined.ok());
-    co_return absl::FromUnixNanos(started_at.load()) - spawned_at;
+    Outcome result;
+    const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < cap) {
+      if (started.load(std::memory_order_acquire)) {
+        result.started_while_computing = true;
+        result.on_the_other_worker = child_thread != std::this_thread::get_id();
+        break;
+      }
+    }
+    EXPECT_TRUE((co_await std::move(child)).ok());
+    co_return result;
   }());
-  // The monitor looks every 1-8 ms; bound generously for a loaded machine.
-  EXPECT_LT(delay, absl::Milliseconds(100));
+  EXPECT_TRUE(outcome.started_while_computing) << "the slot's task did not start in 10 s";
+  EXPECT_TRUE(outcome.on_the_other_worker);
 }
 
 }  // namespace

@@ -45,7 +45,9 @@ class [[nodiscard]] OneshotRecvAwaiter {
 
   bool await_ready() { return inner_.await_ready(); }
   bool await_suspend(std::coroutine_handle<> self) {
-    // relaxed: the flag only detects a second waiter; the channel's wait orders everything else.
+    // One read-modify-write: of two tasks racing here, exactly one reads false, in every
+    // interleaving. relaxed: the flag only detects a second waiter; the channel's wait orders
+    // everything else.
     CORAL_CHECK(!waiting_->exchange(true, std::memory_order_relaxed),
                 "a coral::OneshotReceiver was awaited by two tasks at once (Recv has one waiter)");
     registered_ = true;

@@ -93,7 +93,7 @@ class alignas(16) TaskHeader {
   }
 
   // The token the task runs under (null: never cancelled). The header owns one reference to the
-  // token it was created with, released when the header is deallocated, unless it borrows it (a
+  // token it was created with, released once its frame is destroyed, unless it borrows it (a
   // TaskGroup child: the group's token outlives the group's children). Only the task itself (its
   // worker, holding kRunning) swaps it, to shield a section or impose a deadline, and restores it.
   CancellationState* cancellation() const noexcept {
@@ -161,6 +161,9 @@ class alignas(16) TaskHeader {
 
  private:
   void Deallocate() noexcept;
+  // Releases the reference to the task's own token (unless borrowed). Only once the frame is
+  // destroyed: its locals may use the token, and a scope's locals put the task's own back.
+  void DropOwnToken() noexcept;
 
   std::atomic<uint64_t> state_{0};
   Scheduler* scheduler_ = nullptr;
@@ -171,9 +174,10 @@ class alignas(16) TaskHeader {
   // frames come from operator new, and a Resumer holds a vtable pointer).
   static constexpr uintptr_t kResumerTag = 1;
   uintptr_t resume_point_ = 0;
-  // Written by the JoinHandle owner while kJoinWaiter is clear, read by the completer after it
-  // observed kJoinWaiter: ordered by the acq_rel CASes on state_ that flip those bits.
-  TaskHeader* join_waiter_ = nullptr;
+  // The task awaiting this one, or null. A waiter claims it by a CAS from null (the detection of
+  // a second waiter); the completer takes it after it observed kJoinWaiter, ordered by the
+  // acq_rel CASes on state_ that flip those bits (runtime/task_header.cc, RegisterJoinWaiter).
+  std::atomic<TaskHeader*> join_waiter_{nullptr};
   static constexpr uintptr_t kBorrowedToken = 1;  // Low bit of cancellation_.
   uintptr_t cancellation_ = 0;
   GroupState* groups_ = nullptr;
