@@ -117,14 +117,18 @@
 // task awaiting the handle, while it waits; each outstanding waker (a join_waiter_ slot, an fd
 // waiter, an armed timer, a wait-queue entry, a blocking call). Waking hands the waker's
 // reference to a queue, or drops it if the task is queued, running or complete. Whoever drops the
-// last reference frees the block, on any thread; a task that goes idle with none is freed then.
+// last reference frees the block, on any thread: it destroys the frame if it still exists, and
+// only then releases the task's own token (the frame's locals may use it). A task that goes idle
+// with no reference is freed then.
 // The header is in front of the frame, not in the promise, because an aborted task's frame is
 // destroyed at once while wakers may hold references: the header stays, marked kFrameDestroyed.
 //
 // Who may touch what: the frame, resume point and Task<T>'s rendezvous flags, the worker holding
 // kRunning (handed on by queue pushes and pops and the acq_rel transitions of state_); the output,
 // the completer before it sets kComplete and the handle's owner after observing it; join_waiter_,
-// the handle's owner while kJoinWaiter is clear, the completer after it set kComplete over it.
+// claimed by a waiting task with a CAS from null (a second waiter at the same time finds it taken
+// and aborts) and emptied, before its waiter is woken, by the completer after it set kComplete
+// over kJoinWaiter or by the unregistration that cleared kJoinWaiter.
 //
 // Cooperative budget
 // ------------------
