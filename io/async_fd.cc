@@ -45,6 +45,10 @@ ReadinessAwaiter::~ReadinessAwaiter() {
   }
 }
 
+BudgetYielders* ReadinessAwaiter::budget_yielders() const {
+  return registration()->budget_yielders();
+}
+
 IoRegistration* ReadinessAwaiter::registration() const {
   CORAL_CHECK(fd_->registration_ != nullptr, "an AsyncFd moved or closed while a task waits on it");
   return fd_->registration_;

@@ -172,7 +172,8 @@ void IoRegistration::SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken
 void IoRegistration::Release(int fd) {
   {
     SpinLockHolder hold(&lock_);
-    CORAL_CHECK(waiters_ == nullptr, "an AsyncFd was closed while a task was waiting on it");
+    CORAL_CHECK(waiters_ == nullptr && budget_yielders_.none(),
+                "an AsyncFd was closed while a task was waiting on it");
   }
   std::shared_ptr<ReactorCore> core;
   {
