@@ -135,9 +135,12 @@ class IoRegistration {
   // Reactor: records `bits` and returns (appends to `woken`) the waiters they satisfy.
   void SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken);
 
-  // The owner closes the fd: deregisters, then frees this object (now or later). Aborts if a
-  // task waits, or is in a budget yield inside an await on the fd.
+  // The owner closes the fd: deregisters, then frees this object (now or later). Aborts if the
+  // fd is Awaited().
   void Release(int fd);
+
+  // A task waits on the fd, or is in a budget yield inside an await on it.
+  bool Awaited();
 
   // The tasks in a budget yield inside an await on the fd (coral/internal/budget.h): waiters too.
   BudgetYielders* budget_yielders() { return &budget_yielders_; }

@@ -259,6 +259,48 @@ TEST_F(BudgetLifetimeDeathTest, AsyncFdDestroyedDuringReadableBudgetYieldAborts)
       "an AsyncFd was closed while a task was waiting on it");
 }
 
+// Moving an AsyncFd leaves a task that awaits it with the address of one that owns nothing (and
+// may be freed, as here): a misuse, whether the task waits or yields for its budget.
+TEST_F(BudgetLifetimeDeathTest, AsyncFdMovedWhileAwaitedAborts) {
+  EXPECT_DEATH(
+      {
+        alarm(5);
+        Runtime runtime({.num_workers = 1});
+        runtime.BlockOn([]() -> Task<void> {
+          int fds[2];
+          CORAL_CHECK(pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+          auto fd = std::make_unique<AsyncFd>(*AsyncFd::Create(fds[0]));
+          JoinHandle<void> handle = Spawn(
+              [](AsyncFd* fd) -> Task<void> { (void)co_await fd->Readable(); }, fd.get());
+          co_await Yield();  // It waits: the pipe is empty.
+          AsyncFd moved = std::move(*fd);
+          fd.reset();
+          if (::write(fds[1], "x", 1) != 1) co_return;  // Wakes it.
+          (void)co_await std::move(handle);
+        }());
+      },
+      "an AsyncFd moved or closed while a task waits on it");
+  EXPECT_DEATH(
+      {
+        alarm(5);
+        Runtime runtime({.num_workers = 1});
+        int writer;
+        runtime.BlockOn([](std::unique_ptr<AsyncFd> fd) -> Task<void> {
+          (void)co_await fd->Readable();
+          JoinHandle<void> handle = Spawn(
+              [](AsyncFd* fd) -> Task<void> {
+                for (int i = 0; i < kAwaitsToYield; ++i) (void)co_await fd->Readable();
+              },
+              fd.get());
+          co_await Yield();  // It yields for its budget.
+          AsyncFd moved = std::move(*fd);
+          fd.reset();
+          (void)co_await std::move(handle);
+        }(FullPipe(&writer)));
+      },
+      "an AsyncFd moved or closed while a task waits on it");
+}
+
 TEST_F(BudgetLifetimeDeathTest, TaskGroupDestroyedDuringJoinBudgetYieldAborts) {
   EXPECT_DEATH(
       {
@@ -329,7 +371,7 @@ TEST(BudgetLifetimeTest, EventOutlivesRuntimeThatDestroyedTaskInBudgetYield) {
     runtime.BlockOn([](Event* event) -> Task<void> {
       Spawn(
           [](Event* event) -> Task<void> {
-            for (int i = 0; i < 2 * kAwaitsToYield; ++i) (void)co_await event->Wait();
+            for (;;) (void)co_await event->Wait();  // Suspends only for its budget.
           },
           event)
           .Detach();
