@@ -45,6 +45,10 @@ ReadinessAwaiter::~ReadinessAwaiter() {
   }
 }
 
+BudgetYielders* ReadinessAwaiter::budget_yielders() const {
+  return registration()->budget_yielders();
+}
+
 IoRegistration* ReadinessAwaiter::registration() const {
   CORAL_CHECK(fd_->registration_ != nullptr, "an AsyncFd moved or closed while a task waits on it");
   return fd_->registration_;
@@ -121,12 +125,18 @@ absl::StatusOr<AsyncFd> AsyncFd::Create(int fd) {
 
 AsyncFd::AsyncFd(int fd) : fd_(fd), registration_(new internal::IoRegistration()) {}
 
+// A task awaiting `other` holds its address, which is about to own nothing (and may be freed).
 AsyncFd::AsyncFd(AsyncFd&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
-      registration_(std::exchange(other.registration_, nullptr)) {}
+      registration_(std::exchange(other.registration_, nullptr)) {
+  CORAL_CHECK(registration_ == nullptr || !registration_->Awaited(),
+              "an AsyncFd moved or closed while a task waits on it");
+}
 
 AsyncFd& AsyncFd::operator=(AsyncFd&& other) noexcept {
   if (this != &other) {
+    CORAL_CHECK(other.registration_ == nullptr || !other.registration_->Awaited(),
+                "an AsyncFd moved or closed while a task waits on it");
     Close();
     fd_ = std::exchange(other.fd_, -1);
     registration_ = std::exchange(other.registration_, nullptr);

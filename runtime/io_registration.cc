@@ -169,11 +169,13 @@ void IoRegistration::SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken
   }
 }
 
+bool IoRegistration::Awaited() {
+  SpinLockHolder hold(&lock_);
+  return waiters_ != nullptr || !budget_yielders_.none();
+}
+
 void IoRegistration::Release(int fd) {
-  {
-    SpinLockHolder hold(&lock_);
-    CORAL_CHECK(waiters_ == nullptr, "an AsyncFd was closed while a task was waiting on it");
-  }
+  CORAL_CHECK(!Awaited(), "an AsyncFd was closed while a task was waiting on it");
   std::shared_ptr<ReactorCore> core;
   {
     SpinLockHolder hold(&register_lock_);

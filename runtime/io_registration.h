@@ -25,6 +25,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "coral/internal/budget.h"
 #include "coral/internal/io_waiter.h"
 #include "runtime/mutex.h"
 #include "coral/internal/spin_lock.h"
@@ -134,8 +135,15 @@ class IoRegistration {
   // Reactor: records `bits` and returns (appends to `woken`) the waiters they satisfy.
   void SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken);
 
-  // The owner closes the fd: deregisters, then frees this object (now or later).
+  // The owner closes the fd: deregisters, then frees this object (now or later). Aborts if the
+  // fd is Awaited().
   void Release(int fd);
+
+  // A task waits on the fd, or is in a budget yield inside an await on it.
+  bool Awaited();
+
+  // The tasks in a budget yield inside an await on the fd (coral/internal/budget.h): waiters too.
+  BudgetYielders* budget_yielders() { return &budget_yielders_; }
 
  private:
   friend class ReactorCore;
@@ -151,12 +159,14 @@ class IoRegistration {
   // registered_ lets every later call skip it.
   std::atomic<bool> registered_{false};
   SpinLock register_lock_;
+  BudgetYielders budget_yielders_;  // In what would be padding.
   IoWaiter* waiters_ ABSL_GUARDED_BY(lock_) = nullptr;
   std::shared_ptr<ReactorCore> core_ ABSL_GUARDED_BY(register_lock_);
   // ReactorCore::live_ links, guarded by that core's mu_.
   IoRegistration* list_prev_ = nullptr;
   IoRegistration* list_next_ = nullptr;
 };
+static_assert(sizeof(IoRegistration) == 56, "one per connection: keep it in a 64-byte chunk");
 
 }  // namespace coral::internal
 

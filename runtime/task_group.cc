@@ -163,6 +163,9 @@ class GroupState {
     return failures_;
   }
 
+  // Tasks in a budget yield inside Join (budget.h), for the group's destructor.
+  BudgetYielders* budget_yielders() { return &budget_yielders_; }
+
  private:
   static absl::Status ExceptionStatus(const std::exception_ptr& exception) {
     try {
@@ -177,6 +180,7 @@ class GroupState {
   std::atomic<uint64_t> live_{0};
   // A child was spawned since the last Join returned (set by spawners, cleared by the joiner).
   std::atomic<bool> unjoined_{false};
+  BudgetYielders budget_yielders_;
   // Written by the joiner (or the owner's teardown) before the RMW that sets kWaiting, read by
   // the last child after the RMW that sees it.
   TaskHeader* joiner_ = nullptr;
@@ -209,7 +213,7 @@ bool GroupJoinAwaiter::await_ready() const noexcept {
 }
 
 bool GroupJoinAwaiter::await_suspend(std::coroutine_handle<> self) {
-  if (budget_.YieldIfSpent(this, self)) return true;
+  if (budget_.YieldIfSpent(this, self, group_->budget_yielders())) return true;
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "TaskGroup::Join awaited outside a coral task");
   task->set_resume_point(self);
@@ -242,6 +246,9 @@ TaskGroup::~TaskGroup() {
   CORAL_CHECK(!state_->Unjoined() || internal::InTeardown(),
               "a coral::TaskGroup with children was destroyed without co_await group.Join() "
               "after the last Spawn");
+  // A task inside co_await Join() would read the freed state when it resumed.
+  CORAL_CHECK(state_->budget_yielders()->none(),
+              "a coral::TaskGroup destroyed while a task awaits its Join");
   state_->Unlink();
   delete state_;
 }

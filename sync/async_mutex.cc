@@ -70,7 +70,7 @@ AsyncMutexGuard& AsyncMutexGuard::operator=(AsyncMutexGuard&& other) noexcept {
 AsyncMutex::~AsyncMutex() {
   // relaxed: the last unlock happened before the destruction in a correct program (the destroyer
   // synchronized with the last owner somehow); in a misuse, any nonzero value will do.
-  CORAL_CHECK(state_.load(std::memory_order_relaxed) == 0,
+  CORAL_CHECK(state_.load(std::memory_order_relaxed) == 0 && budget_yielders_.none(),
               "a coral::AsyncMutex destroyed while locked or waited for");
 }
 

@@ -23,7 +23,7 @@ bool SharedLockAwaiter<kExclusive>::await_ready() noexcept {
 
 template <bool kExclusive>
 bool SharedLockAwaiter<kExclusive>::await_suspend(std::coroutine_handle<> self) {
-  if (budget_.YieldIfSpent(this, self)) return true;
+  if (budget_.YieldIfSpent(this, self, &mutex_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("AsyncSharedMutex lock awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();
@@ -62,7 +62,7 @@ template class SharedLockAwaiter<false>;
 
 AsyncSharedMutex::~AsyncSharedMutex() {
   internal::SpinLockHolder hold(&lock_);
-  CORAL_CHECK(readers_ == 0 && !writer_ && queue_.empty(),
+  CORAL_CHECK(readers_ == 0 && !writer_ && queue_.empty() && budget_yielders_.none(),
               "a coral::AsyncSharedMutex destroyed while locked or waited for");
 }
 

@@ -7,7 +7,7 @@
 namespace coral::internal {
 
 bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
-  if (budget_.YieldIfSpent(this, self)) return true;
+  if (budget_.YieldIfSpent(this, self, &gate_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("coral::Event/Latch awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();
@@ -29,7 +29,8 @@ absl::Status Gate::Awaiter::await_resume() {
 
 Gate::~Gate() {
   SpinLockHolder hold(&lock_);
-  CORAL_CHECK(queue_.empty(), "a coral::Event/Latch destroyed while a task waits on it");
+  CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
+              "a coral::Event/Latch destroyed while a task waits on it");
 }
 
 void Gate::Open() {

@@ -11,7 +11,7 @@ namespace internal {
 
 bool NotifiedAwaiter::await_suspend(std::coroutine_handle<> self) {
   // The stored permit is the ready path: budgeted like every other awaitable's.
-  if (!SpendBudget() && budget_.YieldIfSpent(this, self)) return true;
+  if (!SpendBudget() && budget_.YieldIfSpent(this, self, &notify_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("Notify::Notified awaited outside a coral task");
   notify_->lock_.Lock();
   if (notify_->permit_) {
@@ -42,7 +42,8 @@ NotifiedAwaiter::~NotifiedAwaiter() {
 
 Notify::~Notify() {
   internal::SpinLockHolder hold(&lock_);
-  CORAL_CHECK(queue_.empty(), "a coral::Notify destroyed while a task waits on it");
+  CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
+              "a coral::Notify destroyed while a task waits on it");
 }
 
 void Notify::NotifyOne() {

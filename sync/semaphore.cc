@@ -21,7 +21,7 @@ bool AcquireAwaiter::await_ready() noexcept {
 }
 
 bool AcquireAwaiter::await_suspend(std::coroutine_handle<> self) {
-  if (budget_.YieldIfSpent(this, self)) return true;
+  if (budget_.YieldIfSpent(this, self, &semaphore_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("Semaphore::Acquire awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();
@@ -66,7 +66,8 @@ void SemaphorePermit::Release() noexcept {
 
 Semaphore::~Semaphore() {
   internal::SpinLockHolder hold(&lock_);
-  CORAL_CHECK(queue_.empty(), "a coral::Semaphore destroyed while a task waits on it");
+  CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
+              "a coral::Semaphore destroyed while a task waits on it");
   CORAL_CHECK(lent_ == 0, "a coral::Semaphore destroyed while a Permit taken from it is alive");
 }
 

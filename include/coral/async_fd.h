@@ -13,7 +13,9 @@
 // that reuses its number: events are routed by registration, not by fd number.
 //
 // Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing,
-// destroying or moving an AsyncFd while a task waits on it is a misuse and aborts. So is any use
+// destroying or moving an AsyncFd while a task waits on it is a misuse and aborts (a task inside
+// an await on it counts as waiting from the start, also while it yields its worker for the
+// cooperative budget). So is any use
 // of a closed, moved-from or default AsyncFd but valid(), fd() (-1), Close() (a no-op) and
 // Release() (-1).
 //
@@ -99,6 +101,8 @@ class [[nodiscard]] ReadinessAwaiter : private CancellableWait {
   void Restart();
   bool waiting() const { return waiter_.owner_waiting; }
   AsyncFd* fd() const { return fd_; }
+  // The fd's count of tasks in a budget yield inside an await on it (coral/internal/budget.h).
+  BudgetYielders* budget_yielders() const;
 
  private:
   static void OnCancel(CancellationNode* node);
@@ -117,7 +121,7 @@ class ReadinessWait final : public ReadinessAwaiter {
 
   bool await_ready() { return SpendBudget() && ReadinessAwaiter::await_ready(); }
   bool await_suspend(std::coroutine_handle<> self) {
-    if (budget_.YieldIfSpent(this, self)) return true;
+    if (budget_.YieldIfSpent(this, self, budget_yielders())) return true;
     return ReadinessAwaiter::await_suspend(self);
   }
 
@@ -259,6 +263,7 @@ class [[nodiscard]] IoAwaiter final : private Resumer {
     awaiting_ = awaiting;
     if (YieldIfBudgetSpent(this)) {
       outcome_ = kBudgetYield;
+      budget_yield_.Enter(wait_.budget_yielders());
       return true;
     }
     TaskHeader* task = CurrentTask();
@@ -329,6 +334,7 @@ class [[nodiscard]] IoAwaiter final : private Resumer {
   // of this awaiter after resuming the coroutine, which destroys it.
   void Resume() override {
     if (outcome_ == kBudgetYield) {
+      budget_yield_.Leave();
       outcome_ = 0;
       if (await_ready() || !WaitUntilDone()) awaiting_.resume();
       return;
@@ -343,6 +349,9 @@ class [[nodiscard]] IoAwaiter final : private Resumer {
   // A byte count, -errno of a failed call, or kWaitFailed. Set by Attempt or EndWait before
   // await_resume.
   ssize_t outcome_ = 0;
+  // Counts the task among the fd's waiters while outcome_ is kBudgetYield (or until a teardown
+  // destroys the awaiter then).
+  BudgetYield budget_yield_;
 };
 
 }  // namespace internal

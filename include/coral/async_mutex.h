@@ -21,7 +21,8 @@
 //
 // Misuse: in builds without NDEBUG, a task that locks a mutex it already holds aborts with a
 // message instead of deadlocking. Destroying a mutex that is held or waited for aborts with a
-// message. A moved-from Guard owns nothing: owns_lock() is false and Unlock() does nothing. A
+// message (a task inside co_await Lock() counts as waiting from the start, also while it yields
+// its worker for the cooperative budget). A moved-from Guard owns nothing: owns_lock() is false and Unlock() does nothing. A
 // moved-from Synchronized<T>::Guard aborts when dereferenced.
 //
 // Synchronized<T> (below) pairs a value with its mutex, so the value cannot be touched unlocked.
@@ -66,10 +67,7 @@ class [[nodiscard]] LockAwaiter {
   LockAwaiter& operator=(const LockAwaiter&) = delete;
 
   inline bool await_ready() noexcept;
-  bool await_suspend(std::coroutine_handle<> self) {
-    if (budget_.YieldIfSpent(this, self)) return true;
-    return wait_.emplace(mutex_).Suspend(self, &acquired_);
-  }
+  inline bool await_suspend(std::coroutine_handle<> self);
   inline absl::StatusOr<class AsyncMutexGuard> await_resume();
 
  private:
@@ -169,6 +167,7 @@ class AsyncMutex {
   std::atomic<uint32_t> state_{0};
   internal::SpinLock queue_lock_;
   internal::WaiterList queue_;  // Guarded by queue_lock_.
+  internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
   // Debug builds only: the task holding the lock. Written by the owner (or, at a hand-off, the
   // unlocker under queue_lock_), read by a task about to wait.
   std::atomic<internal::TaskHeader*> owner_{nullptr};
@@ -185,6 +184,11 @@ bool LockAwaiter::await_ready() noexcept {
   acquired_ = mutex_->TryAcquire();
   if (acquired_) mutex_->NoteOwner();
   return acquired_;
+}
+
+bool LockAwaiter::await_suspend(std::coroutine_handle<> self) {
+  if (budget_.YieldIfSpent(this, self, &mutex_->budget_yielders_)) return true;
+  return wait_.emplace(mutex_).Suspend(self, &acquired_);
 }
 
 absl::StatusOr<AsyncMutexGuard> LockAwaiter::await_resume() {

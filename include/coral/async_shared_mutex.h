@@ -14,8 +14,9 @@
 // may enter). A grant that races the cancellation wins. A task aborted while waiting releases a
 // lock granted to it.
 //
-// Misuse: destroying the mutex while it is held or waited for aborts with a message. A moved-from
-// guard owns nothing: owns_lock() is false and Unlock() does nothing.
+// Misuse: destroying the mutex while it is held or waited for aborts with a message (a task inside
+// co_await Lock() or LockShared() counts as waiting from the start, also while it yields its
+// worker for the cooperative budget). A moved-from guard owns nothing: owns_lock() is false and Unlock() does nothing.
 
 #ifndef CORAL_ASYNC_SHARED_MUTEX_H_
 #define CORAL_ASYNC_SHARED_MUTEX_H_
@@ -118,6 +119,7 @@ class AsyncSharedMutex {
   int64_t readers_ = 0;         // Guarded by lock_: shared owners.
   bool writer_ = false;         // Guarded by lock_.
   internal::WaiterList queue_;  // Guarded by lock_; weight 1 = exclusive, 0 = shared.
+  internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
 };
 
 }  // namespace coral

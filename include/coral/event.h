@@ -12,7 +12,9 @@
 // Cancellation: a waiter whose token is cancelled stops waiting; Wait() returns
 // absl::CancelledError. A Set() that races the cancellation wins (Wait() returns OK).
 //
-// Misuse: destroying an Event while a task waits on it aborts with a message.
+// Misuse: destroying an Event while a task waits on it aborts with a message (a task inside
+// co_await Wait() counts as waiting from the start, also while it yields its worker for the
+// cooperative budget).
 
 #ifndef CORAL_EVENT_H_
 #define CORAL_EVENT_H_

@@ -12,7 +12,9 @@
 // Cancellation: a waiter whose token is cancelled stops waiting; Wait() returns
 // absl::CancelledError. Reaching zero at the same moment wins (Wait() returns OK).
 //
-// Misuse: destroying a Latch while a task waits on it aborts with a message.
+// Misuse: destroying a Latch while a task waits on it aborts with a message (a task inside
+// co_await Wait() counts as waiting from the start, also while it yields its worker for the
+// cooperative budget).
 
 #ifndef CORAL_LATCH_H_
 #define CORAL_LATCH_H_

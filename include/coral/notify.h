@@ -15,7 +15,9 @@
 // absl::CancelledError; a NotifyOne that reached it at the same moment wins (Notified() returns
 // OK). A task aborted after a NotifyOne chose it passes the notification on.
 //
-// Misuse: destroying a Notify while a task waits on it aborts with a message.
+// Misuse: destroying a Notify while a task waits on it aborts with a message (a task inside
+// co_await Notified() counts as waiting from the start, also while it yields its worker for the
+// cooperative budget).
 
 #ifndef CORAL_NOTIFY_H_
 #define CORAL_NOTIFY_H_
@@ -67,6 +69,7 @@ class Notify {
   internal::SpinLock lock_;
   bool permit_ = false;         // Guarded by lock_.
   internal::WaiterList queue_;  // Guarded by lock_; weight 1: woken by NotifyOne.
+  internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
 };
 
 }  // namespace coral

@@ -16,7 +16,8 @@
 // granted at the same moment, the grant wins. A task aborted while waiting returns granted permits.
 //
 // Misuse: destroying the semaphore while a task waits on it, or while a Permit taken from it is
-// alive, aborts with a message. A moved-from Permit holds nothing: count() is 0 and Release()
+// alive, aborts with a message (a task inside co_await Acquire() counts as waiting from the
+// start, also while it yields its worker for the cooperative budget). A moved-from Permit holds nothing: count() is 0 and Release()
 // does nothing.
 
 #ifndef CORAL_SEMAPHORE_H_
@@ -110,6 +111,7 @@ class Semaphore {
   int64_t permits_;             // Guarded by lock_.
   int64_t lent_ = 0;            // Guarded by lock_: taken and not yet returned.
   internal::WaiterList queue_;  // Guarded by lock_; Waiter::weight is the permits wanted.
+  internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
 };
 
 }  // namespace coral

@@ -32,10 +32,11 @@
 // Misuse. Destroying a group while a child is still running aborts with a message, and so does
 // destroying one into which a child was spawned after the last Join() returned (even if that
 // child happens to have finished: the mistake is caught every time, not only when a child is
-// slow). So a group that is joined and then spawned into again must be joined again. When the
-// group's owner is torn down instead (JoinHandle::Abort, runtime shutdown), the group is
-// cancelled and the owner's teardown waits until the children have finished, so nothing they
-// borrow is destroyed under them.
+// slow). So a group that is joined and then spawned into again must be joined again. Destroying a
+// group while a task is inside co_await Join() (also while that task yields its worker for the
+// cooperative budget) aborts with a message too. When the group's owner is torn down instead
+// (JoinHandle::Abort, runtime shutdown), the group is cancelled and the owner's teardown waits
+// until the children have finished, so nothing they borrow is destroyed under them.
 //
 // WhenAll / WhenAny, below, are built on a group.
 

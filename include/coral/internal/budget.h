@@ -25,12 +25,22 @@
 // BudgetRetry runs the awaitable's await_ready and await_suspend again on the task's next turn
 // and resumes the awaiting coroutine if either completes, so the coroutine sees one suspension
 // and one result.
+//
+// A task in such a yield still awaits the object it borrowed, and will touch it again on its
+// next turn. An awaitable whose object is reference-counted (a channel, a joined task) holds a
+// reference across the yield. One whose object is not (a mutex, a semaphore, an event, a latch,
+// a Notify, an fd's registration, a task group) passes the object's BudgetYielders instead,
+// `budget_.YieldIfSpent(this, self, &object->budget_yielders_)`, and the object's destructor
+// checks it where it checks its waiter list: destroying the object during the yield aborts with
+// the message a waiting task causes, instead of leaving the task to retry on freed memory.
 
 #ifndef CORAL_INTERNAL_BUDGET_H_
 #define CORAL_INTERNAL_BUDGET_H_
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <utility>
 
 #include "coral/internal/task_header.h"
 
@@ -50,6 +60,57 @@ bool SpendBudget() noexcept;
 // current task's resume point and requeues the task behind its worker's queued tasks (Yield).
 bool YieldIfBudgetSpent(Resumer* resumer) noexcept;
 
+// The tasks in a budget yield inside an await on one object that is not reference-counted (see
+// above). A member of the object; its destructor treats them as waiters.
+class BudgetYielders {
+ public:
+  BudgetYielders() = default;
+  BudgetYielders(const BudgetYielders&) = delete;
+  BudgetYielders& operator=(const BudgetYielders&) = delete;
+
+  // For the destructor: no task is in a budget yield inside an await on the object.
+  bool none() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+
+ private:
+  friend class BudgetYield;
+
+  // relaxed, in none, Enter and Leave: the count orders nothing; only the destructor reads it,
+  // and compares it with zero. Enter and Leave may run on different workers (the task may be
+  // stolen in between), hence an atomic. In a correct program whatever told the destroyer that
+  // no task uses the object any more happens after each task's Leave (sequenced before the rest
+  // of its await), so by coherence the destroyer's load sees every Leave, and each Leave happens
+  // before the object's memory is freed. A destroyer that nothing orders after a yielding task
+  // races it, and no ordering on this count would make the check reliable then. The misuse it
+  // does catch, a destroyer that runs after the yield (on the yielder's worker, or having taken
+  // work from its queue), is ordered after Enter by the task's requeue, which Enter precedes.
+  std::atomic<uint32_t> count_{0};
+};
+
+// An awaitable's place in an object's BudgetYielders, from its budget yield to its task's next
+// turn, or to its destruction if the task is torn down meanwhile.
+class BudgetYield {
+ public:
+  BudgetYield() = default;
+  BudgetYield(const BudgetYield&) = delete;
+  BudgetYield& operator=(const BudgetYield&) = delete;
+  ~BudgetYield() { Leave(); }
+
+  // In await_suspend, once YieldIfBudgetSpent returned true (before the task is requeued).
+  void Enter(BudgetYielders* yielders) noexcept {
+    yielders_ = yielders;
+    yielders->count_.fetch_add(1, std::memory_order_relaxed);  // relaxed: see count_.
+  }
+  // On the task's next turn, before the operation is retried. A no-op outside a yield.
+  void Leave() noexcept {
+    if (yielders_ == nullptr) return;
+    // relaxed: see count_.
+    std::exchange(yielders_, nullptr)->count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  BudgetYielders* yielders_ = nullptr;
+};
+
 // Held by an awaitable (see the pattern above): the Resumer that performs its operation on the
 // task's next turn.
 template <typename Awaiter>
@@ -63,22 +124,29 @@ class BudgetRetry final : private Resumer {
   BudgetRetry(BudgetRetry&&) noexcept {}
 
   // First thing in await_suspend: if the budget is spent, suspends the task until its next turn
-  // and returns true (await_suspend returns true too).
-  bool YieldIfSpent(Awaiter* awaiter, std::coroutine_handle<> awaiting) noexcept {
+  // and returns true (await_suspend returns true too). `yielders`: those of the awaited object,
+  // if it is not reference-counted (see above), which count the task until its next turn.
+  bool YieldIfSpent(Awaiter* awaiter, std::coroutine_handle<> awaiting,
+                    BudgetYielders* yielders = nullptr) noexcept {
     awaiter_ = awaiter;
     awaiting_ = awaiting;
-    return YieldIfBudgetSpent(this);
+    if (!YieldIfBudgetSpent(this)) return false;
+    if (yielders != nullptr) yield_.Enter(yielders);
+    return true;
   }
 
  private:
-  // The task's next turn, with a fresh budget: the co_await protocol again. Touches nothing of
-  // the awaiter after resuming the coroutine (which destroys it) or after it suspended again.
+  // The task's next turn, with a fresh budget: the co_await protocol again, which looks at the
+  // object afresh. Touches nothing of the awaiter after resuming the coroutine (which destroys
+  // it) or after it suspended again.
   void Resume() override {
+    yield_.Leave();
     if (awaiter_->await_ready() || !awaiter_->await_suspend(awaiting_)) awaiting_.resume();
   }
 
   Awaiter* awaiter_ = nullptr;
   std::coroutine_handle<> awaiting_;
+  BudgetYield yield_;  // Left by Resume, or by the awaiter's destruction in a teardown.
 };
 
 }  // namespace coral::internal

@@ -51,6 +51,7 @@ class Gate {
   SpinLock lock_;
   std::atomic<bool> open_;  // Changed under lock_.
   WaiterList queue_;        // Guarded by lock_.
+  BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
 };
 
 }  // namespace coral::internal
