@@ -137,8 +137,11 @@
 // every awaitable that can complete without suspending spends one before its operation. When none
 // is left it suspends as Yield does, behind its worker's queue, with a Resumer that runs its
 // await_ready and await_suspend again on the next turn. Spending first keeps hand-offs safe: a
-// task that yields holds no value, permit or lock. A channel Send or Recv, a Select and a
-// JoinHandle await keep their object alive across the yield, as their wait would.
+// task that yields holds no value, permit or lock. A task in a budget yield still awaits its
+// object: a channel Send or Recv, a Select, a Oneshot and a JoinHandle await hold a reference
+// across the yield; the primitives, AsyncFd and TaskGroup::Join, which are not reference-counted,
+// count the task in a BudgetYielders member that their destructors check beside their waiter
+// lists, so destroying the object during the yield aborts as under a waiting task.
 //
 // Cancellation
 // ------------
