@@ -26,8 +26,11 @@
 // count from 2 to 1 first tries to take the entry back, while still holding its own reference.
 //
 // Observation. A wait that a cancellation cut short or refused marks its state observed, and every
-// ancestor whose cancellation that state inherited (MarkObserved). Timeout reads it: a deadline
-// that fired while its task finished without any wait noticing leaves the task's result standing.
+// ancestor whose cancellation that state inherited (MarkObserved), but only the states whose
+// observer is the waiting task: a Timeout's state names the task the Timeout runs in. Timeout
+// reads it: a deadline that fired while its task finished without any of its own waits noticing
+// leaves the task's result standing, whatever the deadline did to tasks spawned under it (they
+// inherit the state, not the observation).
 
 #include <string>
 #include <utility>
@@ -77,9 +80,11 @@ CancellationState* CancellationState::Create(CancellationState* parent) {
 }
 
 CancellationState* CancellationState::CreateWithDeadline(CancellationState* parent,
-                                                         Instant deadline) {
+                                                         Instant deadline,
+                                                         const TaskHeader* observer) {
   auto* state = new DeadlineState();
   state->has_deadline_ = true;
+  state->observer_ = observer;
   state->entry.deadline = deadline;
   state->LinkUnder(parent);
   state->Arm();
@@ -87,8 +92,9 @@ CancellationState* CancellationState::CreateWithDeadline(CancellationState* pare
 }
 
 CancellationState* CancellationState::CreateWithTimeout(CancellationState* parent,
-                                                        absl::Duration timeout) {
-  return CreateWithDeadline(parent, Now() + timeout);
+                                                        absl::Duration timeout,
+                                                        const TaskHeader* observer) {
+  return CreateWithDeadline(parent, Now() + timeout, observer);
 }
 
 void DeadlineState::Arm() {
@@ -172,10 +178,13 @@ bool CancellationState::TryAddReference() noexcept {
   return false;
 }
 
-void CancellationState::MarkObserved() noexcept {
+void CancellationState::MarkObserved(const TaskHeader* task) noexcept {
   for (CancellationState* state = this; state != nullptr; state = state->parent_) {
-    // relaxed: see Observed(). Already set: the ancestors were marked by whoever set it.
-    if (state->observed_.exchange(true, std::memory_order_relaxed)) return;
+    // relaxed: see Observed(). Already set: the ancestors were marked by whoever set it (the
+    // same task, on the same walk from here up).
+    if (state->observer_ == task && state->observed_.exchange(true, std::memory_order_relaxed)) {
+      return;
+    }
     if (!state->cancelled_by_parent_) return;
   }
 }
@@ -264,7 +273,7 @@ void CancellableWait::Arm(TaskHeader* task, OnCancel on_cancel) {
   state_ = state;  // Before Register, which publishes it to the callback (MarkCancelled reads it).
   if (!state->Register(&node_)) {
     state_ = nullptr;
-    state->MarkObserved();
+    state->MarkObserved(task);
     on_cancel(&node_);
   }
 }
@@ -312,7 +321,7 @@ void CancelledAwaiter::OnOwnTokenCancelled(CancellationNode* node) {
   auto* self = static_cast<CancelledAwaiter*>(FromNode(node));
   // relaxed: the exchange only decides who wakes; the wake-up orders the rest.
   if (!self->claimed_.exchange(true, std::memory_order_relaxed)) {
-    self->MarkCancelled();
+    self->MarkCancelled(self->task_);
     Wake(self->task_);
   }
 }

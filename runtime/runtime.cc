@@ -59,7 +59,7 @@ void JoinAwaiterBase::HoldJoined() {
 void JoinAwaiterBase::OnCancel(CancellationNode* node) {
   auto* self = static_cast<JoinAwaiterBase*>(FromNode(node));
   if (TaskHeader* waiter = self->joined_->UnregisterJoinWaiter()) {
-    self->MarkCancelled();
+    self->MarkCancelled(waiter);
     Wake(waiter);  // The waiter's reference, taken back from the joined task.
   }
 }
