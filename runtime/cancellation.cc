@@ -73,8 +73,10 @@ void CancellationState::LinkUnder(CancellationState* parent) {
   }
 }
 
-CancellationState* CancellationState::Create(CancellationState* parent) {
+CancellationState* CancellationState::Create(CancellationState* parent,
+                                             const TaskHeader* observer) {
   auto* state = new CancellationState();
+  state->observer_ = observer;
   state->LinkUnder(parent);
   return state;
 }
@@ -187,6 +189,13 @@ void CancellationState::MarkObserved(const TaskHeader* task) noexcept {
     }
     if (!state->cancelled_by_parent_) return;
   }
+}
+
+bool CancellationState::ObservedBy(const TaskHeader* task) const noexcept {
+  for (const CancellationState* state = this; state != nullptr; state = state->parent_) {
+    if (state->observer_ == task) return true;
+  }
+  return false;
 }
 
 void CancellationState::CancelFromParent(CancellationNode* node) {
@@ -353,6 +362,27 @@ ScopedTaskCancellation::ScopedTaskCancellation(CancellationState* replacement)
 }
 
 ScopedTaskCancellation::~ScopedTaskCancellation() { task_->set_cancellation(saved_); }
+
+// --- WorkOnBehalf -------------------------------------------------------------------------------
+
+WorkOnBehalf::WorkOnBehalf(const TaskHeader* awaiter) : awaiter_(awaiter), task_(CurrentTask()) {
+  saved_ = task_->cancellation();
+  // Only a Timeout of the awaiter's above reads what the scope records.
+  if (saved_ == nullptr || !saved_->ObservedBy(awaiter)) return;
+  scope_ = CancellationState::Create(saved_, task_);
+  task_->set_cancellation(scope_);
+}
+
+WorkOnBehalf::~WorkOnBehalf() {
+  if (scope_ == nullptr) return;
+  task_->set_cancellation(saved_);
+  scope_->DropReference();
+}
+
+void WorkOnBehalf::Forward() noexcept {
+  // The scope is cancelled only through saved_: the walk from saved_ finds the same origin.
+  if (scope_ != nullptr && scope_->Observed()) saved_->MarkObserved(awaiter_);
+}
 
 void MovedFromToken(const char* operation) {
   const std::string message = absl::StrCat(operation, " a moved-from coral::CancellationToken");

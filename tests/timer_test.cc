@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -281,6 +282,64 @@ TEST(TimerTest, TimeoutReportsASelectCutShort) {
   };
   const absl::Status result = runtime.BlockOn(body());
   EXPECT_TRUE(absl::IsDeadlineExceeded(result)) << result;
+}
+
+// WhenAll and WhenAny run their tasks as children, but for Timeout they are the awaited work
+// itself, as if run in place (as tokio's join! and select! are): the deadline cutting their waits
+// short drops the result they return, here 1s made by tasks that ignored the cancellation.
+TEST(TimerTest, TimeoutAroundWhenAllAndWhenAnyCountsTheirWaits) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto ignores_cancellation = []() -> Task<int> {
+    (void)co_await SleepFor(absl::Hours(1));
+    co_return 1;
+  };
+  auto body = [&]() -> Task<void> {
+    auto all = [&]() -> Task<int> {
+      auto [a, b] = co_await WhenAll(ignores_cancellation(), ignores_cancellation());
+      co_return a.value_or(0) + b.value_or(0);
+    };
+    const Instant start = Now();
+    absl::StatusOr<int> result = co_await Timeout(absl::Milliseconds(10), all());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+    EXPECT_EQ(Now() - start, absl::Milliseconds(10));
+    auto any = [&]() -> Task<int> {
+      WhenAnyResult<int, int> first = co_await WhenAny(ignores_cancellation(), ignores_cancellation());
+      co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(0); },
+                           first.result);
+    };
+    result = co_await Timeout(absl::Milliseconds(10), any());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+    std::vector<Task<int>> tasks;
+    tasks.push_back(ignores_cancellation());
+    result = co_await Timeout(absl::Milliseconds(10), [&]() -> Task<int> {
+      std::vector<absl::StatusOr<int>> all = co_await WhenAll(std::move(tasks));
+      co_return all[0].value_or(0);
+    }());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+  };
+  runtime.BlockOn(body());
+}
+
+// A WhenAny whose winner finished in time keeps its value, although the deadline may cut the
+// losers short before WhenAny returns (they were cancelled already, by the win).
+TEST(TimerTest, TimeoutAroundWhenAnyKeepsAWinnerInTime) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto sleeps = [](absl::Duration d, int value) -> Task<int> {
+    (void)co_await SleepFor(d);
+    co_return value;
+  };
+  auto any = [&]() -> Task<int> {
+    WhenAnyResult<int, int> first =
+        co_await WhenAny(sleeps(absl::Milliseconds(5), 5), sleeps(absl::Hours(1), 0));
+    co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(-1); },
+                         first.result);
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Milliseconds(10), any());
+  };
+  absl::StatusOr<int> result = runtime.BlockOn(body());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 5);
 }
 
 // The surrounding token's cancellation is not a deadline: the task's own result comes back.

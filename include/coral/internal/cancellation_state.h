@@ -41,8 +41,9 @@ struct CancellationNode {
 
 class CancellationState {
  public:
-  // A new state with one reference, linked under `parent` (null for a root).
-  static CancellationState* Create(CancellationState* parent);
+  // A new state with one reference, linked under `parent` (null for a root). `observer`: see
+  // MarkObserved (null: none).
+  static CancellationState* Create(CancellationState* parent, const TaskHeader* observer = nullptr);
   // The same, cancelling itself at `deadline` by a timer on the calling worker's timer queue (no
   // task). Must be called on a coral worker. `observer`: see MarkObserved (null: none).
   static CancellationState* CreateWithDeadline(CancellationState* parent, Instant deadline,
@@ -79,6 +80,8 @@ class CancellationState {
   // task from one that fired while the task finished on its own: a task spawned under the
   // deadline inherits the state, and its waits are not the Timeout's.
   void MarkObserved(const TaskHeader* task) noexcept;
+  // Whether this state or an ancestor has `task` as its observer.
+  bool ObservedBy(const TaskHeader* task) const noexcept;
   bool Observed() const noexcept {
     // relaxed: only the observer's own waits set it, and the observer reads it after them
     // (program order, or the wake-up that resumed it).
