@@ -123,6 +123,7 @@ void Runtime::AdvanceTime(absl::Duration d) {
   const uint64_t ticket = clock.AllowAdvanceTo(target);
   scheduler_->RequestIdleCheck();
   clock.WaitUntilIdleAt(target, ticket);
+  clock.WithdrawAdvance(target);
 }
 
 void Runtime::CheckBlockOnAllowed() const {
