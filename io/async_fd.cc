@@ -86,7 +86,7 @@ bool ReadinessAwaiter::Suspend(TaskHeader* task) {
 void ReadinessAwaiter::OnCancel(CancellationNode* node) {
   auto* self = static_cast<ReadinessAwaiter*>(FromNode(node));
   if (self->registration()->RemoveWaiter(&self->waiter_)) {
-    self->MarkCancelled();
+    self->MarkCancelled(self->waiter_.task);
     Wake(self->waiter_.task);  // The waker reference, taken back from the registration.
   }
 }

@@ -26,8 +26,11 @@
 // count from 2 to 1 first tries to take the entry back, while still holding its own reference.
 //
 // Observation. A wait that a cancellation cut short or refused marks its state observed, and every
-// ancestor whose cancellation that state inherited (MarkObserved). Timeout reads it: a deadline
-// that fired while its task finished without any wait noticing leaves the task's result standing.
+// ancestor whose cancellation that state inherited (MarkObserved), but only the states whose
+// observer is the waiting task: a Timeout's state names the task the Timeout runs in. Timeout
+// reads it: a deadline that fired while its task finished without any of its own waits noticing
+// leaves the task's result standing, whatever the deadline did to tasks spawned under it (they
+// inherit the state, not the observation).
 
 #include <string>
 #include <utility>
@@ -70,16 +73,20 @@ void CancellationState::LinkUnder(CancellationState* parent) {
   }
 }
 
-CancellationState* CancellationState::Create(CancellationState* parent) {
+CancellationState* CancellationState::Create(CancellationState* parent,
+                                             const TaskHeader* observer) {
   auto* state = new CancellationState();
+  state->observer_ = observer;
   state->LinkUnder(parent);
   return state;
 }
 
 CancellationState* CancellationState::CreateWithDeadline(CancellationState* parent,
-                                                         Instant deadline) {
+                                                         Instant deadline,
+                                                         const TaskHeader* observer) {
   auto* state = new DeadlineState();
   state->has_deadline_ = true;
+  state->observer_ = observer;
   state->entry.deadline = deadline;
   state->LinkUnder(parent);
   state->Arm();
@@ -87,8 +94,9 @@ CancellationState* CancellationState::CreateWithDeadline(CancellationState* pare
 }
 
 CancellationState* CancellationState::CreateWithTimeout(CancellationState* parent,
-                                                        absl::Duration timeout) {
-  return CreateWithDeadline(parent, Now() + timeout);
+                                                        absl::Duration timeout,
+                                                        const TaskHeader* observer) {
+  return CreateWithDeadline(parent, Now() + timeout, observer);
 }
 
 void DeadlineState::Arm() {
@@ -172,12 +180,22 @@ bool CancellationState::TryAddReference() noexcept {
   return false;
 }
 
-void CancellationState::MarkObserved() noexcept {
+void CancellationState::MarkObserved(const TaskHeader* task) noexcept {
   for (CancellationState* state = this; state != nullptr; state = state->parent_) {
-    // relaxed: see Observed(). Already set: the ancestors were marked by whoever set it.
-    if (state->observed_.exchange(true, std::memory_order_relaxed)) return;
+    // relaxed: see Observed(). Already set: the ancestors were marked by whoever set it (the
+    // same task, on the same walk from here up).
+    if (state->observer_ == task && state->observed_.exchange(true, std::memory_order_relaxed)) {
+      return;
+    }
     if (!state->cancelled_by_parent_) return;
   }
+}
+
+bool CancellationState::ObservedBy(const TaskHeader* task) const noexcept {
+  for (const CancellationState* state = this; state != nullptr; state = state->parent_) {
+    if (state->observer_ == task) return true;
+  }
+  return false;
 }
 
 void CancellationState::CancelFromParent(CancellationNode* node) {
@@ -264,7 +282,7 @@ void CancellableWait::Arm(TaskHeader* task, OnCancel on_cancel) {
   state_ = state;  // Before Register, which publishes it to the callback (MarkCancelled reads it).
   if (!state->Register(&node_)) {
     state_ = nullptr;
-    state->MarkObserved();
+    state->MarkObserved(task);
     on_cancel(&node_);
   }
 }
@@ -312,7 +330,7 @@ void CancelledAwaiter::OnOwnTokenCancelled(CancellationNode* node) {
   auto* self = static_cast<CancelledAwaiter*>(FromNode(node));
   // relaxed: the exchange only decides who wakes; the wake-up orders the rest.
   if (!self->claimed_.exchange(true, std::memory_order_relaxed)) {
-    self->MarkCancelled();
+    self->MarkCancelled(self->task_);
     Wake(self->task_);
   }
 }
@@ -344,6 +362,27 @@ ScopedTaskCancellation::ScopedTaskCancellation(CancellationState* replacement)
 }
 
 ScopedTaskCancellation::~ScopedTaskCancellation() { task_->set_cancellation(saved_); }
+
+// --- WorkOnBehalf -------------------------------------------------------------------------------
+
+WorkOnBehalf::WorkOnBehalf(const TaskHeader* awaiter) : awaiter_(awaiter), task_(CurrentTask()) {
+  saved_ = task_->cancellation();
+  // Only a Timeout of the awaiter's above reads what the scope records.
+  if (saved_ == nullptr || !saved_->ObservedBy(awaiter)) return;
+  scope_ = CancellationState::Create(saved_, task_);
+  task_->set_cancellation(scope_);
+}
+
+WorkOnBehalf::~WorkOnBehalf() {
+  if (scope_ == nullptr) return;
+  task_->set_cancellation(saved_);
+  scope_->DropReference();
+}
+
+void WorkOnBehalf::Forward() noexcept {
+  // The scope is cancelled only through saved_: the walk from saved_ finds the same origin.
+  if (scope_ != nullptr && scope_->Observed()) saved_->MarkObserved(awaiter_);
+}
 
 void MovedFromToken(const char* operation) {
   const std::string message = absl::StrCat(operation, " a moved-from coral::CancellationToken");

@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
@@ -29,14 +30,17 @@ Instant FromWallTime(absl::Time t) {
 Clock::Clock(bool paused, bool auto_advance)
     : paused_(paused),
       auto_advance_(auto_advance),
-      now_ns_(absl::ToInt64Nanoseconds(RealNow().SinceOrigin())) {
-  advance_to_ = Now();
-}
+      now_ns_(absl::ToInt64Nanoseconds(RealNow().SinceOrigin())) {}
 
 uint64_t Clock::AllowAdvanceTo(Instant target) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (target > advance_to_) advance_to_ = target;
+  targets_.insert(target);
   return idle_reports_;
+}
+
+void Clock::WithdrawAdvance(Instant target) {
+  std::lock_guard<std::mutex> lock(mu_);
+  targets_.erase(targets_.find(target));
 }
 
 void Clock::WaitUntilIdleAt(Instant target, uint64_t ticket) {
@@ -78,8 +82,12 @@ Task<absl::Status> AdvanceTime(absl::Duration d) {
   CORAL_CHECK(scheduler != nullptr, "coral::AdvanceTime awaited outside a coral task");
   CORAL_CHECK(scheduler->clock().paused(),
               "coral::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
+  internal::Clock& clock = scheduler->clock();
   const Instant target = Now() + d;
-  scheduler->clock().AllowAdvanceTo(target);
+  clock.AllowAdvanceTo(target);
+  // However the sleep ends (at the target, cancelled, or torn down with the task): a cancelled
+  // advance leaves the clock where it stands, and no limit behind.
+  absl::Cleanup withdraw = [&clock, target] { clock.WithdrawAdvance(target); };
   co_return co_await SleepUntil(target);
 }
 

@@ -3,15 +3,17 @@
 // Clock: a runtime's clock (include/coral/clock.h has the contract). Real, it reads
 // CLOCK_MONOTONIC. Paused, it holds a virtual now that only the scheduler's idle check
 // (Scheduler::AdvancePausedClock, see "Timers and the clock" in scheduler.cc) moves, up to a
-// limit: infinite with auto-advance, else raised by AdvanceTime.
+// limit: infinite with auto-advance, else the furthest target of an AdvanceTime under way.
 
 #ifndef CORAL_RUNTIME_CLOCK_H_
 #define CORAL_RUNTIME_CLOCK_H_
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 
 #include "coral/clock.h"
 
@@ -34,8 +36,10 @@ class Clock {
 
   // --- Paused clocks only. ---
   // Lets the clock move up to `target`, and moves it there when the runtime is idle with nothing
-  // due before. Returns a ticket for WaitUntilIdleAt.
+  // due before, until WithdrawAdvance(target). Returns a ticket for WaitUntilIdleAt.
   uint64_t AllowAdvanceTo(Instant target);
+  // Ends one AllowAdvanceTo(target): the clock stays where it is, unless another one is under way.
+  void WithdrawAdvance(Instant target);
   // Blocks until an idle check that began after the AllowAdvanceTo call that returned `ticket`
   // found the runtime idle at `target` or later, or until Shutdown.
   void WaitUntilIdleAt(Instant target, uint64_t ticket);
@@ -44,10 +48,15 @@ class Clock {
 
   // The idle check holds this lock across its decision and the advance.
   std::mutex& mu() { return mu_; }
-  // With mu() held: how far the clock may advance (infinite with auto-advance), and how far an
-  // idle runtime's clock is moved even with no timer due (the furthest AdvanceTime target).
-  Instant limit() const { return auto_advance_ ? Instant::InfiniteFuture() : advance_to_; }
-  Instant advance_to() const { return advance_to_; }
+  // With mu() held: how far the clock may advance (infinite with auto-advance, else the furthest
+  // target under way, or now), and how far an idle runtime's clock is moved even with no timer
+  // due (the furthest target under way; InfinitePast if none).
+  Instant limit() const {
+    return auto_advance_ ? Instant::InfiniteFuture() : std::max(Now(), advance_to());
+  }
+  Instant advance_to() const {
+    return targets_.empty() ? Instant::InfinitePast() : *targets_.rbegin();
+  }
   void Set(Instant now);
   // The runtime was found idle at Now(): wakes the WaitUntilIdleAt calls it satisfies.
   void ReportIdle();
@@ -59,7 +68,7 @@ class Clock {
   std::atomic<int64_t> now_ns_;
   std::mutex mu_;
   std::condition_variable idle_changed_;
-  Instant advance_to_;                          // Guarded by mu_.
+  std::multiset<Instant> targets_;              // Guarded by mu_: AllowAdvanceTo's, not withdrawn.
   Instant idle_at_ = Instant::InfinitePast();   // Guarded by mu_.
   uint64_t idle_reports_ = 0;                   // Guarded by mu_.
   bool shut_down_ = false;                      // Guarded by mu_.

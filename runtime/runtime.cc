@@ -59,7 +59,7 @@ void JoinAwaiterBase::HoldJoined() {
 void JoinAwaiterBase::OnCancel(CancellationNode* node) {
   auto* self = static_cast<JoinAwaiterBase*>(FromNode(node));
   if (TaskHeader* waiter = self->joined_->UnregisterJoinWaiter()) {
-    self->MarkCancelled();
+    self->MarkCancelled(waiter);
     Wake(waiter);  // The waiter's reference, taken back from the joined task.
   }
 }
@@ -123,6 +123,7 @@ void Runtime::AdvanceTime(absl::Duration d) {
   const uint64_t ticket = clock.AllowAdvanceTo(target);
   scheduler_->RequestIdleCheck();
   clock.WaitUntilIdleAt(target, ticket);
+  clock.WithdrawAdvance(target);
 }
 
 void Runtime::CheckBlockOnAllowed() const {

@@ -30,8 +30,9 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
 void SleepAwaiter::OnCancel(CancellationNode* node) {
   auto* self = static_cast<SleepAwaiter*>(FromNode(node));
   if (self->entry_.queue->Remove(&self->entry_)) {
-    self->MarkCancelled();
-    Wake(static_cast<TaskHeader*>(self->entry_.target));
+    auto* task = static_cast<TaskHeader*>(self->entry_.target);
+    self->MarkCancelled(task);
+    Wake(task);
   }
 }
 

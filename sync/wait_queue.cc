@@ -86,7 +86,7 @@ void QueuedWait::OnCancel(CancellationNode* node) {
   if (self->waiter_.linked) {
     site.queue->Remove(&self->waiter_);
     task = self->waiter_.task;
-    self->MarkCancelled();
+    self->MarkCancelled(task);
     if (site.after_removal != nullptr) site.after_removal(site.primitive, &granted);
   }
   site.lock->Unlock();

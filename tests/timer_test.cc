@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -220,6 +222,124 @@ TEST(TimerTest, TimeoutDropsAResultOnceAWaitWasRefused) {
     co_return co_await Timeout(absl::Milliseconds(5), waits_late());
   };
   EXPECT_TRUE(absl::IsDeadlineExceeded(runtime.BlockOn(body()).status()));
+}
+
+// A task spawned inside the Timeout inherits its deadline; the deadline cutting that task's sleep
+// short is not the Timeout's own task being cut short. The task finishes with 42 after the
+// deadline fired, none of its own waits having noticed (its nap is shielded): 42 wins.
+TEST(TimerTest, TimeoutKeepsAResultWhenOnlyASpawnedTaskWasCutShort) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto body = []() -> Task<void> {
+    std::optional<JoinHandle<absl::Status>> child;
+    auto nap = []() -> Task<absl::Status> { co_return co_await SleepFor(absl::Milliseconds(20)); };
+    auto spawns_and_naps = [&]() -> Task<int> {
+      child = Spawn([]() -> Task<absl::Status> { co_return co_await SleepFor(absl::Hours(1)); });
+      EXPECT_TRUE((co_await Shielded(nap())).ok());
+      co_return 42;
+    };
+    const Instant start = Now();
+    absl::StatusOr<int> result = co_await Timeout(absl::Milliseconds(10), spawns_and_naps());
+    EXPECT_EQ(Now() - start, absl::Milliseconds(20));
+    EXPECT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result.value_or(0), 42);
+    // The child's sleep did end at the deadline.
+    absl::StatusOr<absl::Status> slept = co_await std::move(*child);
+    EXPECT_TRUE(slept.ok() && absl::IsCancelled(*slept)) << slept.status();
+  };
+  runtime.BlockOn(body());
+}
+
+// The same with a TaskGroup: the deadline cuts the child's sleep short, the group's Join (which
+// never ends early) reports the child's CancelledError, and the task ignores it and returns 42.
+TEST(TimerTest, TimeoutKeepsAResultWhenOnlyAGroupChildWasCutShort) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto ignores_its_child = []() -> Task<int> {
+    TaskGroup group;
+    group.Spawn([]() -> Task<absl::Status> { co_return co_await SleepFor(absl::Hours(1)); });
+    const absl::Status joined = co_await group.Join();
+    EXPECT_TRUE(absl::IsCancelled(joined)) << joined;
+    co_return 42;
+  };
+  auto body = [&]() -> Task<std::pair<absl::StatusOr<int>, absl::Duration>> {
+    const Instant start = Now();
+    absl::StatusOr<int> result = co_await Timeout(absl::Milliseconds(10), ignores_its_child());
+    co_return std::make_pair(result, Now() - start);
+  };
+  auto [result, took] = runtime.BlockOn(body());
+  EXPECT_EQ(took, absl::Milliseconds(10));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 42);
+}
+
+// A Select that the deadline cuts short is one of the task's own waits: DeadlineExceeded, not
+// the Select's CancelledError passed through as the task's result.
+TEST(TimerTest, TimeoutReportsASelectCutShort) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto [tx, rx] = Channel<int>::Bounded(1);
+  auto selects = [&]() -> Task<absl::Status> { co_return (co_await Select(rx)).status(); };
+  auto body = [&]() -> Task<absl::Status> {
+    co_return co_await Timeout(absl::Milliseconds(10), selects());
+  };
+  const absl::Status result = runtime.BlockOn(body());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(result)) << result;
+}
+
+// WhenAll and WhenAny run their tasks as children, but for Timeout they are the awaited work
+// itself, as if run in place (as tokio's join! and select! are): the deadline cutting their waits
+// short drops the result they return, here 1s made by tasks that ignored the cancellation.
+TEST(TimerTest, TimeoutAroundWhenAllAndWhenAnyCountsTheirWaits) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto ignores_cancellation = []() -> Task<int> {
+    (void)co_await SleepFor(absl::Hours(1));
+    co_return 1;
+  };
+  auto body = [&]() -> Task<void> {
+    auto all = [&]() -> Task<int> {
+      auto [a, b] = co_await WhenAll(ignores_cancellation(), ignores_cancellation());
+      co_return a.value_or(0) + b.value_or(0);
+    };
+    const Instant start = Now();
+    absl::StatusOr<int> result = co_await Timeout(absl::Milliseconds(10), all());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+    EXPECT_EQ(Now() - start, absl::Milliseconds(10));
+    auto any = [&]() -> Task<int> {
+      WhenAnyResult<int, int> first = co_await WhenAny(ignores_cancellation(), ignores_cancellation());
+      co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(0); },
+                           first.result);
+    };
+    result = co_await Timeout(absl::Milliseconds(10), any());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+    std::vector<Task<int>> tasks;
+    tasks.push_back(ignores_cancellation());
+    result = co_await Timeout(absl::Milliseconds(10), [&]() -> Task<int> {
+      std::vector<absl::StatusOr<int>> all = co_await WhenAll(std::move(tasks));
+      co_return all[0].value_or(0);
+    }());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+  };
+  runtime.BlockOn(body());
+}
+
+// A WhenAny whose winner finished in time keeps its value, although the deadline may cut the
+// losers short before WhenAny returns (they were cancelled already, by the win).
+TEST(TimerTest, TimeoutAroundWhenAnyKeepsAWinnerInTime) {
+  Runtime runtime({.num_workers = 2, .start_paused = true});
+  auto sleeps = [](absl::Duration d, int value) -> Task<int> {
+    (void)co_await SleepFor(d);
+    co_return value;
+  };
+  auto any = [&]() -> Task<int> {
+    WhenAnyResult<int, int> first =
+        co_await WhenAny(sleeps(absl::Milliseconds(5), 5), sleeps(absl::Hours(1), 0));
+    co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(-1); },
+                         first.result);
+  };
+  auto body = [&]() -> Task<absl::StatusOr<int>> {
+    co_return co_await Timeout(absl::Milliseconds(10), any());
+  };
+  absl::StatusOr<int> result = runtime.BlockOn(body());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 5);
 }
 
 // The surrounding token's cancellation is not a deadline: the task's own result comes back.

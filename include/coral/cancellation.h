@@ -255,6 +255,29 @@ class ScopedTaskCancellation {
   TaskHeader* task_;
   CancellationState* saved_;
 };
+
+// In a task that runs part of another task's work (a WhenAll or WhenAny child), for `awaiter`,
+// the task awaiting it: a wait of this task that the deadline of one of the awaiter's Timeouts
+// cuts short while the scope lives is recorded, and Forward() hands it on, so that Timeout treats
+// the work as if it had run in place (CancellationState::MarkObserved). Swaps the task's token
+// for a child of it when such a Timeout is above (else does nothing), like ScopedTaskCancellation:
+// the work must be a local declared after the scope.
+class WorkOnBehalf {
+ public:
+  explicit WorkOnBehalf(const TaskHeader* awaiter);
+  WorkOnBehalf(const WorkOnBehalf&) = delete;
+  WorkOnBehalf& operator=(const WorkOnBehalf&) = delete;
+  ~WorkOnBehalf();
+
+  // After the work, when its result is the one the awaiter receives.
+  void Forward() noexcept;
+
+ private:
+  const TaskHeader* awaiter_;
+  TaskHeader* task_;
+  CancellationState* saved_ = nullptr;  // The task's token outside the scope.
+  CancellationState* scope_ = nullptr;  // One reference; observed by task_. Null: nothing to do.
+};
 }  // namespace internal
 
 // Runs `task` in place under `token` instead of the current task's token: its operations, and

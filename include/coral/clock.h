@@ -47,8 +47,14 @@
 //   - All workers see one virtual now. Sleeps, timeouts and deadlines that begin in a task read
 //     it; the kernel's own timeouts (SO_RCVTIMEO, TCP retransmission) and absl::Now() do not.
 //
-// Cancellation: AdvanceTime is a sleep until now + d: a cancelled token ends it with
-// CancelledError (the clock may already have moved part of the way).
+// Cancellation: co_await AdvanceTime(d) is a sleep until now + d that lets the clock move there
+// while it lasts. A cancelled token ends it with CancelledError and withdraws its target as the
+// task resumes: the clock stays where it stood when the cancellation took effect (it may have
+// moved part of the way, deadline by deadline; a cancellation from outside the runtime may race
+// with one step of an advance already under way, as any outside wake-up does), and the call
+// leaves no limit behind: later, the clock moves only by auto-advance or another AdvanceTime. A
+// task torn down inside AdvanceTime withdraws its target the same way. Runtime::AdvanceTime
+// withdraws its own when it returns.
 
 #ifndef CORAL_CLOCK_H_
 #define CORAL_CLOCK_H_
@@ -113,8 +119,9 @@ Instant Now();
 
 // Paused runtimes only (aborts otherwise), from a task: lets the clock move to Now() + d, deadline
 // by deadline as auto-advance does, and completes when it has arrived there (OK), or with
-// CancelledError if the task's token was cancelled first. Other tasks keep running meanwhile.
-// With auto-advance on, the same as SleepFor(d).
+// CancelledError if the task's token was cancelled first (the clock then stops where it stood;
+// see Cancellation above). Other tasks keep running meanwhile. With auto-advance on, the same as
+// SleepFor(d).
 [[nodiscard]] Task<absl::Status> AdvanceTime(absl::Duration d);
 
 namespace internal {

@@ -112,7 +112,10 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
  private:
   static void OnCancel(CancellationNode* node) {
     auto* self = static_cast<SelectAwaiter*>(FromNode(node));
-    if (self->claim_.TryClaim(SelectClaim::kCancelled)) Wake(self->task_);
+    if (self->claim_.TryClaim(SelectClaim::kCancelled)) {
+      self->MarkCancelled(self->task_);  // For Timeout (CancellationState::MarkObserved).
+      Wake(self->task_);
+    }
   }
 
   // Fast path, nothing linked yet: branch I has a value, or is closed and drained.

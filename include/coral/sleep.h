@@ -130,7 +130,7 @@ class [[nodiscard]] TimeoutAwaiter {
     header_ = CurrentTask();
     CORAL_CHECK(header_ != nullptr, "coral::Timeout awaited outside a coral task");
     saved_ = header_->cancellation();
-    state_ = CancellationState::CreateWithTimeout(saved_, duration_);
+    state_ = CancellationState::CreateWithTimeout(saved_, duration_, header_);
     header_->set_cancellation(state_);
     auto inner = task_.operator co_await();
     (void)inner.await_ready();  // Checks that the task can be awaited.
@@ -175,11 +175,18 @@ class [[nodiscard]] TimeoutAwaiter {
 // rethrown. Timeout returns a plain awaitable that owns the task (it converts to a Task<JoinResult
 // <T>> where one is needed); the deadline is a timer entry on the calling worker, not a task.
 //
-// Which outcome wins. A task that finishes while none of its waits has noticed the deadline keeps
-// its result, even if the deadline fired meanwhile (tokio's timeout likewise polls the inner
+// Which outcome wins. A task that finishes while none of its own waits has noticed the deadline
+// keeps its result, even if the deadline fired meanwhile (tokio's timeout likewise polls the inner
 // future first): a task that computes past its deadline and returns without waiting again returns
-// its value. Once the deadline has cut one of its waits short (or refused one that would have
-// begun), the task's result is dropped and Timeout returns DeadlineExceededError. If the
+// its value. Once the deadline has cut one of its own waits short (or refused one that would have
+// begun), the task's result is dropped and Timeout returns DeadlineExceededError. Its own waits
+// are those of the task and of everything it awaits in place (Tasks, nested Timeouts and scopes),
+// on any Select, sleep, I/O, lock, channel or join. A task spawned inside (Spawn, a TaskGroup
+// child) inherits the deadline, but its waits are its own: the deadline cutting them short does
+// not decide the Timeout's outcome; awaiting such a task's JoinHandle is a wait of the task,
+// which counts if the deadline cuts it short, and a TaskGroup's Join never ends early. The tasks
+// given to WhenAll and WhenAny are the awaited work itself, as if run in place (tokio's join! and
+// select! inside a timeout): their own waits count too (for WhenAny, the winner's). If the
 // surrounding token was cancelled instead, the task's result is returned as it is.
 //
 // Cancellation: the task observes the child token (the current one, and the deadline); a task

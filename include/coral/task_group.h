@@ -194,14 +194,19 @@ class TaskGroup {
 
 namespace internal {
 
+// A WhenAll child: runs `task` for `awaiter` (WorkOnBehalf), and leaves its result in `slot`.
 template <typename T>
-Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot) {
+Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot,
+                       const TaskHeader* awaiter) {
+  WorkOnBehalf on_behalf(awaiter);
+  Task<T> inner = std::move(task);  // A local, to go before the scope (see WithCancellation).
   if constexpr (std::is_void_v<T>) {
-    co_await std::move(task);
+    co_await std::move(inner);
     slot->emplace(absl::OkStatus());
   } else {
-    slot->emplace(co_await std::move(task));
+    slot->emplace(co_await std::move(inner));
   }
+  on_behalf.Forward();
 }
 
 }  // namespace internal
@@ -210,12 +215,13 @@ Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot) {
 // Each result is the task's JoinResult (join_handle.h: absl::StatusOr<T>; absl::Status for void;
 // a status-like value as it is); one task's error does not cancel the others. If a task throws, the others
 // still run to the end and the first exception is rethrown. Cancellation: the tasks run under the
-// awaiting task's token.
+// awaiting task's token; inside a Timeout they count as the awaited work (sleep.h, Timeout).
 template <typename... Ts>
 Task<std::tuple<JoinResult<Ts>...>> WhenAll(Task<Ts>... tasks) {
   std::tuple<std::optional<JoinResult<Ts>>...> slots;
   TaskGroup group(TaskGroup::OnFailure::kKeepGoing);
-  std::apply([&](auto&... slot) { (group.Spawn(&internal::StoreResult<Ts>, std::move(tasks), &slot), ...); },
+  const internal::TaskHeader* self = internal::CurrentTask();
+  std::apply([&](auto&... slot) { (group.Spawn(&internal::StoreResult<Ts>, std::move(tasks), &slot, self), ...); },
              slots);
   (void)co_await group.Join();  // Rethrows the first exception; StoreResult fails no other way.
   co_return std::apply([](auto&... slot) { return std::make_tuple(*std::move(slot)...); }, slots);
@@ -225,8 +231,9 @@ template <typename T>
 Task<std::vector<JoinResult<T>>> WhenAll(std::vector<Task<T>> tasks) {
   std::vector<std::optional<JoinResult<T>>> slots(tasks.size());
   TaskGroup group(TaskGroup::OnFailure::kKeepGoing);
+  const internal::TaskHeader* self = internal::CurrentTask();
   for (size_t i = 0; i < tasks.size(); ++i) {
-    group.Spawn(&internal::StoreResult<T>, std::move(tasks[i]), &slots[i]);
+    group.Spawn(&internal::StoreResult<T>, std::move(tasks[i]), &slots[i], self);
   }
   (void)co_await group.Join();  // As above.
   std::vector<JoinResult<T>> results;
@@ -246,22 +253,27 @@ struct FirstFinisher {
   std::exception_ptr exception;
 };
 
+// A WhenAny child: runs `task` for `awaiter` (WorkOnBehalf); the first to finish wins the race.
 template <typename Result, size_t kIndex, typename T>
-Task<void> RaceOne(Task<T> task, FirstFinisher<Result>* race, size_t index, TaskGroup* group) {
+Task<void> RaceOne(Task<T> task, FirstFinisher<Result>* race, size_t index, TaskGroup* group,
+                   const TaskHeader* awaiter) {
+  WorkOnBehalf on_behalf(awaiter);
+  Task<T> inner = std::move(task);  // A local, to go before the scope (see WithCancellation).
   std::optional<Result> result;
   std::exception_ptr exception;
   try {
     if constexpr (std::is_void_v<T>) {
-      co_await std::move(task);
+      co_await std::move(inner);
       result.emplace(std::in_place_index<kIndex>, absl::OkStatus());
     } else {
-      result.emplace(std::in_place_index<kIndex>, co_await std::move(task));
+      result.emplace(std::in_place_index<kIndex>, co_await std::move(inner));
     }
   } catch (...) {
     exception = std::current_exception();
   }
   // relaxed: only decides the winner; the group's Join orders the winner's writes before the read.
   if (race->decided.exchange(true, std::memory_order_relaxed)) co_return;
+  on_behalf.Forward();  // Only the winner's result reaches the awaiter.
   race->index = index;
   race->result = std::move(result);
   race->exception = std::move(exception);
@@ -286,14 +298,17 @@ struct WhenAnyResult {
 
 // Runs the tasks concurrently and returns the first to finish (rethrowing if it threw). The
 // others are cancelled, and WhenAny returns only after they have finished too; their results
-// are discarded. Cancellation: the tasks run under a child of the awaiting task's token.
+// are discarded. Cancellation: the tasks run under a child of the awaiting task's token; inside a
+// Timeout the winner counts as the awaited work (sleep.h, Timeout).
 template <typename... Ts>
 Task<WhenAnyResult<Ts...>> WhenAny(Task<Ts>... tasks) {
   using Result = std::variant<JoinResult<Ts>...>;
   TaskGroup group;
   internal::FirstFinisher<Result> race;
+  const internal::TaskHeader* self = internal::CurrentTask();
   [&]<size_t... kIndex>(std::index_sequence<kIndex...>) {
-    (group.Spawn(&internal::RaceOne<Result, kIndex, Ts>, std::move(tasks), &race, kIndex, &group),
+    (group.Spawn(&internal::RaceOne<Result, kIndex, Ts>, std::move(tasks), &race, kIndex, &group,
+                 self),
      ...);
   }(std::index_sequence_for<Ts...>{});
   Result result = co_await internal::AwaitWinner(group, race);
@@ -306,8 +321,9 @@ Task<std::pair<size_t, JoinResult<T>>> WhenAny(std::vector<Task<T>> tasks) {
   using Result = std::variant<JoinResult<T>>;
   TaskGroup group;
   internal::FirstFinisher<Result> race;
+  const internal::TaskHeader* self = internal::CurrentTask();
   for (size_t i = 0; i < tasks.size(); ++i) {
-    group.Spawn(&internal::RaceOne<Result, 0, T>, std::move(tasks[i]), &race, i, &group);
+    group.Spawn(&internal::RaceOne<Result, 0, T>, std::move(tasks[i]), &race, i, &group, self);
   }
   Result result = co_await internal::AwaitWinner(group, race);
   co_return std::make_pair(race.index, std::get<0>(std::move(result)));

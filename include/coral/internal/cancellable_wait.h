@@ -34,7 +34,7 @@ class CancellableWait {
   static bool AlreadyCancelled(const TaskHeader* task) noexcept {
     CancellationState* state = task->cancellation();
     if (state == nullptr || !state->IsCancelled()) return false;
-    state->MarkObserved();
+    state->MarkObserved(task);
     return true;
   }
 
@@ -46,12 +46,14 @@ class CancellableWait {
     if (state_ != nullptr) DisarmSlow();
   }
 
-  // Called by the callback, before it wakes the task; read by the task after it resumes (the
-  // wake-up orders the two). The wait observed its token's cancellation.
-  void MarkCancelled() noexcept {
+  // Called by the callback, before it wakes `task`, the waiting task; read by the task after it
+  // resumes (the wake-up orders the two). The wait observed its token's cancellation.
+  void MarkCancelled(const TaskHeader* task) noexcept {
     node_.registrant_flag = true;
-    if (state_ != nullptr) state_->MarkObserved();
+    if (state_ != nullptr) state_->MarkObserved(task);
   }
+  // The same for a wait refused before it was armed (AlreadyCancelled has marked the state).
+  void MarkCancelled() noexcept { node_.registrant_flag = true; }
   bool cancelled() const noexcept { return node_.registrant_flag; }
   // After Disarm: readies the wait for another Arm.
   void Reset() noexcept { node_.registrant_flag = false; }

@@ -21,6 +21,8 @@ class Instant;  // coral/clock.h, which includes this header through task.h.
 
 namespace coral::internal {
 
+class TaskHeader;  // coral/internal/task_header.h, which includes this header.
+
 // One registered callback, in its registrant's memory. The registrant owns the node; the state
 // links it while registered and, once cancelled, unlinks it before running it.
 // Every pending wait carries one, so the flags share one word (32 bytes).
@@ -39,13 +41,17 @@ struct CancellationNode {
 
 class CancellationState {
  public:
-  // A new state with one reference, linked under `parent` (null for a root).
-  static CancellationState* Create(CancellationState* parent);
+  // A new state with one reference, linked under `parent` (null for a root). `observer`: see
+  // MarkObserved (null: none).
+  static CancellationState* Create(CancellationState* parent, const TaskHeader* observer = nullptr);
   // The same, cancelling itself at `deadline` by a timer on the calling worker's timer queue (no
-  // task). Must be called on a coral worker.
-  static CancellationState* CreateWithDeadline(CancellationState* parent, Instant deadline);
-  // CreateWithDeadline(parent, now + `timeout`): the one place a Timeout reads the clock.
-  static CancellationState* CreateWithTimeout(CancellationState* parent, absl::Duration timeout);
+  // task). Must be called on a coral worker. `observer`: see MarkObserved (null: none).
+  static CancellationState* CreateWithDeadline(CancellationState* parent, Instant deadline,
+                                               const TaskHeader* observer = nullptr);
+  // CreateWithDeadline(parent, now + `timeout`, observer): the one place a Timeout reads the
+  // clock. The observer is the task the Timeout runs its task in.
+  static CancellationState* CreateWithTimeout(CancellationState* parent, absl::Duration timeout,
+                                              const TaskHeader* observer);
 
   void AddReference() noexcept {
     // relaxed: the caller already owns a reference, so the state is alive (as shared_ptr's copy).
@@ -68,12 +74,17 @@ class CancellationState {
   // from inside the callback itself, returns at once.
   void Deregister(CancellationNode* node);
 
-  // A wait of a task under this (cancelled) state was cut short or refused: records it here, and
-  // on every ancestor whose cancellation this one inherited. Timeout reads it (Observed()) to tell
-  // a deadline that interrupted its task from one that fired while the task finished on its own.
-  void MarkObserved() noexcept;
+  // A wait of `task` under this (cancelled) state was cut short or refused: records it on this
+  // state and on every ancestor whose cancellation this one inherited, but only on those whose
+  // observer is `task`. Timeout reads it (Observed()) to tell a deadline that interrupted its own
+  // task from one that fired while the task finished on its own: a task spawned under the
+  // deadline inherits the state, and its waits are not the Timeout's.
+  void MarkObserved(const TaskHeader* task) noexcept;
+  // Whether this state or an ancestor has `task` as its observer.
+  bool ObservedBy(const TaskHeader* task) const noexcept;
   bool Observed() const noexcept {
-    // relaxed: read by the task whose wait set it, after the wait (program order or its wake-up).
+    // relaxed: only the observer's own waits set it, and the observer reads it after them
+    // (program order, or the wake-up that resumed it).
     return observed_.load(std::memory_order_relaxed);
   }
   // True once cancelled through its parent rather than by Cancel() or its own deadline. Read only
@@ -103,6 +114,7 @@ class CancellationState {
   // Set by a deregistration of running_ from inside its own callback: the node is gone.
   bool running_deregistered_ ABSL_GUARDED_BY(lock_) = false;
   CancellationState* parent_ = nullptr;     // Owns a reference; immutable after Create.
+  const TaskHeader* observer_ = nullptr;    // Whose waits mark observed_; immutable after Create.
   CancellationNode parent_node_;            // Registered on parent_: cancels this state.
 };
 
