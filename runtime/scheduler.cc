@@ -162,7 +162,10 @@
 // deadline: a timer entry in the token's own block (no task), taken back when the token is
 // cancelled otherwise or only the timer still refers to it. A wait cut short or refused is
 // recorded, so that Timeout tells a deadline that interrupted its task (DeadlineExceeded) from
-// one that fired as the task finished (its result stands).
+// one that fired as the task finished (its result stands). The record belongs to the task the
+// Timeout runs in: a wait cut short marks only the deadline states its own task observes, so
+// tasks spawned under the deadline do not decide the outcome; WhenAll and WhenAny children
+// forward their observation to the task that awaits them.
 //
 // The forceful form is JoinHandle::Abort: it sets kCancelled. A task not yet started never runs; a
 // queued or running one is torn down by the next worker that would resume it; an idle one is
@@ -183,7 +186,9 @@
 // parked may still hold events it took from its epoll, with several workers the check then wakes
 // the others once and checks again after they parked; if no task started meanwhile, the clock
 // jumps to the earliest deadline within its limit (none with auto-advance, else the furthest
-// AdvanceTime target), and the timers due fire, in deadline order, each at exactly its deadline.
+// target of an AdvanceTime still under way, or now: one that finishes, is cancelled or is torn
+// down withdraws its target), and the timers due fire, in deadline order, each at exactly its
+// deadline.
 // Wakes from outside the runtime race with the advance, as in tokio.
 //
 // Synchronization primitives and channels
