@@ -91,22 +91,25 @@ class ChannelBuffer {
 
   // Moves *value in and resets it; false if full.
   bool TryPush(std::optional<T>* value) {
-    if (!bounded()) return queue_.TryPush(value);
+    if (unbounded()) [[unlikely]] return queue_.TryPush(value);
     return ring_.TryPush(value);
   }
   // Moves the oldest value into *out; false if empty.
   bool TryPop(std::optional<T>* out) {
-    if (!bounded()) return queue_.TryPop(out);
+    if (unbounded()) [[unlikely]] return queue_.TryPop(out);
     return ring_.TryPop(out);
   }
   bool Empty() const {
-    if (!bounded()) return queue_.Size() == 0;
+    if (unbounded()) [[unlikely]] return queue_.Size() == 0;
     return ring_.ApproximateSize() == 0;
   }
-  bool AtMostHalfFull() const { return !bounded() || ring_.AtMostHalfFull(); }
+  bool AtMostHalfFull() const {
+    if (unbounded()) [[unlikely]] return true;
+    return ring_.AtMostHalfFull();
+  }
 
  private:
-  bool bounded() const { return ring_.capacity() != kUnboundedCapacity; }
+  bool unbounded() const { return ring_.capacity() == kUnboundedCapacity; }
 
   BoundedRing<T> ring_;
   UnboundedQueue<T> queue_;
