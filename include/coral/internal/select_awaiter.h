@@ -237,12 +237,14 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
     return channels_.template get<I>();
   }
 
-  ChannelHold<Ts...> channels_;
+  // no_unique_address: suspended_ fits in the holder's tail padding (the awaiter is no larger
+  // than with a flag beside suspended_).
+  [[no_unique_address]] ChannelHold<Ts...> channels_;
+  bool suspended_ = false;
   std::tuple<std::optional<Ts>...> slots_;
   std::array<Waiter, kBranches> waiters_;
   SelectClaim claim_;
   TaskHeader* task_ = nullptr;
-  bool suspended_ = false;
   BudgetRetry<SelectAwaiter> budget_;
 };
 
