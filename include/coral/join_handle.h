@@ -152,9 +152,6 @@ class [[nodiscard]] JoinHandle {
     return task_->LoadState() & internal::task_state::kComplete;
   }
 
-  // For coral's own awaitables (Timeout): the task, or null. The handle keeps its reference.
-  internal::TaskHeader* task_header() const noexcept { return task_; }
-
   // Lets the task run on without an owner. The handle becomes empty.
   void Detach() noexcept {
     CORAL_CHECK(task_ != nullptr, "Detach on an empty, moved-from or detached coral::JoinHandle");
