@@ -35,9 +35,10 @@ struct EchoLoadReport {
 // Runs the load against `server`; fails if any connection fails or any echoed byte is wrong.
 Task<absl::StatusOr<EchoLoadReport>> RunEchoLoad(SocketAddress server, EchoLoadOptions options);
 
-// Raises this process's soft limit on open files to the hard limit (a load of 10,000
-// connections needs more than the usual 1,024). Returns the new soft limit.
-int64_t RaiseOpenFileLimit();
+// Makes sure this process may open `needed` files: raises the soft RLIMIT_NOFILE to `needed` if it
+// is lower (a load of 10,000 connections needs more than the usual 1,024). Fails, saying which
+// limit to raise, if the hard limit is lower than `needed`.
+absl::Status RaiseOpenFileLimit(int64_t needed);
 
 }  // namespace coral::examples
 
