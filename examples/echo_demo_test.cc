@@ -1,7 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
 // Smoke tests of echo_demo: the README's default run, and C10k (10,000 connections, the load in a
-// child process; 1,000 under the sanitizers, which multiply each connection's cost).
+// child process; 500 under the sanitizers, which multiply each connection's cost).
 
 #include <cstdio>
 #include <string>
@@ -15,7 +15,7 @@ namespace coral::examples {
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kManyConnections = 1000;
+constexpr int kManyConnections = 500;
 #else
 constexpr int kManyConnections = 10000;
 #endif
