@@ -128,8 +128,9 @@ int ServeWithCoral() {
   std::printf("port %d\n", listener->LocalAddress()->port());
   std::fflush(stdout);
   coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
-  runtime.Spawn(coral::examples::RunEchoServer, *std::move(listener),
-                coral::examples::EchoMode::kBuffered, nullptr)
+  runtime
+      .Spawn(coral::examples::RunEchoServer, *std::move(listener),
+             coral::examples::EchoMode::kBuffered, nullptr)
       .Detach();
   WaitForStdinToEnd();
   runtime.Shutdown();
@@ -216,10 +217,11 @@ std::optional<Measurement> Measure(coral::Runtime& clients, const std::string& k
 void Print(const char* name, const Measurement& m) {
   const double cpu_us_per_round_trip =
       m.load.round_trips == 0 ? 0 : m.server_cpu_seconds * 1e6 / m.load.round_trips;
-  std::printf("%s: %.0f round trips/s, %.1f us server CPU per round trip, %d server threads, "
-              "latency p50 %.0f us p99 %.0f us\n",
-              name, m.load.round_trips_per_second, cpu_us_per_round_trip, m.server_threads,
-              absl::ToDoubleMicroseconds(m.load.p50), absl::ToDoubleMicroseconds(m.load.p99));
+  std::printf(
+      "%s: %.0f round trips/s, %.1f us server CPU per round trip, %d server threads, "
+      "latency p50 %.0f us p99 %.0f us\n",
+      name, m.load.round_trips_per_second, cpu_us_per_round_trip, m.server_threads,
+      absl::ToDoubleMicroseconds(m.load.p50), absl::ToDoubleMicroseconds(m.load.p99));
 }
 
 }  // namespace
@@ -235,9 +237,10 @@ int main(int argc, char** argv) {
   if (serve == "threads") return ServeWithThreads();
   if (serve == "coral") return ServeWithCoral();
 
-  std::printf("the same echo served two ways, each driven by %d connections for %s "
-              "(64-byte messages, one in flight per connection)\n",
-              connections, absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str());
+  std::printf(
+      "the same echo served two ways, each driven by %d connections for %s "
+      "(64-byte messages, one in flight per connection)\n",
+      connections, absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str());
   std::fflush(stdout);
   coral::Runtime clients({.num_workers = 1});
   const std::optional<Measurement> threads = Measure(clients, "threads");

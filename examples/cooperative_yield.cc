@@ -133,10 +133,11 @@ void Print(const char* name, const Outcome& outcome) {
   for (absl::Duration d : outcome.hog_started) {
     absl::StrAppend(&started, started.empty() ? "" : ", ", absl::StrFormat("%.1f", ms(d)));
   }
-  std::printf("%-12s: hogs started at %s ms; ticker woke %zu times, late by median %.2f ms, "
-              "worst %.2f ms; the hogs took %.0f ms\n",
-              name, started.c_str(), late.size(), late.empty() ? 0 : ms(late[late.size() / 2]),
-              late.empty() ? 0 : ms(late.back()), ms(outcome.took));
+  std::printf(
+      "%-12s: hogs started at %s ms; ticker woke %zu times, late by median %.2f ms, "
+      "worst %.2f ms; the hogs took %.0f ms\n",
+      name, started.c_str(), late.size(), late.empty() ? 0 : ms(late[late.size() / 2]),
+      late.empty() ? 0 : ms(late.back()), ms(outcome.took));
   std::fflush(stdout);
 }
 
@@ -144,11 +145,12 @@ void Print(const char* name, const Outcome& outcome) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  std::printf("one worker; a ticker sleeping %s at a time and %d hogs computing %s each, in "
-              "slices of %s\n",
-              absl::FormatDuration(absl::GetFlag(FLAGS_tick)).c_str(), absl::GetFlag(FLAGS_hogs),
-              absl::FormatDuration(absl::GetFlag(FLAGS_work)).c_str(),
-              absl::FormatDuration(absl::GetFlag(FLAGS_slice)).c_str());
+  std::printf(
+      "one worker; a ticker sleeping %s at a time and %d hogs computing %s each, in "
+      "slices of %s\n",
+      absl::FormatDuration(absl::GetFlag(FLAGS_tick)).c_str(), absl::GetFlag(FLAGS_hogs),
+      absl::FormatDuration(absl::GetFlag(FLAGS_work)).c_str(),
+      absl::FormatDuration(absl::GetFlag(FLAGS_slice)).c_str());
   coral::Runtime runtime({.num_workers = 1});
   Print("no yield", runtime.BlockOn(Run(Sharing::kNoYield)));
   Print("coral::Yield", runtime.BlockOn(Run(Sharing::kYield)));

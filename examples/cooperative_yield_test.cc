@@ -38,8 +38,7 @@ Phase Parse(const std::string& output, const std::string& name) {
 TEST(CooperativeYield, YieldAndTheBudgetShareTheWorker) {
   constexpr double kWorkMs = 100;
   absl::StatusOr<Subprocess> example = Subprocess::Start(
-      "examples/cooperative_yield", {"--hogs=2", "--work=100ms", "--slice=10us", "--tick=5ms"},
-      {});
+      "examples/cooperative_yield", {"--hogs=2", "--work=100ms", "--slice=10us", "--tick=5ms"}, {});
   ASSERT_TRUE(example.ok()) << example.status();
   const std::string output = example->ReadToEnd();
   absl::StatusOr<Subprocess::Exit> exit = example->Wait();

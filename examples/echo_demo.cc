@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
                  exit.ok() ? exit->Describe().c_str() : exit.status().ToString().c_str());
     return 3;
   }
-  std::printf("server: %d connections open at once at the peak, %lld accepted\n",
-              stats.peak.load(), static_cast<long long>(stats.accepted.load()));
+  std::printf("server: %d connections open at once at the peak, %lld accepted\n", stats.peak.load(),
+              static_cast<long long>(stats.accepted.load()));
   return 0;
 }

@@ -51,8 +51,10 @@ void ExpectServed(const std::string& output, int connections) {
   // the measured second depends on the machine's load: only that there were some is a fact.)
   EXPECT_GT(round_trips, 0) << output;
   EXPECT_NE(output.find("latency: p50 "), std::string::npos) << output;
-  EXPECT_NE(output.find(absl::StrCat("server: ", connections, " connections open at once at the "
-                                     "peak, ", connections, " accepted")),
+  EXPECT_NE(output.find(absl::StrCat("server: ", connections,
+                                     " connections open at once at the "
+                                     "peak, ",
+                                     connections, " accepted")),
             std::string::npos)
       << output;
 }

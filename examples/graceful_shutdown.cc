@@ -182,8 +182,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Before the port is announced: from here on, SIGINT and SIGTERM are events, not deaths.
-  absl::StatusOr<coral::SignalListener> signals =
-      coral::SignalListener::Create({SIGINT, SIGTERM});
+  absl::StatusOr<coral::SignalListener> signals = coral::SignalListener::Create({SIGINT, SIGTERM});
   if (!signals.ok()) {
     std::fprintf(stderr, "graceful_shutdown: %s\n", signals.status().ToString().c_str());
     return 1;

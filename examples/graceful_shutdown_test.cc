@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
-#include <cstdio>
 #include <string>
 #include <vector>
 

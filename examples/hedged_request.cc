@@ -134,8 +134,10 @@ coral::Task<void> Request(int number, coral::SocketAddress a, coral::SocketAddre
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  absl::StatusOr<coral::TcpListener> a = coral::TcpListener::Bind(coral::SocketAddress::Loopback(0));
-  absl::StatusOr<coral::TcpListener> b = coral::TcpListener::Bind(coral::SocketAddress::Loopback(0));
+  absl::StatusOr<coral::TcpListener> a =
+      coral::TcpListener::Bind(coral::SocketAddress::Loopback(0));
+  absl::StatusOr<coral::TcpListener> b =
+      coral::TcpListener::Bind(coral::SocketAddress::Loopback(0));
   if (!a.ok() || !b.ok()) {
     std::fprintf(stderr, "hedged_request: %s\n", (a.ok() ? b : a).status().ToString().c_str());
     return 1;

@@ -29,9 +29,9 @@ double NumberAfter(const std::vector<std::string>& lines, const std::string& pre
 }
 
 TEST(HedgedRequest, FirstAnswerWinsTheLoserIsCancelledTheDeadlineBoundsBoth) {
-  absl::StatusOr<Subprocess> example =
-      Subprocess::Start("examples/hedged_request",
-                        {"--slow=1s", "--fast=100ms", "--deadline=5s", "--short_deadline=20ms"}, {});
+  absl::StatusOr<Subprocess> example = Subprocess::Start(
+      "examples/hedged_request",
+      {"--slow=1s", "--fast=100ms", "--deadline=5s", "--short_deadline=20ms"}, {});
   ASSERT_TRUE(example.ok()) << example.status();
   const std::string output = example->ReadToEnd();
   absl::StatusOr<Subprocess::Exit> exit = example->Wait();

@@ -49,9 +49,9 @@ const std::chrono::steady_clock::time_point kStart = std::chrono::steady_clock::
 class EventLog {
  public:
   void Print(const std::string& event) {
-    const double ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - kStart)
-                          .count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - kStart)
+            .count();
     std::printf("[%7.1f ms] %s\n", ms, event.c_str());
     std::fflush(stdout);
     threads_.insert(static_cast<long>(::syscall(SYS_gettid)));
@@ -87,12 +87,12 @@ coral::Task<absl::Status> WatchEventfd(coral::AsyncFd eventfd, int expected, Eve
                                        int* total) {
   while (*total < expected) {
     uint64_t counter = 0;
-    absl::StatusOr<size_t> n = co_await eventfd.ReadSome(
-        [&] { return ::read(eventfd.fd(), &counter, sizeof(counter)); });
+    absl::StatusOr<size_t> n =
+        co_await eventfd.ReadSome([&] { return ::read(eventfd.fd(), &counter, sizeof(counter)); });
     if (!n.ok()) co_return n.status();
     *total += static_cast<int>(counter);
-    log->Print(absl::StrCat("eventfd: counter ", counter, " (total ", *total, " of ", expected,
-                            ")"));
+    log->Print(
+        absl::StrCat("eventfd: counter ", counter, " (total ", *total, " of ", expected, ")"));
   }
   co_return absl::OkStatus();
 }
@@ -170,10 +170,11 @@ int main(int argc, char** argv) {
   const timespec period = absl::ToTimespec(absl::GetFlag(FLAGS_tick));
   const itimerspec every{.it_interval = period, .it_value = period};
   ::timerfd_settime(timerfd, 0, &every, nullptr);
-  std::printf("one worker waits on a pipe, an eventfd and a timerfd (every %s); a producer "
-              "thread writes %d lines and %d increments\n",
-              absl::FormatDuration(absl::GetFlag(FLAGS_tick)).c_str(),
-              absl::GetFlag(FLAGS_messages), absl::GetFlag(FLAGS_signals));
+  std::printf(
+      "one worker waits on a pipe, an eventfd and a timerfd (every %s); a producer "
+      "thread writes %d lines and %d increments\n",
+      absl::FormatDuration(absl::GetFlag(FLAGS_tick)).c_str(), absl::GetFlag(FLAGS_messages),
+      absl::GetFlag(FLAGS_signals));
 
   EventLog log;
   Counts counts;
@@ -188,8 +189,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "reactor: %s\n", status.ToString().c_str());
     return 1;
   }
-  std::printf("done: %d timer ticks, %d pipe lines and end of stream, %d eventfd increments; "
-              "handled on %zu thread(s)\n",
-              counts.ticks, counts.messages, counts.signals, log.threads());
+  std::printf(
+      "done: %d timer ticks, %d pipe lines and end of stream, %d eventfd increments; "
+      "handled on %zu thread(s)\n",
+      counts.ticks, counts.messages, counts.signals, log.threads());
   return 0;
 }

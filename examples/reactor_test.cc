@@ -42,7 +42,8 @@ TEST(Reactor, PrintsEveryEventOfThePipeTheEventfdAndTheTimer) {
   // The timer: never before its time; the read that reached 4 ticks (a late read may carry two
   // expirations) came after 4 periods.
   EXPECT_GE(TimeOf(lines, "timerfd: tick "), 50) << output;
-  const double fourth = std::max(TimeOf(lines, "timerfd: tick 4 "), TimeOf(lines, "timerfd: tick 5 "));
+  const double fourth =
+      std::max(TimeOf(lines, "timerfd: tick 4 "), TimeOf(lines, "timerfd: tick 5 "));
   EXPECT_GE(fourth, 200) << output;
   // The pipe: the three lines in order, then end of stream.
   double previous = 0;
