@@ -3,7 +3,8 @@
 // A closed-loop echo load generator written on coral: C connections each keep one message of
 // `message_size` bytes in flight (send, read the whole echo, check it, send the next) for a
 // measured period after a warm-up, and the round trips per second and latency percentiles are
-// reported.
+// reported. The warm-up starts once the server has echoed on every connection (a connect completes
+// in the kernel before the server accepts it).
 
 #ifndef CORAL_EXAMPLES_ECHO_LOAD_H_
 #define CORAL_EXAMPLES_ECHO_LOAD_H_
