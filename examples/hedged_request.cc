@@ -104,6 +104,7 @@ coral::Task<absl::StatusOr<std::string>> Hedged(coral::SocketAddress a, coral::S
   // The first answer, or (through this task's token) the deadline, whichever comes first.
   absl::StatusOr<coral::SelectResult<std::string, std::string>> first =
       co_await coral::Select(from_a, from_b);
+  const double decided_ms = MillisecondsSince(start);
   requests.Cancel();  // The loser stops waiting for its backend.
   (void)co_await requests.Join();
   if (!first.ok()) co_return first.status();
@@ -111,7 +112,7 @@ coral::Task<absl::StatusOr<std::string>> Hedged(coral::SocketAddress a, coral::S
                                                          : std::get<1>(std::move(first->value));
   if (!answer.ok()) co_return answer.status();  // That backend failed before answering.
   co_return absl::StrFormat("answer from %s after %.1f ms: \"%s\"", first->index == 0 ? "A" : "B",
-                            MillisecondsSince(start), *answer);
+                            decided_ms, *answer);
 }
 
 coral::Task<void> Request(int number, coral::SocketAddress a, coral::SocketAddress b,
