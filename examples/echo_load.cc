@@ -11,20 +11,23 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
-#include "coral/sleep.h"
+#include "coral/semaphore.h"
 #include "coral/tcp.h"
 
 namespace coral::examples {
 namespace {
 
-// What the connections share: the connection budget and, once every connection is up, the
-// measured window (Unix nanoseconds; "never" until then).
+// What the connections share: the connection budget and, once every connection has made its
+// first round trip, the measured window (Unix nanoseconds; "never" until then).
 struct LoadState {
-  std::atomic<int> connecting{0};
+  explicit LoadState(int connect_concurrency) : connecting(connect_concurrency) {}
+
+  Semaphore connecting;  // A permit per connection being set up.
   std::atomic<int> established{0};
   std::atomic<int64_t> measure_from_ns{INT64_MAX};
   std::atomic<int64_t> stop_at_ns{INT64_MAX};
@@ -45,20 +48,12 @@ void FillMessage(std::string& message, int index, int64_t sequence) {
 Task<absl::StatusOr<ConnectionResult>> DriveConnection(SocketAddress server, int index,
                                                        EchoLoadOptions options,
                                                        std::shared_ptr<LoadState> state) {
-  while (state->connecting.fetch_add(1) >= options.connect_concurrency) {
-    state->connecting.fetch_sub(1);
-    co_await SleepFor(absl::Milliseconds(1));
-  }
+  absl::StatusOr<Semaphore::Permit> permit = co_await state->connecting.Acquire();
+  if (!permit.ok()) co_return permit.status();
   absl::StatusOr<TcpStream> stream = co_await TcpStream::Connect(server, absl::Seconds(30));
-  state->connecting.fetch_sub(1);
+  permit->Release();
   if (!stream.ok()) co_return stream.status();
   (void)stream->SetNoDelay(true);
-  if (state->established.fetch_add(1) + 1 == options.connections) {
-    // The last connection is up: warm up, then measure.
-    const absl::Time measure_from = absl::Now() + options.warmup;
-    state->stop_at_ns.store(absl::ToUnixNanos(measure_from + options.duration));
-    state->measure_from_ns.store(absl::ToUnixNanos(measure_from));
-  }
   ConnectionResult result;
   std::string message(options.message_size, '\0');
   std::string echo(options.message_size, '\0');
@@ -73,6 +68,13 @@ Task<absl::StatusOr<ConnectionResult>> DriveConnection(SocketAddress server, int
       co_return absl::DataLossError(absl::StrCat("connection ", index, ": wrong echo"));
     }
     const int64_t received = absl::GetCurrentTimeNanos();
+    // A connection is up once the server has echoed on it (the kernel completes a connect before
+    // the server accepts it). When the last one is up: warm up, then measure.
+    if (sequence == 0 && state->established.fetch_add(1) + 1 == options.connections) {
+      const absl::Time measure_from = absl::Now() + options.warmup;
+      state->stop_at_ns.store(absl::ToUnixNanos(measure_from + options.duration));
+      state->measure_from_ns.store(absl::ToUnixNanos(measure_from));
+    }
     if (sent >= state->measure_from_ns.load() && received <= state->stop_at_ns.load()) {
       ++result.round_trips;
       result.latencies_ns.push_back(received - sent);
@@ -90,7 +92,7 @@ absl::Duration Percentile(const std::vector<int64_t>& sorted, double fraction) {
 }  // namespace
 
 Task<absl::StatusOr<EchoLoadReport>> RunEchoLoad(SocketAddress server, EchoLoadOptions options) {
-  auto state = std::make_shared<LoadState>();
+  auto state = std::make_shared<LoadState>(options.connect_concurrency);
   std::vector<JoinHandle<absl::StatusOr<ConnectionResult>>> connections;
   for (int i = 0; i < options.connections; ++i) {
     connections.push_back(Spawn(DriveConnection, server, i, options, state));
@@ -112,13 +114,21 @@ Task<absl::StatusOr<EchoLoadReport>> RunEchoLoad(SocketAddress server, EchoLoadO
   co_return report;
 }
 
-int64_t RaiseOpenFileLimit() {
+absl::Status RaiseOpenFileLimit(int64_t needed) {
   rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-  getrlimit(RLIMIT_NOFILE, &limit);
-  return static_cast<int64_t>(limit.rlim_cur);
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return absl::InternalError("getrlimit failed");
+  if (limit.rlim_cur != RLIM_INFINITY && static_cast<int64_t>(limit.rlim_cur) >= needed) {
+    return absl::OkStatus();
+  }
+  if (limit.rlim_max != RLIM_INFINITY && static_cast<int64_t>(limit.rlim_max) < needed) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this needs ", needed, " open files per process, but the hard limit (RLIMIT_NOFILE) is ",
+        limit.rlim_max, ": raise it (as root: ulimit -Hn ", needed,
+        ", or LimitNOFILE= / nofile in limits.conf) or use fewer connections"));
+  }
+  limit.rlim_cur = static_cast<rlim_t>(needed);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return absl::InternalError("setrlimit failed");
+  return absl::OkStatus();
 }
 
 }  // namespace coral::examples

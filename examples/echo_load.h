@@ -3,7 +3,8 @@
 // A closed-loop echo load generator written on coral: C connections each keep one message of
 // `message_size` bytes in flight (send, read the whole echo, check it, send the next) for a
 // measured period after a warm-up, and the round trips per second and latency percentiles are
-// reported.
+// reported. The warm-up starts once the server has echoed on every connection (a connect completes
+// in the kernel before the server accepts it).
 
 #ifndef CORAL_EXAMPLES_ECHO_LOAD_H_
 #define CORAL_EXAMPLES_ECHO_LOAD_H_
@@ -35,9 +36,10 @@ struct EchoLoadReport {
 // Runs the load against `server`; fails if any connection fails or any echoed byte is wrong.
 Task<absl::StatusOr<EchoLoadReport>> RunEchoLoad(SocketAddress server, EchoLoadOptions options);
 
-// Raises this process's soft limit on open files to the hard limit (a load of 10,000
-// connections needs more than the usual 1,024). Returns the new soft limit.
-int64_t RaiseOpenFileLimit();
+// Makes sure this process may open `needed` files: raises the soft RLIMIT_NOFILE to `needed` if it
+// is lower (a load of 10,000 connections needs more than the usual 1,024). Fails, saying which
+// limit to raise, if the hard limit is lower than `needed`.
+absl::Status RaiseOpenFileLimit(int64_t needed);
 
 }  // namespace coral::examples
 

@@ -23,7 +23,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s --port=P [--connections=C] [--seconds=D]\n", argv[0]);
     return 2;
   }
-  coral::examples::RaiseOpenFileLimit();
+  if (absl::Status limit =
+          coral::examples::RaiseOpenFileLimit(absl::GetFlag(FLAGS_connections) + 64);
+      !limit.ok()) {
+    std::fprintf(stderr, "echo_loadgen: %s\n", limit.ToString().c_str());
+    return 2;
+  }
   coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
   coral::examples::EchoLoadOptions options;
   options.connections = absl::GetFlag(FLAGS_connections);

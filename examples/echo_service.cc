@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "coral/runtime.h"
 
@@ -13,7 +14,28 @@ namespace {
 
 constexpr size_t kBufferSize = 4096;
 
-Task<void> ServeBuffered(TcpStream stream) {
+// Counts a connection as open for the life of its task.
+class OpenConnection {
+ public:
+  explicit OpenConnection(EchoServerStats* stats) : stats_(stats) {
+    if (stats_ == nullptr) return;
+    stats_->accepted.fetch_add(1);
+    const int open = stats_->open.fetch_add(1) + 1;
+    int peak = stats_->peak.load();
+    while (open > peak && !stats_->peak.compare_exchange_weak(peak, open)) {
+    }
+  }
+  OpenConnection(OpenConnection&& other) noexcept : stats_(std::exchange(other.stats_, nullptr)) {}
+  OpenConnection& operator=(OpenConnection&&) = delete;
+  ~OpenConnection() {
+    if (stats_ != nullptr) stats_->open.fetch_sub(1);
+  }
+
+ private:
+  EchoServerStats* stats_;
+};
+
+Task<void> ServeBuffered(TcpStream stream, OpenConnection /*counted while this runs*/) {
   std::array<char, kBufferSize> buffer;
   for (;;) {
     absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));
@@ -31,7 +53,7 @@ Task<void> ServeBuffered(TcpStream stream) {
   return buffer;
 }
 
-Task<void> ServePooled(TcpStream stream) {
+Task<void> ServePooled(TcpStream stream, OpenConnection /*counted while this runs*/) {
   for (;;) {
     if (!(co_await stream.WaitReadable()).ok()) co_return;
     std::array<char, kBufferSize>& buffer = WorkerBuffer();
@@ -50,7 +72,7 @@ Task<void> ServePooled(TcpStream stream) {
 
 }  // namespace
 
-Task<void> RunEchoServer(TcpListener listener, EchoMode mode) {
+Task<void> RunEchoServer(TcpListener listener, EchoMode mode, EchoServerStats* stats) {
   for (;;) {
     absl::StatusOr<TcpStream> stream = co_await listener.Accept();
     if (!stream.ok()) {
@@ -59,9 +81,9 @@ Task<void> RunEchoServer(TcpListener listener, EchoMode mode) {
     }
     (void)stream->SetNoDelay(true);
     if (mode == EchoMode::kPooled) {
-      Spawn(ServePooled, *std::move(stream)).Detach();
+      Spawn(ServePooled, *std::move(stream), OpenConnection(stats)).Detach();
     } else {
-      Spawn(ServeBuffered, *std::move(stream)).Detach();
+      Spawn(ServeBuffered, *std::move(stream), OpenConnection(stats)).Detach();
     }
   }
 }

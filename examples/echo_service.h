@@ -7,6 +7,9 @@
 #ifndef CORAL_EXAMPLES_ECHO_SERVICE_H_
 #define CORAL_EXAMPLES_ECHO_SERVICE_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "coral/tcp.h"
 #include "coral/task.h"
 
@@ -21,8 +24,16 @@ enum class EchoMode {
   kPooled,
 };
 
-// Accepts connections forever, serving each in its own task.
-Task<void> RunEchoServer(TcpListener listener, EchoMode mode);
+// What a server has served so far; readable from any thread.
+struct EchoServerStats {
+  std::atomic<int64_t> accepted{0};
+  std::atomic<int> open{0};  // Connections being served now.
+  std::atomic<int> peak{0};  // The most open at once.
+};
+
+// Accepts connections forever, serving each in its own task. `stats`, if given, must outlive the
+// server's tasks.
+Task<void> RunEchoServer(TcpListener listener, EchoMode mode, EchoServerStats* stats = nullptr);
 
 }  // namespace coral::examples
 
