@@ -60,7 +60,7 @@ TEST_F(SingleWaiterDeathTest, JoinHandleAwaitedByTwoTasks) {
 template <typename T>
 bool WaitForJoinWaiter(const JoinHandle<T>& target) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!(target.task_header()->LoadState() & internal::task_state::kJoinWaiter)) {
+  while (!(internal::JoinHandleFactory::TaskOf(target)->LoadState() & internal::task_state::kJoinWaiter)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::yield();
   }

@@ -180,11 +180,16 @@ namespace internal {
 
 void AbortTask(TaskHeader* task);
 
-// Lets Spawn hand a new task's JoinHandle reference to a JoinHandle.
+// Lets Spawn hand a new task's JoinHandle reference to a JoinHandle, and tests read the task a
+// handle refers to.
 struct JoinHandleFactory {
   template <typename T>
   static JoinHandle<T> Adopt(TaskHeader* task) noexcept {
     return JoinHandle<T>(task);
+  }
+  template <typename T>
+  static TaskHeader* TaskOf(const JoinHandle<T>& handle) noexcept {
+    return handle.task_;
   }
 };
 
