@@ -17,8 +17,8 @@ if ! command -v clang++ >/dev/null; then
     clang >&2
 fi
 
-mapfile -t sources < <(find runtime sync io -name '*.cc' ! -name '*_test.cc' ! -name '*_benchmark.cc' |
-  sort)
+mapfile -t sources < <(find runtime sync io -name '*.cc' ! -name '*_test.cc' \
+  ! -name '*_benchmark.cc' | sort)
 echo "thread_safety_check: ${#sources[@]} sources"
 printf '%s\0' "${sources[@]}" |
   xargs -0 -n 4 -P "$(nproc)" clang++ -std=c++20 -fsyntax-only -Wthread-safety -Werror \
