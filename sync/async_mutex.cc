@@ -9,6 +9,7 @@
 
 #include "coral/async_mutex.h"
 
+#include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "runtime/scheduler.h"
@@ -16,7 +17,10 @@
 namespace coral {
 namespace internal {
 
-bool LockWait::Suspend(std::coroutine_handle<> self, bool* acquired) {
+// No thread-safety analysis: the lock taken here is released by SuspendLocked, through a
+// WaitSite the analysis cannot trace back to the lock.
+ABSL_NO_THREAD_SAFETY_ANALYSIS bool LockWait::Suspend(std::coroutine_handle<> self,
+                                                      bool* acquired) {
   TaskHeader* task = CurrentTaskChecked("AsyncMutex::Lock awaited outside a coral task");
 #ifndef NDEBUG
   // relaxed: a task reading its own earlier write (or another task's, which cannot equal it).

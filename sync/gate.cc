@@ -2,11 +2,14 @@
 
 #include "coral/internal/gate.h"
 
+#include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 
 namespace coral::internal {
 
-bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
+// No thread-safety analysis: the lock taken here is released by SuspendLocked, through a
+// WaitSite the analysis cannot trace back to the lock.
+ABSL_NO_THREAD_SAFETY_ANALYSIS bool Gate::Awaiter::await_suspend(std::coroutine_handle<> self) {
   if (budget_.YieldIfSpent(this, self, &gate_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("coral::Event/Latch awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {

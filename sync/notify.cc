@@ -2,6 +2,7 @@
 
 #include "coral/notify.h"
 
+#include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 
 #include "runtime/scheduler.h"
@@ -9,7 +10,9 @@
 namespace coral {
 namespace internal {
 
-bool NotifiedAwaiter::await_suspend(std::coroutine_handle<> self) {
+// No thread-safety analysis: the lock taken here is released by SuspendLocked, through a
+// WaitSite the analysis cannot trace back to the lock.
+ABSL_NO_THREAD_SAFETY_ANALYSIS bool NotifiedAwaiter::await_suspend(std::coroutine_handle<> self) {
   // The stored permit is the ready path: budgeted like every other awaitable's.
   if (!SpendBudget() && budget_.YieldIfSpent(this, self, &notify_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("Notify::Notified awaited outside a coral task");

@@ -2,6 +2,7 @@
 
 #include "coral/semaphore.h"
 
+#include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 #include "runtime/scheduler.h"
 
@@ -20,7 +21,9 @@ bool AcquireAwaiter::await_ready() noexcept {
   return acquired_;
 }
 
-bool AcquireAwaiter::await_suspend(std::coroutine_handle<> self) {
+// No thread-safety analysis: the lock taken here is released by SuspendLocked, through a
+// WaitSite the analysis cannot trace back to the lock.
+ABSL_NO_THREAD_SAFETY_ANALYSIS bool AcquireAwaiter::await_suspend(std::coroutine_handle<> self) {
   if (budget_.YieldIfSpent(this, self, &semaphore_->budget_yielders_)) return true;
   TaskHeader* task = CurrentTaskChecked("Semaphore::Acquire awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {

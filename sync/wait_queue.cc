@@ -16,6 +16,7 @@
 
 #include "coral/internal/wait_queue.h"
 
+#include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "runtime/scheduler.h"
@@ -61,8 +62,10 @@ TaskHeader* QueuedWait::CurrentTaskChecked(const char* operation) {
   return task;
 }
 
-void QueuedWait::SuspendLocked(const WaitSite& site, TaskHeader* task,
-                               std::coroutine_handle<> self) {
+// No thread-safety analysis: it releases site.lock, taken by the caller (see the callers).
+ABSL_NO_THREAD_SAFETY_ANALYSIS void QueuedWait::SuspendLocked(const WaitSite& site,
+                                                              TaskHeader* task,
+                                                              std::coroutine_handle<> self) {
   site_ = site;
   task->set_resume_point(self);
   task->AddReference();  // The waker reference: the granter's, or the cancellation's.

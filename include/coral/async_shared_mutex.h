@@ -26,6 +26,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "coral/internal/budget.h"
 #include "coral/internal/wait_queue.h"
@@ -75,7 +76,9 @@ class [[nodiscard]] SharedLockAwaiter final : public QueuedWait {
   ~SharedLockAwaiter();
 
   bool await_ready() noexcept;
-  bool await_suspend(std::coroutine_handle<> self);
+  // No thread-safety analysis: the lock it takes is released by SuspendLocked, through a
+  // WaitSite the analysis cannot trace back to the lock.
+  bool await_suspend(std::coroutine_handle<> self) ABSL_NO_THREAD_SAFETY_ANALYSIS;
   absl::StatusOr<SharedMutexGuard<kExclusive>> await_resume();
 
  private:
