@@ -3,7 +3,6 @@
 #include "coral/semaphore.h"
 
 #include "coral/internal/check.h"
-#include "runtime/scheduler.h"
 
 namespace coral {
 namespace internal {

@@ -18,7 +18,6 @@
 
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
-#include "runtime/scheduler.h"
 
 namespace coral::internal {
 
