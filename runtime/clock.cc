@@ -6,8 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "coral/internal/check.h"
-#include "coral/internal/scheduling.h"
-#include "coral/sleep.h"
+#include "coral/internal/scheduler_entry.h"
 #include "runtime/scheduler.h"
 
 namespace coral {
@@ -71,16 +70,6 @@ Instant Now() {
     return scheduler->clock().Now();
   }
   return internal::RealNow();
-}
-
-Task<absl::Status> AdvanceTime(absl::Duration d) {
-  internal::Scheduler* scheduler = internal::CurrentScheduler();
-  CORAL_CHECK(scheduler != nullptr, "coral::AdvanceTime awaited outside a coral task");
-  CORAL_CHECK(scheduler->clock().paused(),
-              "coral::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
-  const Instant target = Now() + d;
-  scheduler->clock().AllowAdvanceTo(target);
-  co_return co_await SleepUntil(target);
 }
 
 }  // namespace coral

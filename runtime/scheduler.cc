@@ -547,7 +547,7 @@
 
 #include "coral/internal/budget.h"
 #include "coral/internal/check.h"
-#include "coral/internal/scheduling.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/yield.h"
 
 namespace coral::internal {

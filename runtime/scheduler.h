@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "coral/internal/scheduling.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/spin_lock.h"
 #include "coral/internal/task_header.h"
 #include "runtime/blocking_pool.h"

@@ -49,3 +49,17 @@ SleepAwaiter::~SleepAwaiter() {
 }
 
 }  // namespace coral::internal
+
+namespace coral {
+
+Task<absl::Status> AdvanceTime(absl::Duration d) {
+  internal::Scheduler* scheduler = internal::CurrentScheduler();
+  CORAL_CHECK(scheduler != nullptr, "coral::AdvanceTime awaited outside a coral task");
+  CORAL_CHECK(scheduler->clock().paused(),
+              "coral::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
+  const Instant target = Now() + d;
+  scheduler->clock().AllowAdvanceTo(target);
+  co_return co_await SleepUntil(target);
+}
+
+}  // namespace coral

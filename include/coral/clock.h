@@ -41,23 +41,19 @@
 //     in tokio. Loopback traffic between tasks of the runtime is ready by the time the writer
 //     parks, so it is exact.
 //   - With auto_advance = false the clock moves only when told: Runtime::AdvanceTime(d) from
-//     outside the runtime, co_await AdvanceTime(d) from a task. Either moves it to now + d in the
-//     same steps as auto-advance (deadline by deadline, waiting for idle at each), then to now + d.
+//     outside the runtime, co_await AdvanceTime(d) from a task (coral/sleep.h). Either moves it
+//     to now + d in the same steps as auto-advance (deadline by deadline, waiting for idle at
+//     each), then to now + d.
 //   - A step costs every worker a wake-up (tens of microseconds), not the time stepped over.
 //   - All workers see one virtual now. Sleeps, timeouts and deadlines that begin in a task read
 //     it; the kernel's own timeouts (SO_RCVTIMEO, TCP retransmission) and absl::Now() do not.
-//
-// Cancellation: AdvanceTime is a sleep until now + d: a cancelled token ends it with
-// CancelledError (the clock may already have moved part of the way).
 
 #ifndef CORAL_CLOCK_H_
 #define CORAL_CLOCK_H_
 
 #include <ostream>
 
-#include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "coral/task.h"
 
 namespace coral {
 
@@ -110,12 +106,6 @@ class Instant {
 // The current Instant of the calling worker's runtime clock (virtual in a paused runtime), or of
 // the real monotonic clock off the workers. Never goes back.
 Instant Now();
-
-// Paused runtimes only (aborts otherwise), from a task: lets the clock move to Now() + d, deadline
-// by deadline as auto-advance does, and completes when it has arrived there (OK), or with
-// CancelledError if the task's token was cancelled first. Other tasks keep running meanwhile.
-// With auto-advance on, the same as SleepFor(d).
-[[nodiscard]] Task<absl::Status> AdvanceTime(absl::Duration d);
 
 namespace internal {
 // The real monotonic clock (CLOCK_MONOTONIC), whatever runtime is calling.
