@@ -14,7 +14,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "coral/coral.h"
+#include "coral/channel.h"
+#include "coral/event.h"
+#include "coral/join_handle.h"
+#include "coral/oneshot.h"
+#include "coral/runtime.h"
+#include "coral/task.h"
+#include "coral/yield.h"
 #include "gtest/gtest.h"
 
 namespace coral {
