@@ -4,11 +4,9 @@
 
 #include <time.h>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "coral/internal/check.h"
-#include "coral/internal/scheduling.h"
-#include "coral/sleep.h"
+#include "coral/internal/scheduler_entry.h"
 #include "runtime/scheduler.h"
 
 namespace coral {
@@ -75,20 +73,6 @@ Instant Now() {
     return scheduler->clock().Now();
   }
   return internal::RealNow();
-}
-
-Task<absl::Status> AdvanceTime(absl::Duration d) {
-  internal::Scheduler* scheduler = internal::CurrentScheduler();
-  CORAL_CHECK(scheduler != nullptr, "coral::AdvanceTime awaited outside a coral task");
-  CORAL_CHECK(scheduler->clock().paused(),
-              "coral::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
-  internal::Clock& clock = scheduler->clock();
-  const Instant target = Now() + d;
-  clock.AllowAdvanceTo(target);
-  // However the sleep ends (at the target, cancelled, or torn down with the task): a cancelled
-  // advance leaves the clock where it stands, and no limit behind.
-  absl::Cleanup withdraw = [&clock, target] { clock.WithdrawAdvance(target); };
-  co_return co_await SleepUntil(target);
 }
 
 }  // namespace coral

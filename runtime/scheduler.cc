@@ -286,7 +286,7 @@
 
 #include "coral/internal/budget.h"
 #include "coral/internal/check.h"
-#include "coral/internal/scheduling.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/yield.h"
 
 namespace coral::internal {
@@ -721,8 +721,10 @@ uint64_t Scheduler::TasksStarted() const {
 void Scheduler::TearDown(TaskHeader* task) {
   if ((task->LoadState() & task_state::kRunning) == 0) task->TransitionToRunning();
   // A task that owns TaskGroups with live children: its frame holds what they may borrow. The
-  // groups are cancelled and the last child finishes this teardown (runtime/task_group.cc).
-  if (task->groups() != nullptr && DeferTeardownForGroups(task)) return;
+  // groups are cancelled and the last child finishes this teardown (OwnedScope, task_header.h).
+  for (OwnedScope* scope = task->scopes(); scope != nullptr; scope = scope->next_owned) {
+    if (scope->DeferOwnerTeardown(task)) return;
+  }
   const bool outer = !in_teardown;
   in_teardown = true;
   task->root().destroy();

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "coral/internal/scheduling.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/spin_lock.h"
 #include "coral/internal/task_header.h"
 #include "runtime/blocking_pool.h"
@@ -256,10 +256,6 @@ class Scheduler {
 
 // The worker whose thread is calling, or null.
 Worker* CurrentWorker() noexcept;
-
-// Scheduler::TearDown's hook for TaskGroups (runtime/task_group.cc): true if one of `task`'s groups
-// still has children, which then finish the teardown.
-bool DeferTeardownForGroups(TaskHeader* task);
 
 // The reactor core and timers of the calling worker (null / aborts off the workers).
 std::shared_ptr<ReactorCore> CurrentReactorCore();

@@ -2,6 +2,8 @@
 
 #include "coral/sleep.h"
 
+#include "absl/cleanup/cleanup.h"
+
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "runtime/scheduler.h"
@@ -50,3 +52,21 @@ SleepAwaiter::~SleepAwaiter() {
 }
 
 }  // namespace coral::internal
+
+namespace coral {
+
+Task<absl::Status> AdvanceTime(absl::Duration d) {
+  internal::Scheduler* scheduler = internal::CurrentScheduler();
+  CORAL_CHECK(scheduler != nullptr, "coral::AdvanceTime awaited outside a coral task");
+  CORAL_CHECK(scheduler->clock().paused(),
+              "coral::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
+  internal::Clock& clock = scheduler->clock();
+  const Instant target = Now() + d;
+  clock.AllowAdvanceTo(target);
+  // However the sleep ends (at the target, cancelled, or torn down with the task): a cancelled
+  // advance leaves the clock where it stands, and no limit behind.
+  absl::Cleanup withdraw = [&clock, target] { clock.WithdrawAdvance(target); };
+  co_return co_await SleepUntil(target);
+}
+
+}  // namespace coral

@@ -33,7 +33,7 @@
 namespace coral {
 namespace internal {
 
-class GroupState {
+class GroupState final : public OwnedScope {
  public:
   static constexpr uint64_t kWaiting = 1;
   static constexpr uint64_t kTeardown = 2;
@@ -46,8 +46,8 @@ class GroupState {
         owner_(owner),
         cancellation_(CancellationState::Create(owner != nullptr ? owner->cancellation() : nullptr)) {
     if (owner_ != nullptr) {
-      next_owned_ = owner_->groups();
-      owner_->set_groups(this);
+      next_owned = owner_->scopes();
+      owner_->set_scopes(this);
     }
   }
 
@@ -119,8 +119,11 @@ class GroupState {
     return false;
   }
 
-  // The owner's teardown: returns true if it was handed to the last live child.
-  bool DeferOwnerTeardown(TaskHeader* owner) {
+  // The owner's teardown (OwnedScope): cancels the live children, if any, and returns true if
+  // the teardown was handed to the last of them.
+  bool DeferOwnerTeardown(TaskHeader* owner) override {
+    if (NoLiveChildren()) return false;
+    cancellation_->Cancel();
     uint64_t state = live_.load(std::memory_order_acquire);  // acquire: as NoLiveChildren.
     for (;;) {
       if (state / kChild == 0) return false;
@@ -140,16 +143,14 @@ class GroupState {
 
   void Unlink() {
     if (owner_ == nullptr) return;
-    if (owner_->groups() == this) {
-      owner_->set_groups(next_owned_);
+    if (owner_->scopes() == this) {
+      owner_->set_scopes(next_owned);
       return;
     }
-    GroupState* previous = owner_->groups();
-    while (previous->next_owned_ != this) previous = previous->next_owned_;
-    previous->next_owned_ = next_owned_;
+    OwnedScope* previous = owner_->scopes();
+    while (previous->next_owned != this) previous = previous->next_owned;
+    previous->next_owned = next_owned;
   }
-
-  GroupState* next_owned() const { return next_owned_; }
 
   // The first failure as a status, or rethrows it if it was an exception.
   absl::Status FirstFailure() {
@@ -186,7 +187,6 @@ class GroupState {
   TaskHeader* joiner_ = nullptr;
   const bool cancel_on_failure_;
   TaskHeader* const owner_;
-  GroupState* next_owned_ = nullptr;  // The owner's list: touched only by the owner's thread.
   CancellationState* const cancellation_;  // Owns one reference.
   Mutex mu_;  // std::mutex underneath: ThreadSanitizer sees it (Debian's Abseil is not instrumented).
   std::vector<absl::Status> failures_ ABSL_GUARDED_BY(mu_);
@@ -197,15 +197,6 @@ CancellationState* GroupChildStarting(GroupState* group) { return group->ChildSt
 void GroupChildFinished(GroupState* group) { group->ChildFinished(); }
 void GroupChildFailed(GroupState* group, absl::Status status, std::exception_ptr exception) {
   group->ChildFailed(std::move(status), std::move(exception));
-}
-
-bool DeferTeardownForGroups(TaskHeader* task) {
-  for (GroupState* group = task->groups(); group != nullptr; group = group->next_owned()) {
-    if (group->NoLiveChildren()) continue;
-    group->cancellation()->Cancel();
-    if (group->DeferOwnerTeardown(task)) return true;
-  }
-  return false;
 }
 
 bool GroupJoinAwaiter::await_ready() const noexcept {
@@ -237,7 +228,7 @@ TaskGroup::TaskGroup(OnFailure on_failure)
 TaskGroup::~TaskGroup() {
   // A live child would count itself out of the freed state and read its token. Never so on the
   // owner's teardown path: it waits for the children before destroying the frame (Scheduler::
-  // TearDown, DeferTeardownForGroups).
+  // TearDown, DeferOwnerTeardown).
   CORAL_CHECK(state_->NoLiveChildren(),
               "a coral::TaskGroup with children was destroyed without co_await group.Join() "
               "after the last Spawn (a child is still running)");

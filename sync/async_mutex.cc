@@ -12,7 +12,6 @@
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
-#include "runtime/scheduler.h"
 
 namespace coral {
 namespace internal {

@@ -3,7 +3,6 @@
 #include "coral/async_shared_mutex.h"
 
 #include "coral/internal/check.h"
-#include "runtime/scheduler.h"
 
 namespace coral {
 namespace internal {

@@ -4,7 +4,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
-#include "runtime/scheduler.h"
 
 namespace coral {
 namespace internal {

@@ -19,7 +19,6 @@
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
-#include "runtime/scheduler.h"
 
 namespace coral::internal {
 

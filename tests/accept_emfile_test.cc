@@ -17,7 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "coral/coral.h"
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/socket_address.h"
+#include "coral/task.h"
+#include "coral/tcp.h"
 #include "gtest/gtest.h"
 
 namespace coral {

@@ -15,7 +15,14 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "coral/coral.h"
+#include "coral/clock.h"
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/spawn_blocking.h"
+#include "coral/task.h"
+#include "coral/unix_socket.h"
+#include "coral/yield.h"
 #include "gtest/gtest.h"
 
 namespace coral {

@@ -13,7 +13,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "coral/coral.h"
+#include "coral/cancellation.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/spawn_blocking.h"
+#include "coral/task.h"
+#include "coral/task_group.h"
 #include "gtest/gtest.h"
 
 namespace coral {

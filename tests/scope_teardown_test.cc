@@ -15,7 +15,12 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "coral/coral.h"
+#include "coral/cancellation.h"
+#include "coral/clock.h"
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/task.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 

@@ -13,7 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "coral/coral.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/task.h"
 #include "gtest/gtest.h"
 
 namespace coral {

@@ -11,7 +11,11 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "coral/coral.h"
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
+#include "coral/task.h"
+#include "coral/task_group.h"
+#include "coral/yield.h"
 #include "gtest/gtest.h"
 
 namespace coral {

@@ -15,7 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "coral/coral.h"
+#include "coral/cancellation.h"
+#include "coral/clock.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/task.h"
+#include "coral/task_group.h"
+#include "coral/yield.h"
 #include "gtest/gtest.h"
 
 namespace coral {

@@ -17,8 +17,14 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "coral/coral.h"
+#include "coral/cancellation.h"
+#include "coral/clock.h"
+#include "coral/interval.h"
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
 #include "coral/sleep.h"
+#include "coral/task.h"
+#include "coral/task_group.h"
 #include "gtest/gtest.h"
 
 namespace coral {

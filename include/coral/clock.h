@@ -41,29 +41,19 @@
 //     in tokio. Loopback traffic between tasks of the runtime is ready by the time the writer
 //     parks, so it is exact.
 //   - With auto_advance = false the clock moves only when told: Runtime::AdvanceTime(d) from
-//     outside the runtime, co_await AdvanceTime(d) from a task. Either moves it to now + d in the
-//     same steps as auto-advance (deadline by deadline, waiting for idle at each), then to now + d.
+//     outside the runtime, co_await AdvanceTime(d) from a task (coral/sleep.h). Either moves it
+//     to now + d in the same steps as auto-advance (deadline by deadline, waiting for idle at
+//     each), then to now + d.
 //   - A step costs every worker a wake-up (tens of microseconds), not the time stepped over.
 //   - All workers see one virtual now. Sleeps, timeouts and deadlines that begin in a task read
 //     it; the kernel's own timeouts (SO_RCVTIMEO, TCP retransmission) and absl::Now() do not.
-//
-// Cancellation: co_await AdvanceTime(d) is a sleep until now + d that lets the clock move there
-// while it lasts. A cancelled token ends it with CancelledError and withdraws its target as the
-// task resumes: the clock stays where it stood when the cancellation took effect (it may have
-// moved part of the way, deadline by deadline; a cancellation from outside the runtime may race
-// with one step of an advance already under way, as any outside wake-up does), and the call
-// leaves no limit behind: later, the clock moves only by auto-advance or another AdvanceTime. A
-// task torn down inside AdvanceTime withdraws its target the same way. Runtime::AdvanceTime
-// withdraws its own when it returns.
 
 #ifndef CORAL_CLOCK_H_
 #define CORAL_CLOCK_H_
 
 #include <ostream>
 
-#include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "coral/task.h"
 
 namespace coral {
 
@@ -116,13 +106,6 @@ class Instant {
 // The current Instant of the calling worker's runtime clock (virtual in a paused runtime), or of
 // the real monotonic clock off the workers. Never goes back.
 Instant Now();
-
-// Paused runtimes only (aborts otherwise), from a task: lets the clock move to Now() + d, deadline
-// by deadline as auto-advance does, and completes when it has arrived there (OK), or with
-// CancelledError if the task's token was cancelled first (the clock then stops where it stood;
-// see Cancellation above). Other tasks keep running meanwhile. With auto-advance on, the same as
-// SleepFor(d).
-[[nodiscard]] Task<absl::Status> AdvanceTime(absl::Duration d);
 
 namespace internal {
 // The real monotonic clock (CLOCK_MONOTONIC), whatever runtime is calling.

@@ -1,6 +1,6 @@
 // Copyright 2026 The coral Authors.
 //
-// Timers: SleepFor, SleepUntil and Timeout.
+// Timers: SleepFor, SleepUntil and Timeout; and AdvanceTime, a paused clock's sleep (clock.h).
 //
 //   co_await coral::SleepFor(absl::Milliseconds(10));
 //   absl::StatusOr<int> r = co_await coral::Timeout(absl::Seconds(1), Compute());
@@ -21,7 +21,14 @@
 // a sleep that begins under a cancelled token does not wait at all. A task aborted while sleeping
 // is torn down at once, its timer disarmed. Timeout runs its task under a child token with a
 // deadline, so the task's own waits end with CancelledError when the deadline passes (see Timeout
-// for which outcome it returns).
+// for which outcome it returns). AdvanceTime is a sleep until now + d that lets the clock move
+// there while it lasts: a cancelled token ends it with CancelledError and withdraws its target as
+// the task resumes. The clock stays where it stood when the cancellation took effect (it may have
+// moved part of the way, deadline by deadline; a cancellation from outside the runtime may race
+// with one step of an advance already under way, as any outside wake-up does), and the call
+// leaves no limit behind: later, the clock moves only by auto-advance or another AdvanceTime. A
+// task torn down inside AdvanceTime withdraws its target the same way; Runtime::AdvanceTime
+// withdraws its own when it returns.
 
 #ifndef CORAL_SLEEP_H_
 #define CORAL_SLEEP_H_
@@ -91,6 +98,13 @@ inline constexpr internal::SleepForFn SleepFor;
 // co_await SleepUntil(t): suspends the current task until `t` (an Instant, or an absl::Time
 // converted once) has passed.
 inline constexpr internal::SleepUntilFn SleepUntil;
+
+// Paused runtimes only (aborts otherwise), from a task: lets the clock move to Now() + d, deadline
+// by deadline as auto-advance does, and completes when it has arrived there (OK), or with
+// CancelledError if the task's token was cancelled first (the clock then stops where it stood;
+// see Cancellation above). Other tasks keep running meanwhile.
+// With auto-advance on, the same as SleepFor(d). See "Paused time" in coral/clock.h.
+[[nodiscard]] Task<absl::Status> AdvanceTime(absl::Duration d);
 
 namespace internal {
 

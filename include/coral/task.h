@@ -54,6 +54,7 @@
 #include <utility>
 
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/task_header.h"
 
 namespace coral {
@@ -66,9 +67,6 @@ namespace internal {
 template <typename T>
 class TaskPromise;
 struct TaskAccess;
-
-// True on a thread that is tearing a task down (destroying its frame without resuming it).
-bool InTeardown();
 
 // State shared by every Task<T> promise: the awaiter, the rendezvous flag and the exception.
 // Every Task frame holds one, so it is packed into two words: the flags ride in the low bits of

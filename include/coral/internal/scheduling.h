@@ -1,8 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
-// The scheduler entry points that coral's public templates call. Private to coral. Every function
-// is defined out of line in runtime/, so a coroutine that migrates between threads never reuses a
-// thread-local address computed on the thread it left.
+// The templates that make a Task a spawned task (Runtime::Spawn, coral::Spawn, TaskGroup::Spawn),
+// over the scheduler core's entry points (scheduler_entry.h, included here). Private to coral.
 
 #ifndef CORAL_INTERNAL_SCHEDULING_H_
 #define CORAL_INTERNAL_SCHEDULING_H_
@@ -12,23 +11,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/task_header.h"
 #include "coral/task.h"
 
 namespace coral::internal {
-
-// The scheduler of the worker thread calling, or null on any other thread.
-Scheduler* CurrentScheduler() noexcept;
-// The spawned task the calling worker is running, or null.
-TaskHeader* CurrentTask() noexcept;
-// Hands a waker's reference on `task` to the scheduler: queues the task if it is idle.
-void Wake(TaskHeader* task);
-// The current task's token with a new reference for a task it spawns, or null outside a task.
-CancellationState* InheritedCancellation();
-// Pushes a newly spawned task (holding one queue reference): on the calling worker's queues if it
-// belongs to `scheduler`, else on the global injection queue. After shutdown the task is torn down
-// at once, and its JoinHandle reports cancellation.
-void SubmitNewTask(Scheduler* scheduler, TaskHeader* task);
 
 // The root of a spawned task when the callable must be kept: its frame owns fn and the args
 // (by-value coroutine parameters) until the task is destroyed, and it awaits the Task fn returns.

@@ -22,8 +22,8 @@
 
 namespace coral::internal {
 
-class GroupState;
 class Scheduler;
+class TaskHeader;
 
 // The state word of a spawned task: flag bits in the low byte, reference count above.
 // runtime/scheduler.cc documents each bit and who may change it.
@@ -52,6 +52,26 @@ class Resumer {
 
  protected:
   ~Resumer() = default;
+};
+
+// Something a task owns whose contents may borrow from the task's frame: a TaskGroup's state
+// (runtime/task_group.cc, a layer above the core), whose children may hold references into it.
+// The core's one up-call goes through this interface: Scheduler::TearDown asks each scope the
+// task owns, before it destroys the frame, whether the scope takes the teardown over; the layer
+// above implements it and links its scopes on the task (TaskHeader::scopes), so the core never
+// names a TaskGroup.
+class OwnedScope {
+ public:
+  // Called by Scheduler::TearDown on the thread tearing `owner` down (it holds kRunning), before
+  // the frame is destroyed. Returns true if the scope still has live children and took the
+  // teardown over: it calls Scheduler::TearDown(owner) again once the last one has finished.
+  virtual bool DeferOwnerTeardown(TaskHeader* owner) = 0;
+
+  // The next scope of the same owner. Touched only by the owner while it runs, or by its teardown.
+  OwnedScope* next_owned = nullptr;
+
+ protected:
+  ~OwnedScope() = default;
 };
 
 class alignas(16) TaskHeader {
@@ -107,10 +127,10 @@ class alignas(16) TaskHeader {
     cancellation_ = reinterpret_cast<uintptr_t>(state) | (borrowed ? kBorrowedToken : 0);
   }
 
-  // The TaskGroups this task created and has not destroyed yet, linked through the groups
-  // (runtime/task_group.cc). Touched only by the task while it runs, or by its teardown.
-  GroupState* groups() const noexcept { return groups_; }
-  void set_groups(GroupState* groups) noexcept { groups_ = groups; }
+  // The scopes (TaskGroups) this task created and has not destroyed yet, linked through
+  // OwnedScope::next_owned. Touched only by the task while it runs, or by its teardown.
+  OwnedScope* scopes() const noexcept { return scopes_; }
+  void set_scopes(OwnedScope* scopes) noexcept { scopes_ = scopes; }
 
   uint64_t LoadState() const noexcept {
     // acquire: a reader that sees kComplete also sees the output the completer wrote.
@@ -180,7 +200,7 @@ class alignas(16) TaskHeader {
   std::atomic<TaskHeader*> join_waiter_{nullptr};
   static constexpr uintptr_t kBorrowedToken = 1;  // Low bit of cancellation_.
   uintptr_t cancellation_ = 0;
-  GroupState* groups_ = nullptr;
+  OwnedScope* scopes_ = nullptr;
 };
 
 static_assert(sizeof(TaskHeader) % alignof(std::max_align_t) == 0,
