@@ -25,6 +25,15 @@
 // point may be a Resumer: an awaitable that runs first on the resuming worker and may wait again
 // without resuming the coroutine (AsyncFd's retry after a stale wake-up, a budget retry).
 //
+// Layers. The code is layered as the build graph says (.ci/check_layers): the scheduler core
+// (workers, queues, parking, reactors, timers, the clock, the task header, the frame allocator,
+// the cancellation state a task holds) knows nothing above it; Task, cancellation tokens,
+// JoinHandle, sleeps, Interval, SpawnBlocking, TaskGroup and Runtime are built on it; sync/ and io/
+// on those. The core calls up in one place: a torn-down task's TaskGroups must see their children
+// finish before the frame they borrow from is destroyed. It does so through OwnedScope, an
+// interface the core defines (task_header.h) and a group's state implements and links on its
+// owner, so the core never names a TaskGroup.
+//
 // The worker loop
 // ---------------
 // Worker::Run repeats until shutdown:
@@ -171,7 +180,7 @@
 // queued or running one is torn down by the next worker that would resume it; an idle one is
 // queued by the abort itself. A task that owns a TaskGroup with live children cannot have its
 // frame destroyed (they may borrow its locals): its teardown cancels the group and leaves the rest
-// to it, through the one hook by which the core calls up into task groups, and the last child to
+// to it, through the task's OwnedScopes (see Layers), and the last child to
 // finish runs the teardown again. Meanwhile the owner stays kRunning, so nothing else touches it.
 //
 // Timers and the clock
