@@ -252,7 +252,7 @@ void CancellationState::Deregister(CancellationNode* node) {
   }
   // Unlinked by a cancellation: it has run, or is running on another thread.
   // acquire: pairs with the release in Cancel; the callback's effects are visible after.
-  while (!node->finished.load(std::memory_order_acquire)) __builtin_ia32_pause();
+  while (!node->finished.load(std::memory_order_acquire)) CpuRelax();
 }
 
 // --- CancellableWait ----------------------------------------------------------------------------
