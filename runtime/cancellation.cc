@@ -215,10 +215,7 @@ void CancellationState::Cancel(bool from_parent) {
     if (cancelled_.load(std::memory_order_relaxed)) return;  // relaxed: under the lock.
     cancelled_by_parent_ = from_parent;
     cancelled_.store(true, std::memory_order_release);  // release: see IsCancelled.
-    while (CancellationNode* node = head_) {
-      head_ = node->next;
-      if (head_ != nullptr) head_->prev = nullptr;
-      node->linked = false;
+    while (CancellationNode* node = nodes_.PopFront()) {
       running_ = node;
       running_thread_ = std::this_thread::get_id();
       running_deregistered_ = false;
@@ -245,11 +242,7 @@ bool CancellationState::Register(CancellationNode* node) {
   if (cancelled_.load(std::memory_order_relaxed)) return false;  // relaxed: under the lock.
   // relaxed: the node is not shared yet; the lock publishes it.
   node->finished.store(false, std::memory_order_relaxed);
-  node->prev = nullptr;
-  node->next = head_;
-  if (head_ != nullptr) head_->prev = node;
-  head_ = node;
-  node->linked = true;
+  nodes_.PushFront(node);
   return true;
 }
 
@@ -257,10 +250,7 @@ void CancellationState::Deregister(CancellationNode* node) {
   {
     SpinLockHolder hold(&lock_);
     if (node->linked) {
-      if (node->prev != nullptr) node->prev->next = node->next;
-      if (node->next != nullptr) node->next->prev = node->prev;
-      if (head_ == node) head_ = node->next;
-      node->linked = false;
+      nodes_.Remove(node);
       return;
     }
     if (running_ == node && running_thread_ == std::this_thread::get_id()) {
@@ -270,7 +260,7 @@ void CancellationState::Deregister(CancellationNode* node) {
   }
   // Unlinked by a cancellation: it has run, or is running on another thread.
   // acquire: pairs with the release in Cancel; the callback's effects are visible after.
-  while (!node->finished.load(std::memory_order_acquire)) __builtin_ia32_pause();
+  while (!node->finished.load(std::memory_order_acquire)) CpuRelax();
 }
 
 CancellationState* InheritedCancellation() {

@@ -3,9 +3,11 @@
 #include "runtime/frame_allocator.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <new>
+
+#include "absl/base/thread_annotations.h"
+#include "coral/internal/spin_lock.h"
 
 namespace coral::internal {
 namespace {
@@ -55,42 +57,31 @@ class Depot {
  public:
   // Takes `batch` (kBatch blocks linked through next); false if the depot is full.
   bool Put(std::size_t size_class, FreeBlock* batch) {
-    Lock();
+    SpinLockHolder hold(&lock_);
     const bool room = counts_[size_class] < kMaxDepotBatches;
     if (room) {
       batch->next_batch = batches_[size_class];
       batches_[size_class] = batch;
       ++counts_[size_class];
     }
-    Unlock();
     return room;
   }
 
   FreeBlock* Take(std::size_t size_class) {
-    Lock();
+    SpinLockHolder hold(&lock_);
     FreeBlock* batch = batches_[size_class];
     if (batch != nullptr) {
       batches_[size_class] = batch->next_batch;
       --counts_[size_class];
     }
-    Unlock();
     return batch;
   }
 
  private:
-  void Lock() {
-    // acquire: the critical section (and the blocks handed over) follow the previous holder's.
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      // relaxed: only a hint of when to retry.
-      while (locked_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
-    }
-  }
-  // release: publishes the depot and the blocks put into it.
-  void Unlock() { locked_.store(false, std::memory_order_release); }
-
-  std::atomic<bool> locked_{false};
-  FreeBlock* batches_[kClasses] = {};
-  uint32_t counts_[kClasses] = {};
+  // The lock's acquire and release order the blocks handed over with the depot's lists.
+  SpinLock lock_;
+  FreeBlock* batches_[kClasses] ABSL_GUARDED_BY(lock_) = {};
+  uint32_t counts_[kClasses] ABSL_GUARDED_BY(lock_) = {};
 };
 
 Depot depot;

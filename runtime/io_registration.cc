@@ -29,9 +29,7 @@ int ReactorCore::Add(IoRegistration* registration, int fd) {
   event.data.ptr = registration;
   additions_.fetch_add(1, std::memory_order_release);  // release: see additions_.
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return errno;
-  registration->list_next_ = live_;
-  if (live_ != nullptr) live_->list_prev_ = registration;
-  live_ = registration;
+  live_.PushFront(registration);
   // relaxed: a hint (see HasRegistrations), written under mu_.
   live_count_.fetch_add(1, std::memory_order_relaxed);
   return 0;
@@ -44,14 +42,7 @@ void ReactorCore::RemoveAndRelease(IoRegistration* registration, int fd) {
     return;
   }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  if (registration->list_prev_ != nullptr) {
-    registration->list_prev_->list_next_ = registration->list_next_;
-  } else {
-    live_ = registration->list_next_;
-  }
-  if (registration->list_next_ != nullptr) {
-    registration->list_next_->list_prev_ = registration->list_prev_;
-  }
+  live_.Remove(registration);
   released_.push_back(registration);
 }
 
@@ -76,10 +67,9 @@ std::vector<TaskHeader*> ReactorCore::Close() {
   {
     MutexLock lock(&mu_);
     closed_ = true;
-    for (IoRegistration* r = live_; r != nullptr; r = r->list_next_) {
-      r->SetReadiness(readiness::kShutdown, &woken);
+    while (IoRegistration* registration = live_.PopFront()) {
+      registration->SetReadiness(readiness::kShutdown, &woken);
     }
-    live_ = nullptr;
     released.swap(released_);
   }
   for (IoRegistration* registration : released) delete registration;
@@ -120,24 +110,14 @@ bool IoRegistration::AddWaiter(IoWaiter* waiter) {
   // Checked under the lock that SetReadiness takes after recording bits: either we see the bits,
   // or SetReadiness sees the linked waiter.
   if (Bits(readiness_.load(std::memory_order_acquire)) & waiter->interest) return false;
-  waiter->prev = nullptr;
-  waiter->next = waiters_;
-  if (waiters_ != nullptr) waiters_->prev = waiter;
-  waiters_ = waiter;
-  waiter->linked = true;
+  waiters_.PushFront(waiter);
   return true;
 }
 
 bool IoRegistration::RemoveWaiter(IoWaiter* waiter) {
   SpinLockHolder hold(&lock_);
   if (!waiter->linked) return false;
-  if (waiter->prev != nullptr) {
-    waiter->prev->next = waiter->next;
-  } else {
-    waiters_ = waiter->next;
-  }
-  if (waiter->next != nullptr) waiter->next->prev = waiter->prev;
-  waiter->linked = false;
+  waiters_.Remove(waiter);
   return true;
 }
 
@@ -151,27 +131,19 @@ void IoRegistration::SetReadiness(uint32_t bits, std::vector<TaskHeader*>* woken
                                            std::memory_order_acq_rel, std::memory_order_relaxed)) {
   }
   SpinLockHolder hold(&lock_);
-  for (IoWaiter* waiter = waiters_; waiter != nullptr;) {
-    IoWaiter* next = waiter->next;
+  for (IoWaiter* waiter : waiters_) {
     if (waiter->interest & bits) {
-      if (waiter->prev != nullptr) {
-        waiter->prev->next = next;
-      } else {
-        waiters_ = next;
-      }
-      if (next != nullptr) next->prev = waiter->prev;
-      waiter->linked = false;
+      waiters_.Remove(waiter);
       // The waiter's reference passes to the caller; the waiter itself must not be touched
       // again (its task may be torn down as soon as we unlock).
       woken->push_back(waiter->task);
     }
-    waiter = next;
   }
 }
 
 bool IoRegistration::Awaited() {
   SpinLockHolder hold(&lock_);
-  return waiters_ != nullptr || !budget_yielders_.none();
+  return !waiters_.empty() || !budget_yielders_.none();
 }
 
 void IoRegistration::Release(int fd) {

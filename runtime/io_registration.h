@@ -26,6 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "coral/internal/budget.h"
+#include "coral/internal/intrusive_list.h"
 #include "coral/internal/io_waiter.h"
 #include "runtime/mutex.h"
 #include "coral/internal/spin_lock.h"
@@ -87,8 +88,8 @@ class ReactorCore {
   const int epoll_fd_;
   Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // Live registrations (for Close), intrusive through IoRegistration::list_prev_/list_next_.
-  IoRegistration* live_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Live registrations (for Close); their links are guarded by mu_ too.
+  IntrusiveList<IoRegistration, ListEnds::kFrontOnly> live_ ABSL_GUARDED_BY(mu_);
   std::vector<IoRegistration*> released_ ABSL_GUARDED_BY(mu_);
   // Live plus released-but-not-freed registrations; written under mu_.
   std::atomic<int64_t> live_count_{0};
@@ -148,6 +149,8 @@ class IoRegistration {
  private:
   friend class ReactorCore;
 
+  friend class IntrusiveList<IoRegistration, ListEnds::kFrontOnly>;
+
   // One per connection, so the layout is packed: 56 bytes, a 64-byte malloc chunk (with a
   // std::mutex for register_lock_ it was 104 bytes, a 112-byte chunk).
   //
@@ -159,12 +162,15 @@ class IoRegistration {
   // registered_ lets every later call skip it.
   std::atomic<bool> registered_{false};
   SpinLock register_lock_;
-  BudgetYielders budget_yielders_;  // In what would be padding.
-  IoWaiter* waiters_ ABSL_GUARDED_BY(lock_) = nullptr;
+  // In ReactorCore::live_ (the list's flag), guarded by that core's mu_. In padding, as is:
+  bool linked = false;
+  BudgetYielders budget_yielders_;
+  // Order does not matter (SetReadiness visits them all), the size does: no tail pointer.
+  IntrusiveList<IoWaiter, ListEnds::kFrontOnly> waiters_ ABSL_GUARDED_BY(lock_);
   std::shared_ptr<ReactorCore> core_ ABSL_GUARDED_BY(register_lock_);
   // ReactorCore::live_ links, guarded by that core's mu_.
-  IoRegistration* list_prev_ = nullptr;
-  IoRegistration* list_next_ = nullptr;
+  IoRegistration* prev = nullptr;
+  IoRegistration* next = nullptr;
 };
 static_assert(sizeof(IoRegistration) == 56, "one per connection: keep it in a 64-byte chunk");
 

@@ -22,39 +22,6 @@
 
 namespace coral::internal {
 
-void WaiterList::PushBack(Waiter* waiter) {
-  waiter->prev = tail_;
-  waiter->next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = waiter;
-  } else {
-    head_ = waiter;
-  }
-  tail_ = waiter;
-  waiter->linked = true;
-}
-
-void WaiterList::Remove(Waiter* waiter) {
-  if (waiter->prev != nullptr) {
-    waiter->prev->next = waiter->next;
-  } else {
-    head_ = waiter->next;
-  }
-  if (waiter->next != nullptr) {
-    waiter->next->prev = waiter->prev;
-  } else {
-    tail_ = waiter->prev;
-  }
-  waiter->prev = waiter->next = nullptr;
-  waiter->linked = false;
-}
-
-Waiter* WaiterList::PopFront() {
-  Waiter* waiter = head_;
-  if (waiter != nullptr) Remove(waiter);
-  return waiter;
-}
-
 TaskHeader* QueuedWait::CurrentTaskChecked(const char* operation) {
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, operation);

@@ -119,11 +119,12 @@ class AsyncSharedMutex {
   internal::WaitSite site() { return {&lock_, &queue_, &AfterWaiterRemoved, this}; }
 
   internal::SpinLock lock_;
-  int64_t readers_ = 0;         // Guarded by lock_: shared owners.
   bool writer_ = false;         // Guarded by lock_.
-  internal::WaiterList queue_;  // Guarded by lock_; weight 1 = exclusive, 0 = shared.
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
+  int64_t readers_ = 0;         // Guarded by lock_: shared owners.
+  internal::WaiterList queue_;  // Guarded by lock_; weight 1 = exclusive, 0 = shared.
 };
+static_assert(sizeof(AsyncSharedMutex) == 32, "lock_, writer_, budget_yielders_: one word");
 
 }  // namespace coral
 

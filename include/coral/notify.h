@@ -68,9 +68,10 @@ class Notify {
 
   internal::SpinLock lock_;
   bool permit_ = false;         // Guarded by lock_.
-  internal::WaiterList queue_;  // Guarded by lock_; weight 1: woken by NotifyOne.
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
+  internal::WaiterList queue_;  // Guarded by lock_; weight 1: woken by NotifyOne.
 };
+static_assert(sizeof(Notify) == 24, "budget_yielders_ sits in the padding after the lock");
 
 }  // namespace coral
 

@@ -108,11 +108,12 @@ class Semaphore {
   internal::WaitSite site() { return {&lock_, &queue_, &AfterWaiterRemoved, this}; }
 
   mutable internal::SpinLock lock_;
+  internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
   int64_t permits_;             // Guarded by lock_.
   int64_t lent_ = 0;            // Guarded by lock_: taken and not yet returned.
   internal::WaiterList queue_;  // Guarded by lock_; Waiter::weight is the permits wanted.
-  internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
 };
+static_assert(sizeof(Semaphore) == 40, "budget_yielders_ sits in the padding after the lock");
 
 }  // namespace coral
 

@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "coral/internal/intrusive_list.h"
 #include "coral/internal/spin_lock.h"
 
 namespace coral {
@@ -28,7 +29,7 @@ class TaskHeader;  // coral/internal/task_header.h, which includes this header.
 // Every pending wait carries one, so the flags share one word (32 bytes).
 struct CancellationNode {
   void (*invoke)(CancellationNode* node) = nullptr;
-  // The following three are guarded by the state's lock.
+  // The state's list links and `linked` (coral/internal/intrusive_list.h), guarded by its lock.
   CancellationNode* prev = nullptr;
   CancellationNode* next = nullptr;
   bool linked = false;
@@ -38,6 +39,7 @@ struct CancellationNode {
   // The registrant's own flag, in what would be padding; the state never touches it.
   bool registrant_flag = false;
 };
+static_assert(sizeof(CancellationNode) == 32, "every pending wait carries one: keep it packed");
 
 class CancellationState {
  public:
@@ -108,7 +110,8 @@ class CancellationState {
   bool cancelled_by_parent_ = false;  // Written under lock_ before cancelled_'s release store.
   bool has_deadline_ = false;         // Immutable: this is a DeadlineState (cancellation.cc).
   SpinLock lock_;  // Critical sections are a few pointer writes.
-  CancellationNode* head_ ABSL_GUARDED_BY(lock_) = nullptr;
+  // Registered callbacks, most recent first (no tail pointer: the order is not part of the API).
+  IntrusiveList<CancellationNode, ListEnds::kFrontOnly> nodes_ ABSL_GUARDED_BY(lock_);
   CancellationNode* running_ ABSL_GUARDED_BY(lock_) = nullptr;
   std::thread::id running_thread_ ABSL_GUARDED_BY(lock_);  // Who runs running_.
   // Set by a deregistration of running_ from inside its own callback: the node is gone.

@@ -50,9 +50,10 @@ class Gate {
 
   SpinLock lock_;
   std::atomic<bool> open_;  // Changed under lock_.
+  BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h). In padding.
   WaiterList queue_;        // Guarded by lock_.
-  BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
 };
+static_assert(sizeof(Gate) == 24, "budget_yielders_ sits in the padding after the lock");
 
 }  // namespace coral::internal
 

@@ -28,11 +28,12 @@ inline constexpr uint32_t kWriteInterest = kWritable | kHangUp | kError | kShutd
 // A task waiting for readiness; lives in the awaitable, linked into the registration's list.
 // Every pending I/O operation holds one, so it packs into 32 bytes.
 struct IoWaiter {
+  // The registration's list links (coral/internal/intrusive_list.h).
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
   TaskHeader* task = nullptr;
   uint16_t interest = 0;  // Readiness bits: all fit in 16.
-  bool linked = false;    // Guarded by the registration's lock.
+  bool linked = false;    // The list's; guarded by the registration's lock.
   // The awaitable's own, in what would be padding; the registration never touches them.
   // It linked this waiter and has not ended the wait (so its destructor must unlink it).
   bool owner_waiting = false;

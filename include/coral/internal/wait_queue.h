@@ -12,6 +12,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "coral/internal/cancellable_wait.h"
+#include "coral/internal/intrusive_list.h"
 #include "coral/internal/scheduling.h"
 #include "coral/internal/spin_lock.h"
 #include "coral/internal/task_header.h"
@@ -33,6 +34,7 @@ struct SelectClaim {
 
 // A task waiting in a primitive's queue; lives in the awaitable.
 struct Waiter {
+  // The queue's links (coral/internal/intrusive_list.h).
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
   TaskHeader* task = nullptr;
@@ -48,25 +50,16 @@ struct Waiter {
 
   // Whether whoever popped this waiter may hand it something (always, outside a Select).
   bool Claim() { return claim == nullptr || claim->TryClaim(branch); }
-  // Both guarded by the primitive's lock. granted: the primitive gave the waiter what it waited
-  // for (the lock, the permits, the message) and took it out of the queue.
+  // Both guarded by the primitive's lock. linked: in the queue (the list's flag). granted: the
+  // primitive gave the waiter what it waited for (the lock, the permits, the message) and took it
+  // out of the queue.
   bool linked = false;
   bool granted = false;
 };
+static_assert(sizeof(Waiter) == 64, "every queued wait holds one: keep it packed");
 
 // An intrusive FIFO of waiters. Not synchronized: the primitive's lock guards it.
-class WaiterList {
- public:
-  bool empty() const { return head_ == nullptr; }
-  Waiter* front() const { return head_; }
-  void PushBack(Waiter* waiter);
-  void Remove(Waiter* waiter);
-  Waiter* PopFront();
-
- private:
-  Waiter* head_ = nullptr;
-  Waiter* tail_ = nullptr;
-};
+using WaiterList = IntrusiveList<Waiter>;
 
 // Tasks granted under a primitive's lock, to be woken once it is released. (Never wake under the
 // lock: after shutdown a wake tears the task down inline, and its awaitable takes the lock.)
