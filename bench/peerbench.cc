@@ -30,13 +30,13 @@ constexpr Workload kWorkloads[] = {
     {"spawn_outside", "rate", "tasks/s", coral::bench::kSpawnTasks, coral::bench::SpawnOutside},
     {"spawn_inside", "rate", "tasks/s", coral::bench::kSpawnTasks, coral::bench::SpawnInside},
     {"chained_spawn", "time", "ns/hop", coral::bench::kChainDepth, coral::bench::ChainedSpawn},
-    {"yield_many", "time", "ns/yield", coral::bench::kYieldTasks * coral::bench::kYieldsPerTask,
+    {"yield_many", "time", "ns/yield", coral::bench::kYieldTasks* coral::bench::kYieldsPerTask,
      coral::bench::YieldMany},
     {"ping_pong", "time", "ns/rt", coral::bench::kPingPongRounds, coral::bench::PingPong},
     {"mutex_uncontended", "time", "ns/op", coral::bench::kUncontendedLocks,
      coral::bench::MutexUncontended},
     {"mutex_contended", "time", "ns/op",
-     coral::bench::kContendedTasks * coral::bench::kContendedLocksPerTask,
+     coral::bench::kContendedTasks* coral::bench::kContendedLocksPerTask,
      coral::bench::MutexContended},
     {"channel_mpmc", "rate", "msgs/s", coral::bench::kMpmcMessages, coral::bench::ChannelMpmc},
 };
@@ -45,8 +45,9 @@ void PrintResult(const Workload& w, std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
   const size_t n = samples.size();
   const double median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-  std::printf("RESULT impl=coral workload=%s metric=%s value=%.1f unit=%s reps=%zu min=%.1f max=%.1f\n",
-              w.name, w.metric, median, w.unit, n, samples.front(), samples.back());
+  std::printf(
+      "RESULT impl=coral workload=%s metric=%s value=%.1f unit=%s reps=%zu min=%.1f max=%.1f\n",
+      w.name, w.metric, median, w.unit, n, samples.front(), samples.back());
   std::fflush(stdout);
 }
 

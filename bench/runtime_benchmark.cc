@@ -11,8 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "benchmark/benchmark.h"
 #include "bench/workloads.h"
+#include "benchmark/benchmark.h"
 #include "coral/runtime.h"
 
 namespace coral::bench {

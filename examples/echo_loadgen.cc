@@ -33,16 +33,17 @@ int main(int argc, char** argv) {
   coral::examples::EchoLoadOptions options;
   options.connections = absl::GetFlag(FLAGS_connections);
   options.duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  absl::StatusOr<coral::examples::EchoLoadReport> report = runtime.BlockOn(
-      coral::examples::RunEchoLoad(coral::SocketAddress::Loopback(port), options));
+  absl::StatusOr<coral::examples::EchoLoadReport> report =
+      runtime.BlockOn(coral::examples::RunEchoLoad(coral::SocketAddress::Loopback(port), options));
   if (!report.ok()) {
     std::fprintf(stderr, "echo_loadgen: %s\n", report.status().ToString().c_str());
     return 3;
   }
-  std::printf("%d connections, %d s: %.0f round trips/s; latency p50 %.0f us, p99 %.0f us, "
-              "p999 %.0f us\n",
-              options.connections, absl::GetFlag(FLAGS_seconds), report->round_trips_per_second,
-              absl::ToDoubleMicroseconds(report->p50), absl::ToDoubleMicroseconds(report->p99),
-              absl::ToDoubleMicroseconds(report->p999));
+  std::printf(
+      "%d connections, %d s: %.0f round trips/s; latency p50 %.0f us, p99 %.0f us, "
+      "p999 %.0f us\n",
+      options.connections, absl::GetFlag(FLAGS_seconds), report->round_trips_per_second,
+      absl::ToDoubleMicroseconds(report->p50), absl::ToDoubleMicroseconds(report->p99),
+      absl::ToDoubleMicroseconds(report->p999));
   return 0;
 }

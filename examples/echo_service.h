@@ -10,8 +10,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "coral/tcp.h"
 #include "coral/task.h"
+#include "coral/tcp.h"
 
 namespace coral::examples {
 

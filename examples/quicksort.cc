@@ -80,9 +80,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "quicksort: the result differs from std::sort\n");
     return 1;
   }
-  std::printf("coral quicksort: sorted %lld integers on %d workers in %.1f ms, spawning %lld tasks\n",
-              static_cast<long long>(size), runtime.num_workers(), parallel_ms,
-              static_cast<long long>(spawned));
+  std::printf(
+      "coral quicksort: sorted %lld integers on %d workers in %.1f ms, spawning %lld tasks\n",
+      static_cast<long long>(size), runtime.num_workers(), parallel_ms,
+      static_cast<long long>(spawned));
   std::printf("std::sort on one thread: %.1f ms (speed-up %.2fx); result verified\n", sequential_ms,
               sequential_ms / parallel_ms);
   return 0;

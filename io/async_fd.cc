@@ -32,8 +32,7 @@ uint32_t InterestBits(Interest interest) {
 }  // namespace
 
 ReadinessAwaiter::ReadinessAwaiter(AsyncFd* fd, Interest interest) : fd_(fd) {
-  CORAL_CHECK(fd_->registration_ != nullptr,
-              "readiness awaited on a closed or moved-from AsyncFd");
+  CORAL_CHECK(fd_->registration_ != nullptr, "readiness awaited on a closed or moved-from AsyncFd");
   waiter_.interest = static_cast<uint16_t>(InterestBits(interest));
 }
 
@@ -145,7 +144,8 @@ AsyncFd& AsyncFd::operator=(AsyncFd&& other) noexcept {
 }
 
 Readiness AsyncFd::CurrentReadiness() const {
-  CORAL_CHECK(registration_ != nullptr, "CurrentReadiness on a closed or moved-from coral::AsyncFd");
+  CORAL_CHECK(registration_ != nullptr,
+              "CurrentReadiness on a closed or moved-from coral::AsyncFd");
   return Readiness(registration_->Readiness());
 }
 

@@ -118,9 +118,8 @@ std::string SocketAddress::ToString() const {
       return absl::StrCat("[", host, "]:", port());
     case AF_UNIX: {
       const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
-      const size_t max = length_ > offsetof(sockaddr_un, sun_path)
-                             ? length_ - offsetof(sockaddr_un, sun_path)
-                             : 0;
+      const size_t max =
+          length_ > offsetof(sockaddr_un, sun_path) ? length_ - offsetof(sockaddr_un, sun_path) : 0;
       return absl::StrCat("unix:", std::string(un->sun_path, strnlen(un->sun_path, max)));
     }
     default:

@@ -118,7 +118,8 @@ absl::StatusOr<SocketAddress> AddressOf(int fd, int (*get)(int, sockaddr*, sockl
 }  // namespace
 
 void CheckOpen(const AsyncFd& fd, const char* operation) {
-  if (fd.valid()) [[likely]] return;
+  if (fd.valid()) [[likely]]
+    return;
   const std::string message = absl::StrCat(operation, " on a closed or moved-from coral socket");
   FatalMisuse(message.c_str(), __FILE__, __LINE__);
 }

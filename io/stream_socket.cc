@@ -43,7 +43,8 @@ Task<absl::Status> StreamSocket::ReadExact(absl::Span<char> buffer) {
   while (!buffer.empty()) {
     absl::StatusOr<size_t> n = co_await Read(buffer);
     if (!n.ok()) co_return n.status();
-    if (*n == 0) co_return absl::OutOfRangeError("ReadExact: end of stream before the buffer filled");
+    if (*n == 0)
+      co_return absl::OutOfRangeError("ReadExact: end of stream before the buffer filled");
     buffer.remove_prefix(*n);
   }
   co_return absl::OkStatus();

@@ -53,9 +53,9 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::vector<SocketAddress> ca
   if (tried == 0) {
     co_return absl::DeadlineExceededError("TcpStream::Connect: timed out before any attempt");
   }
-  co_return absl::Status(last.code(), absl::StrCat("TcpStream::Connect: tried ", tried, " of ",
-                                                   candidates.size(), " addresses; the last, ",
-                                                   last.message()));
+  co_return absl::Status(
+      last.code(), absl::StrCat("TcpStream::Connect: tried ", tried, " of ", candidates.size(),
+                                " addresses; the last, ", last.message()));
 }
 
 Task<absl::StatusOr<TcpStream>> TcpStream::Connect(std::string host, uint16_t port,

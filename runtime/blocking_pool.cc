@@ -26,9 +26,8 @@ void BlockingPool::ThreadMain() {
   for (;;) {
     while (jobs_.empty() && !shut_down_) {
       ++idle_threads_;
-      const bool woke = work_available_.wait_for(
-          lock, absl::ToChronoNanoseconds(kKeepAlive),
-          [this] { return !jobs_.empty() || shut_down_; });
+      const bool woke = work_available_.wait_for(lock, absl::ToChronoNanoseconds(kKeepAlive),
+                                                 [this] { return !jobs_.empty() || shut_down_; });
       --idle_threads_;
       if (!woke) break;  // Idle for kKeepAlive.
     }

@@ -13,8 +13,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
@@ -57,9 +57,9 @@ class BlockingPool {
   std::condition_variable work_available_;
   std::condition_variable all_exited_;
   std::deque<absl::AnyInvocable<void() &&>> jobs_;  // Guarded by mu_.
-  int threads_ = 0;                         // Guarded by mu_.
-  int idle_threads_ = 0;                    // Guarded by mu_.
-  bool shut_down_ = false;                  // Guarded by mu_.
+  int threads_ = 0;                                 // Guarded by mu_.
+  int idle_threads_ = 0;                            // Guarded by mu_.
+  bool shut_down_ = false;                          // Guarded by mu_.
 };
 
 }  // namespace coral::internal

@@ -37,7 +37,6 @@
 #include <utility>
 
 #include "coral/internal/cancellation_state.h"
-
 #include "coral/internal/check.h"
 #include "coral/internal/scheduler_entry.h"
 #include "coral/internal/timer_entry.h"
@@ -105,7 +104,7 @@ void DeadlineState::Arm() {
   entry.target = this;
   SpinLockHolder hold(&lock_);
   if (cancelled_.load(std::memory_order_relaxed)) return;  // relaxed: under the lock.
-  AddReference();  // The entry's.
+  AddReference();                                          // The entry's.
   queue = &timers;
   timers.Insert(&entry);
 }

@@ -8,9 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "coral/cancellation.h"
-
 #include "absl/strings/str_cat.h"
+#include "coral/cancellation.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduler_entry.h"
 
@@ -100,7 +99,8 @@ absl::Status CancelledAwaiter::await_resume() {
 
 ScopedTaskCancellation::ScopedTaskCancellation(CancellationState* replacement)
     : task_(CurrentTask()) {
-  CORAL_CHECK(task_ != nullptr, "coral::WithCancellation / coral::Shielded awaited outside a coral task");
+  CORAL_CHECK(task_ != nullptr,
+              "coral::WithCancellation / coral::Shielded awaited outside a coral task");
   saved_ = task_->cancellation();
   task_->set_cancellation(replacement);
 }
@@ -142,8 +142,7 @@ void MovedFromSource(const char* operation) {
 
 // --- Public API ---------------------------------------------------------------------------------
 
-CancellationSource::CancellationSource()
-    : state_(internal::CancellationState::Create(nullptr)) {}
+CancellationSource::CancellationSource() : state_(internal::CancellationState::Create(nullptr)) {}
 
 CancellationSource::CancellationSource(const CancellationToken& parent)
     : state_(internal::CancellationState::Create(internal::StateOf(parent))) {}

@@ -68,10 +68,10 @@ class Clock {
   std::atomic<int64_t> now_ns_;
   std::mutex mu_;
   std::condition_variable idle_changed_;
-  std::multiset<Instant> targets_;              // Guarded by mu_: AllowAdvanceTo's, not withdrawn.
-  Instant idle_at_ = Instant::InfinitePast();   // Guarded by mu_.
-  uint64_t idle_reports_ = 0;                   // Guarded by mu_.
-  bool shut_down_ = false;                      // Guarded by mu_.
+  std::multiset<Instant> targets_;             // Guarded by mu_: AllowAdvanceTo's, not withdrawn.
+  Instant idle_at_ = Instant::InfinitePast();  // Guarded by mu_.
+  uint64_t idle_reports_ = 0;                  // Guarded by mu_.
+  bool shut_down_ = false;                     // Guarded by mu_.
 };
 
 }  // namespace coral::internal

@@ -153,9 +153,7 @@ class ThreadCache {
 thread_local ThreadCache cache;
 
 // Class c holds blocks of (c + 1) * kGranule bytes; the classes below kMinBlock stay empty.
-std::size_t SizeClass(std::size_t size) {
-  return (std::max(size, kMinBlock) - 1) / kGranule;
-}
+std::size_t SizeClass(std::size_t size) { return (std::max(size, kMinBlock) - 1) / kGranule; }
 
 }  // namespace
 

@@ -13,8 +13,8 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "coral/internal/task_header.h"
 #include "coral/internal/spin_lock.h"
+#include "coral/internal/task_header.h"
 
 namespace coral::internal {
 

@@ -3,7 +3,6 @@
 #include "runtime/io_registration.h"
 
 #include <sys/epoll.h>
-
 #include <unistd.h>
 
 #include <cerrno>

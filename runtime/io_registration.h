@@ -28,8 +28,8 @@
 #include "coral/internal/budget.h"
 #include "coral/internal/intrusive_list.h"
 #include "coral/internal/io_waiter.h"
-#include "runtime/mutex.h"
 #include "coral/internal/spin_lock.h"
+#include "runtime/mutex.h"
 
 namespace coral::internal {
 

@@ -111,8 +111,8 @@ void LocalQueue::ReleaseClaim() {
   for (;;) {
     // release: our reads of the claimed slots happen before the owner reuses them (its acquire
     // load of head_ in PushBack). relaxed on failure: we only retry.
-    if (head_.compare_exchange_weak(head, Pack(Real(head), Real(head)),
-                                    std::memory_order_release, std::memory_order_relaxed)) {
+    if (head_.compare_exchange_weak(head, Pack(Real(head), Real(head)), std::memory_order_release,
+                                    std::memory_order_relaxed)) {
       return;
     }
   }

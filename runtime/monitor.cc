@@ -43,8 +43,8 @@ void Monitor::Run() {
     lock.unlock();
     // While every running worker keeps starting new tasks, nothing is close to stuck: look less
     // often (each look costs this thread a wake-up, and whichever thread it preempts a switch).
-    interval = HelpStuckWorkers(tasks_started_seen) ? kInterval
-                                                    : std::min(2 * interval, kMaxInterval);
+    interval =
+        HelpStuckWorkers(tasks_started_seen) ? kInterval : std::min(2 * interval, kMaxInterval);
     lock.lock();
   }
 }

@@ -48,14 +48,15 @@ int Wait(int epoll_fd, epoll_event* events, int max_events, int64_t timeout_ns) 
       timeout.tv_sec = timeout_ns / 1'000'000'000;
       timeout.tv_nsec = timeout_ns % 1'000'000'000;
     }
-    const int n = epoll_pwait2(epoll_fd, events, max_events, timeout_ns >= 0 ? &timeout : nullptr,
-                               nullptr);
+    const int n =
+        epoll_pwait2(epoll_fd, events, max_events, timeout_ns >= 0 ? &timeout : nullptr, nullptr);
     if (n >= 0 || errno != ENOSYS) return n;
     have_epoll_pwait2.store(false, std::memory_order_relaxed);
   }
   const int timeout_ms =
-      timeout_ns < 0 ? -1 : static_cast<int>(std::min<int64_t>((timeout_ns + 999'999) / 1'000'000,
-                                                                 INT32_MAX));
+      timeout_ns < 0
+          ? -1
+          : static_cast<int>(std::min<int64_t>((timeout_ns + 999'999) / 1'000'000, INT32_MAX));
   return epoll_wait(epoll_fd, events, max_events, timeout_ms);
 }
 
@@ -75,8 +76,7 @@ Reactor::Reactor(const Clock* clock) : clock_(clock) {
 
 Reactor::~Reactor() { close(event_fd_); }
 
-int Reactor::Turn(int64_t timeout_ns, bool owner, int max_events,
-                  std::vector<TaskHeader*>* woken) {
+int Reactor::Turn(int64_t timeout_ns, bool owner, int max_events, std::vector<TaskHeader*>* woken) {
   core_->FreeReleased();
   epoll_event events[kMaxEvents];
   woken->clear();

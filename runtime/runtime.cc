@@ -40,8 +40,9 @@ void Runtime::AdvanceTime(absl::Duration d) {
               "Runtime::AdvanceTime called from a coral worker thread; it would wait for itself "
               "(co_await coral::AdvanceTime instead)");
   internal::Clock& clock = scheduler_->clock();
-  CORAL_CHECK(clock.paused(),
-              "Runtime::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
+  CORAL_CHECK(
+      clock.paused(),
+      "Runtime::AdvanceTime on a runtime whose clock is not paused (Options::start_paused)");
   const Instant target = clock.Now() + d;
   const uint64_t ticket = clock.AllowAdvanceTo(target);
   scheduler_->RequestIdleCheck();

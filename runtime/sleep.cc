@@ -3,7 +3,6 @@
 #include "coral/sleep.h"
 
 #include "absl/cleanup/cleanup.h"
-
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "runtime/scheduler.h"
@@ -20,7 +19,8 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
     return false;
   }
   task->set_resume_point(self);
-  task->AddReference();  // The waker reference: the timer's, or the cancellation's if it removes it.
+  task->AddReference();  // The waker reference: the timer's, or the cancellation's if it removes
+                         // it.
   entry_.callback = [](void* target) { Wake(static_cast<TaskHeader*>(target)); };
   entry_.target = task;
   armed_ = true;
@@ -48,7 +48,8 @@ absl::Status SleepAwaiter::await_resume() noexcept {
 SleepAwaiter::~SleepAwaiter() {
   Disarm();  // The callback is not running after this.
   // Destroyed while armed: the task is being torn down. If the timer has not fired, it never will.
-  if (armed_ && entry_.queue->Remove(&entry_)) static_cast<TaskHeader*>(entry_.target)->DropReference();
+  if (armed_ && entry_.queue->Remove(&entry_))
+    static_cast<TaskHeader*>(entry_.target)->DropReference();
 }
 
 }  // namespace coral::internal

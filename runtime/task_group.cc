@@ -18,6 +18,8 @@
 // reference to the token while it runs the callbacks (TaskGroup::Cancel): the last child they
 // wake may finish, and the owner destroy the group, before Cancel returns.
 
+#include "coral/task_group.h"
+
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -26,7 +28,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "coral/task_group.h"
 #include "runtime/mutex.h"
 #include "runtime/scheduler.h"
 
@@ -44,7 +45,8 @@ class GroupState final : public OwnedScope {
   GroupState(bool cancel_on_failure, TaskHeader* owner)
       : cancel_on_failure_(cancel_on_failure),
         owner_(owner),
-        cancellation_(CancellationState::Create(owner != nullptr ? owner->cancellation() : nullptr)) {
+        cancellation_(
+            CancellationState::Create(owner != nullptr ? owner->cancellation() : nullptr)) {
     if (owner_ != nullptr) {
       next_owned = owner_->scopes();
       owner_->set_scopes(this);
@@ -188,7 +190,8 @@ class GroupState final : public OwnedScope {
   const bool cancel_on_failure_;
   TaskHeader* const owner_;
   CancellationState* const cancellation_;  // Owns one reference.
-  Mutex mu_;  // std::mutex underneath: ThreadSanitizer sees it (Debian's Abseil is not instrumented).
+  Mutex
+      mu_;  // std::mutex underneath: ThreadSanitizer sees it (Debian's Abseil is not instrumented).
   std::vector<absl::Status> failures_ ABSL_GUARDED_BY(mu_);
   std::exception_ptr first_exception_ ABSL_GUARDED_BY(mu_);
 };

@@ -9,10 +9,10 @@
 // The loads that seed each CAS loop, and the CAS failure orders, are relaxed: a stale value only
 // makes the CAS fail and retry, and the successful CAS is what orders.
 
+#include "coral/internal/task_header.h"
+
 #include <cstdio>
 #include <new>
-
-#include "coral/internal/task_header.h"
 
 #include "runtime/frame_allocator.h"
 #include "runtime/scheduler.h"

@@ -192,9 +192,8 @@ Task<void> Producer(RoundParams params, int id, Sender<int64_t> bounded_tx,
       if (rng.Next() % 2 == 0) {
         for (;;) {
           const bool cancellable = rng.Next() % 4 == 0;
-          CancellationToken token = cancellable
-                                        ? params.victims->Install(params.seed + 32 + id)
-                                        : CancellationToken();
+          CancellationToken token =
+              cancellable ? params.victims->Install(params.seed + 32 + id) : CancellationToken();
           Task<SendResult<int64_t>> send = SendOnce(&bounded, value);
           SendResult<int64_t> sent = co_await WithCancellation(token, std::move(send));
           if (sent.ok()) break;

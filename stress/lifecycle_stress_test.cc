@@ -33,7 +33,8 @@ TEST(LifecycleStress, CreateAndDestroyRuntimeWithPendingWork) {
       ++spawned;
       if (i % 4 == 0) {
         runtime
-            .Spawn([](DropCounter, JoinHandle<void> inner) -> Task<void> { co_await std::move(inner); },
+            .Spawn([](DropCounter,
+                      JoinHandle<void> inner) -> Task<void> { co_await std::move(inner); },
                    DropCounter(&drops), std::move(h))
             .Detach();
         ++spawned;

@@ -36,7 +36,8 @@ TEST(SpawnStress, MillionSpawnsInsideAndOutside) {
       })
       .Detach();
   // ...while the main thread spawns the other half into the global queue.
-  for (int64_t i = kSpawns / 2; i < kSpawns; ++i) runtime.Spawn(Trivial, &counter, &sum, i).Detach();
+  for (int64_t i = kSpawns / 2; i < kSpawns; ++i)
+    runtime.Spawn(Trivial, &counter, &sum, i).Detach();
   ASSERT_TRUE(counter.Wait(std::chrono::seconds(120))) << counter.remaining() << " never ran";
   EXPECT_EQ(sum.load(), kSpawns * (kSpawns - 1) / 2);
 }

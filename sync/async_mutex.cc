@@ -35,8 +35,8 @@ ABSL_NO_THREAD_SAFETY_ANALYSIS bool LockWait::Suspend(std::coroutine_handle<> se
   for (;;) {
     if (state == 0) {
       // acquire: as TryAcquire.
-      if (mutex_->state_.compare_exchange_weak(state, AsyncMutex::kLocked, std::memory_order_acquire,
-                                               std::memory_order_relaxed)) {
+      if (mutex_->state_.compare_exchange_weak(
+              state, AsyncMutex::kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
         mutex_->queue_lock_.Unlock();
         *acquired = true;
         mutex_->NoteOwner();

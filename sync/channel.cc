@@ -11,7 +11,9 @@ namespace coral::internal {
 absl::Status ChannelClosedForSend() {
   return absl::FailedPreconditionError("send on a closed coral::Channel");
 }
-absl::Status ChannelClosedForRecv() { return absl::OutOfRangeError("the coral::Channel is closed"); }
+absl::Status ChannelClosedForRecv() {
+  return absl::OutOfRangeError("the coral::Channel is closed");
+}
 absl::Status ChannelEmpty() { return absl::UnavailableError("the coral::Channel is empty"); }
 absl::Status ChannelFull() { return absl::UnavailableError("the coral::Channel is full"); }
 

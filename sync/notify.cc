@@ -5,7 +5,6 @@
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
 
-
 namespace coral {
 namespace internal {
 

@@ -17,9 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <thread>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -80,7 +80,6 @@ TEST(BudgetLifetimeTest, JoinHandleDroppedWhileJoinYieldsForBudget) {
   EXPECT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got.value_or(0), 7);
 }
-
 
 // README: OneshotReceiver destroyed while awaited -> "works". On the heap, so that ASan sees a
 // write into the dropped receiver.
@@ -270,8 +269,8 @@ TEST_F(BudgetLifetimeDeathTest, AsyncFdMovedWhileAwaitedAborts) {
           int fds[2];
           CORAL_CHECK(pipe2(fds, O_CLOEXEC) == 0, "pipe2");
           auto fd = std::make_unique<AsyncFd>(*AsyncFd::Create(fds[0]));
-          JoinHandle<void> handle = Spawn(
-              [](AsyncFd* fd) -> Task<void> { (void)co_await fd->Readable(); }, fd.get());
+          JoinHandle<void> handle =
+              Spawn([](AsyncFd* fd) -> Task<void> { (void)co_await fd->Readable(); }, fd.get());
           co_await Yield();  // It waits: the pipe is empty.
           AsyncFd moved = std::move(*fd);
           fd.reset();

@@ -3,6 +3,8 @@
 // CancellationSource / Token / Callback, inheritance, and every suspending operation observing
 // the current token: sleep, readiness, join, Cancelled(); Shielded and WithCancellation.
 
+#include "coral/cancellation.h"
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -12,7 +14,6 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "coral/cancellation.h"
 #include "coral/clock.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
@@ -95,7 +96,9 @@ TEST(CancellationTest, CallbackRunsOnCancelOrAtOnce) {
 TEST(CancellationTest, DeregisteredCallbackNeverRuns) {
   CancellationSource source;
   int runs = 0;
-  { CancellationCallback callback(source.token(), [&] { ++runs; }); }
+  {
+    CancellationCallback callback(source.token(), [&] { ++runs; });
+  }
   source.Cancel();
   EXPECT_EQ(runs, 0);
 }
@@ -156,18 +159,16 @@ TEST(CancellationTest, CallbackMayDropTheLastTokenReference) {
 TEST(CancellationTest, OutsideTasksTheCurrentTokenIsNone) {
   EXPECT_FALSE(CurrentCancellationToken().CanBeCancelled());
   Runtime runtime({.num_workers = 1});
-  EXPECT_FALSE(runtime.BlockOn([]() -> Task<bool> {
-    co_return CurrentCancellationToken().CanBeCancelled();
-  }()));
+  EXPECT_FALSE(runtime.BlockOn(
+      []() -> Task<bool> { co_return CurrentCancellationToken().CanBeCancelled(); }()));
 }
 
 TEST(CancellationTest, SpawnInheritsTheSpawnersToken) {
   Runtime runtime({.num_workers = 2});
   CancellationSource source;
   auto body = [&]() -> Task<absl::Status> {
-    JoinHandle<absl::Status> child = Spawn([]() -> Task<absl::Status> {
-      co_return co_await SleepFor(absl::Seconds(30));
-    });
+    JoinHandle<absl::Status> child =
+        Spawn([]() -> Task<absl::Status> { co_return co_await SleepFor(absl::Seconds(30)); });
     co_return co_await std::move(child);
   };
   auto outer = [&]() -> Task<absl::Status> {
@@ -207,9 +208,8 @@ std::pair<absl::Status, absl::Duration> CancelWhileWaiting(Runtime& runtime, Op 
   std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Let it suspend; workers go idle.
   const absl::Time cancelled = absl::Now();
   source.Cancel();
-  absl::Status status = runtime.BlockOn([&]() -> Task<absl::Status> {
-    co_return co_await std::move(handle);
-  }());
+  absl::Status status =
+      runtime.BlockOn([&]() -> Task<absl::Status> { co_return co_await std::move(handle); }());
   return {status, returned - cancelled};
 }
 
@@ -278,9 +278,7 @@ TEST(CancellationTest, WaitsUnderACancelledTokenDoNotStart) {
   Runtime runtime({.num_workers = 1});
   CancellationSource source;
   source.Cancel();
-  auto body = [&]() -> Task<absl::Status> {
-    co_return co_await SleepFor(absl::Hours(1));
-  };
+  auto body = [&]() -> Task<absl::Status> { co_return co_await SleepFor(absl::Hours(1)); };
   auto outer = [&]() -> Task<absl::Status> {
     co_return co_await WithCancellation(source.token(), body());
   };
@@ -320,7 +318,9 @@ TEST(CancellationTest, ShieldedCleanupFinishes) {
   CancellationSource source;
   source.Cancel();
   auto body = [&]() -> Task<std::pair<absl::Status, absl::Status>> {
-    auto cleanup = []() -> Task<absl::Status> { co_return co_await SleepFor(absl::Milliseconds(5)); };
+    auto cleanup = []() -> Task<absl::Status> {
+      co_return co_await SleepFor(absl::Milliseconds(5));
+    };
     absl::Status shielded = co_await Shielded(cleanup());
     absl::Status after = co_await SleepFor(absl::Milliseconds(5));
     co_return std::make_pair(shielded, after);
@@ -369,8 +369,8 @@ TEST(CancellationTest, DroppedDeadlinesReleaseTheirTimers) {
   auto body = []() -> Task<bool> {
     bool any_cancelled = false;
     for (int i = 0; i < 100000; ++i) {
-      CancellationSource source =
-          CancellationSource::WithDeadline(absl::Now() + absl::Hours(1), CurrentCancellationToken());
+      CancellationSource source = CancellationSource::WithDeadline(absl::Now() + absl::Hours(1),
+                                                                   CurrentCancellationToken());
       any_cancelled = any_cancelled || source.IsCancelled();
       if (i % 1000 == 0) co_await Yield();
     }

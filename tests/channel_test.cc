@@ -3,6 +3,8 @@
 // Channel, Oneshot and Select: order, capacity, close semantics (nothing lost), handle drops,
 // cancellation, and Select's losing branches consuming nothing.
 
+#include "coral/channel.h"
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -13,7 +15,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
-#include "coral/channel.h"
 #include "coral/join_handle.h"
 #include "coral/oneshot.h"
 #include "coral/runtime.h"

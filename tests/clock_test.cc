@@ -4,6 +4,8 @@
 // outside and from a task, one virtual now on every worker, and what holds the clock back
 // (SpawnBlocking in flight, ready fds).
 
+#include "absl/time/clock.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "coral/clock.h"
 #include "coral/join_handle.h"
@@ -178,12 +179,13 @@ TEST(PausedClockTest, AdvanceFiresExactlyTheDueTimersInOrder) {
   {
     std::lock_guard<std::mutex> lock(mu);
     EXPECT_EQ(woke, (std::vector<std::pair<int, absl::Duration>>{{10, absl::Milliseconds(10)},
-                                                                  {20, absl::Milliseconds(20)}}));
+                                                                 {20, absl::Milliseconds(20)}}));
   }
   runtime.AdvanceTime(absl::Milliseconds(5));
   EXPECT_EQ(runtime.Now(), start + absl::Milliseconds(30));
   for (auto& h : handles) {
-    EXPECT_TRUE(runtime.BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
+    EXPECT_TRUE(runtime
+                    .BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
                       co_return co_await std::move(h);
                     }(std::move(h)))
                     .ok());
@@ -241,9 +243,10 @@ TEST(PausedClockTest, ACancelledAdvanceStopsTheClockAndLeavesNoLimit) {
   EXPECT_FALSE(woke.load());
   runtime.AdvanceTime(absl::Seconds(1));
   EXPECT_EQ(runtime.Now() - start, absl::Seconds(7));
-  EXPECT_TRUE(runtime.BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
-                co_return co_await std::move(h);
-              }(std::move(sleeper)))
+  EXPECT_TRUE(runtime
+                  .BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
+                    co_return co_await std::move(h);
+                  }(std::move(sleeper)))
                   .ok());
   EXPECT_TRUE(woke.load());
 }

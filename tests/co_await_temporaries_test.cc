@@ -93,12 +93,12 @@ TEST_F(CoAwaitTemporariesTest, WhenAllAndWhenAnyWithLambdaTaskTemporaries) {
           co_return s.size();
         }(),
         [&]() -> Task<size_t> { co_return s[0]; }());
-    WhenAnyResult<size_t, size_t> first = co_await WhenAny(
-        [&]() -> Task<size_t> { co_return s.size(); }(),
-        [&]() -> Task<size_t> {
-          (void)co_await SleepFor(absl::Seconds(10));
-          co_return 0;
-        }());
+    WhenAnyResult<size_t, size_t> first =
+        co_await WhenAny([&]() -> Task<size_t> { co_return s.size(); }(),
+                         [&]() -> Task<size_t> {
+                           (void)co_await SleepFor(absl::Seconds(10));
+                           co_return 0;
+                         }());
     co_return (a.ok() ? *a : 0) + (b.ok() ? *b : 0) + first.index;
   };
   EXPECT_EQ(runtime_.BlockOn(body()), 3u + 'a' + 0);

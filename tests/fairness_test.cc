@@ -85,9 +85,8 @@ TEST(BudgetTest, ChannelThatAlwaysHasValuesLetsSiblingRun) {
 
 TEST(BudgetTest, ChannelSendThatNeverWaitsLetsSiblingRun) {
   auto [tx, rx] = Channel<int>::Unbounded();
-  const int ops = OpsBeforeSiblingStarts([&, &tx = tx]() -> Task<void> {
-    EXPECT_TRUE((co_await tx.Send(1)).ok());
-  });
+  const int ops = OpsBeforeSiblingStarts(
+      [&, &tx = tx]() -> Task<void> { EXPECT_TRUE((co_await tx.Send(1)).ok()); });
   EXPECT_LE(ops, kBudget);
 }
 
@@ -112,9 +111,8 @@ TEST(BudgetTest, ReadableSocketLetsSiblingRun) {
   ASSERT_TRUE(pair.ok());
   ASSERT_EQ(::write(pair->second.fd(), "x", 1), 1);
   UnixStream& reader = pair->first;
-  const int ops = OpsBeforeSiblingStarts([&]() -> Task<void> {
-    EXPECT_TRUE((co_await reader.WaitReadable()).ok());
-  });
+  const int ops = OpsBeforeSiblingStarts(
+      [&]() -> Task<void> { EXPECT_TRUE((co_await reader.WaitReadable()).ok()); });
   EXPECT_LE(ops, kBudget);
 }
 
@@ -130,35 +128,30 @@ TEST(BudgetTest, MutexThatIsAlwaysFreeLetsSiblingRun) {
 TEST(BudgetTest, OtherReadyPathsLetSiblingRun) {
   {
     AsyncSharedMutex mu;
-    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> {
-                EXPECT_TRUE((co_await mu.LockShared()).ok());
-              }),
+    EXPECT_LE(OpsBeforeSiblingStarts(
+                  [&]() -> Task<void> { EXPECT_TRUE((co_await mu.LockShared()).ok()); }),
               kBudget);
-    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> {
-                EXPECT_TRUE((co_await mu.Lock()).ok());
-              }),
-              kBudget);
+    EXPECT_LE(
+        OpsBeforeSiblingStarts([&]() -> Task<void> { EXPECT_TRUE((co_await mu.Lock()).ok()); }),
+        kBudget);
   }
   {
     Semaphore semaphore(1);
-    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> {
-                EXPECT_TRUE((co_await semaphore.Acquire()).ok());
-              }),
+    EXPECT_LE(OpsBeforeSiblingStarts(
+                  [&]() -> Task<void> { EXPECT_TRUE((co_await semaphore.Acquire()).ok()); }),
               kBudget);
   }
   {
     Event event(/*set=*/true);
-    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> {
-                EXPECT_TRUE((co_await event.Wait()).ok());
-              }),
-              kBudget);
+    EXPECT_LE(
+        OpsBeforeSiblingStarts([&]() -> Task<void> { EXPECT_TRUE((co_await event.Wait()).ok()); }),
+        kBudget);
   }
   {
     Latch latch(0);
-    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> {
-                EXPECT_TRUE((co_await latch.Wait()).ok());
-              }),
-              kBudget);
+    EXPECT_LE(
+        OpsBeforeSiblingStarts([&]() -> Task<void> { EXPECT_TRUE((co_await latch.Wait()).ok()); }),
+        kBudget);
   }
   {
     Notify notify;
@@ -194,9 +187,7 @@ TEST(BudgetTest, OtherReadyPathsLetSiblingRun) {
     CancellationSource source;
     source.Cancel();
     CancellationToken token = source.token();
-    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> {
-                (void)co_await token.Cancelled();
-              }),
+    EXPECT_LE(OpsBeforeSiblingStarts([&]() -> Task<void> { (void)co_await token.Cancelled(); }),
               kBudget);
   }
 }
@@ -258,8 +249,8 @@ TEST(BudgetTest, YieldsLoseNothing) {
           for (;;) {
             absl::StatusOr<SelectResult<int, int>> got = co_await Select(rx, rx2);
             if (!got.ok()) co_return;
-            absl::StatusOr<int>& value = got->index == 0 ? std::get<0>(got->value)
-                                                         : std::get<1>(got->value);
+            absl::StatusOr<int>& value =
+                got->index == 0 ? std::get<0>(got->value) : std::get<1>(got->value);
             if (!value.ok()) {
               // One channel is closed and drained: drain the other with Recv.
               Receiver<int> other = got->index == 0 ? rx2 : rx;

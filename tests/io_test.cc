@@ -759,9 +759,7 @@ TEST(IoShutdownTest, ShutdownTearsDownTasksWaitingOnIo) {
   std::pair<UnixStream, UnixStream> pair;
   {
     Runtime runtime({.num_workers = 2});
-    auto make = []() -> Task<std::pair<UnixStream, UnixStream>> {
-      co_return *UnixStream::Pair();
-    };
+    auto make = []() -> Task<std::pair<UnixStream, UnixStream>> { co_return *UnixStream::Pair(); };
     pair = runtime.BlockOn(make());
     for (int i = 0; i < 2; ++i) {
       runtime

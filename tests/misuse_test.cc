@@ -72,10 +72,11 @@ TEST_F(MisuseDeathTest, DestroyRuntimeFromItsOwnWorker) {
   EXPECT_DEATH(
       {
         auto* runtime = new Runtime({.num_workers = 1});
-        runtime->Spawn([runtime]() -> Task<void> {
-                 delete runtime;
-                 co_return;
-               })
+        runtime
+            ->Spawn([runtime]() -> Task<void> {
+              delete runtime;
+              co_return;
+            })
             .Detach();
         for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Until it aborts.
       },
@@ -83,9 +84,8 @@ TEST_F(MisuseDeathTest, DestroyRuntimeFromItsOwnWorker) {
 }
 
 TEST_F(MisuseDeathTest, SpawnOutsideWorker) {
-  EXPECT_DEATH(
-      { Spawn([]() -> Task<void> { co_return; }).Detach(); },
-      "coral::Spawn called from a thread that is not a coral worker");
+  EXPECT_DEATH({ Spawn([]() -> Task<void> { co_return; }).Detach(); },
+               "coral::Spawn called from a thread that is not a coral worker");
 }
 
 TEST_F(MisuseDeathTest, AwaitEmptyJoinHandle) {
@@ -140,7 +140,8 @@ TEST_F(MisuseDeathTest, MoveAsyncFdWhileAwaited) {
         if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return;
         AsyncFd reader = *AsyncFd::Create(fds[0]);
         auto body = [&]() -> Task<void> {
-          JoinHandle<void> waiter = Spawn([&]() -> Task<void> { (void)co_await reader.Readable(); });
+          JoinHandle<void> waiter =
+              Spawn([&]() -> Task<void> { (void)co_await reader.Readable(); });
           co_await Yield();  // The waiter runs and waits.
           AsyncFd moved = std::move(reader);
           if (::write(fds[1], "x", 1) != 1) co_return;

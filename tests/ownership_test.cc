@@ -66,14 +66,11 @@ Task<void> LetOthersRun() {
 // Awaits `handle` on `runtime` (for a handle whose own runtime is gone).
 template <typename T>
 JoinResult<T> JoinOn(Runtime& runtime, JoinHandle<T>& handle) {
-  return runtime.BlockOn([](JoinHandle<T>* h) -> Task<JoinResult<T>> {
-    co_return co_await std::move(*h);
-  }(&handle));
+  return runtime.BlockOn(
+      [](JoinHandle<T>* h) -> Task<JoinResult<T>> { co_return co_await std::move(*h); }(&handle));
 }
 
-Task<void> Forever() {
-  co_await SleepFor(absl::Hours(1));
-}
+Task<void> Forever() { co_await SleepFor(absl::Hours(1)); }
 
 // Counts destructions: proves a torn-down task's locals were destroyed.
 struct DropCounter {
@@ -192,15 +189,16 @@ TEST_F(OwnershipTest, JoinHandleDestroyedWhileAwaitedWorks) {
     absl::StatusOr<int> got;
     runtime.BlockOn([](Event* go, std::optional<JoinHandle<int>>* handle,
                        absl::StatusOr<int>* got) -> Task<void> {
-      handle->emplace(Spawn([](Event* go) -> Task<int> {
-        (void)co_await go->Wait();
-        co_return 7;
-      }, go));
-      JoinHandle<void> waiter = Spawn(
-          [](JoinHandle<int>* joined, absl::StatusOr<int>* got) -> Task<void> {
-            *got = co_await *joined;
+      handle->emplace(Spawn(
+          [](Event* go) -> Task<int> {
+            (void)co_await go->Wait();
+            co_return 7;
           },
-          &**handle, got);
+          go));
+      JoinHandle<void> waiter =
+          Spawn([](JoinHandle<int>* joined,
+                   absl::StatusOr<int>* got) -> Task<void> { *got = co_await *joined; },
+                &**handle, got);
       co_await LetOthersRun();  // The waiter waits on the handle.
       handle->reset();          // Dropped while awaited.
       go->Set();
@@ -317,8 +315,12 @@ TEST_F(OwnershipDeathTest, CancellationSourceMovedFromAborts) {
   EXPECT_DEATH((void)moved_from().token(), "token\\(\\) of a moved-from coral::CancellationSource");
   EXPECT_DEATH((void)moved_from().IsCancelled(),
                "IsCancelled on a moved-from coral::CancellationSource");
-  EXPECT_DEATH({ CancellationSource copy = moved_from(); CancellationSource again(copy); },
-               "copy of a moved-from coral::CancellationSource");
+  EXPECT_DEATH(
+      {
+        CancellationSource copy = moved_from();
+        CancellationSource again(copy);
+      },
+      "copy of a moved-from coral::CancellationSource");
 }
 
 TEST_F(OwnershipDeathTest, CancellationTokenMovedFromAborts) {
@@ -384,9 +386,9 @@ TEST_F(OwnershipTest, CancellationFromAnotherThreadAndAfterShutdown) {
   JoinHandle<absl::Status> waiter;
   {
     Runtime runtime({.num_workers = 1});
-    waiter = runtime.Spawn([](CancellationToken token) -> Task<absl::Status> {
-      co_return co_await token.Cancelled();
-    }, source.token());
+    waiter = runtime.Spawn(
+        [](CancellationToken token) -> Task<absl::Status> { co_return co_await token.Cancelled(); },
+        source.token());
     std::thread([source] { source.Cancel(); }).join();  // A copy, cancelled on another thread.
     ASSERT_TRUE(Eventually([&] { return waiter.IsFinished(); }));
   }
@@ -459,8 +461,7 @@ TEST_F(OwnershipDeathTest, AsyncMutexDestroyedWhileLockedOrAwaitedAborts) {
           std::optional<AsyncMutex> mutex(std::in_place);
           std::optional<AsyncMutex::Guard> guard = mutex->TryLock();
           JoinHandle<void> waiter =
-              Spawn([](AsyncMutex* mutex) -> Task<void> { (void)co_await mutex->Lock(); },
-                    &*mutex);
+              Spawn([](AsyncMutex* mutex) -> Task<void> { (void)co_await mutex->Lock(); }, &*mutex);
           co_await LetOthersRun();
           guard.reset();  // Handed to the waiter, which now holds it.
           mutex.reset();
@@ -472,8 +473,8 @@ TEST_F(OwnershipDeathTest, AsyncMutexDestroyedWhileLockedOrAwaitedAborts) {
 TEST_F(OwnershipTest, AsyncMutexGuardReleasedOnAnotherThread) {
   AsyncMutex mutex;
   Runtime runtime({.num_workers = 2});
-  absl::StatusOr<AsyncMutex::Guard> guard = runtime.BlockOn(
-      [](AsyncMutex* mutex) -> Task<absl::StatusOr<AsyncMutex::Guard>> {
+  absl::StatusOr<AsyncMutex::Guard> guard =
+      runtime.BlockOn([](AsyncMutex* mutex) -> Task<absl::StatusOr<AsyncMutex::Guard>> {
         co_return co_await mutex->Lock();
       }(&mutex));
   ASSERT_TRUE(guard.ok());
@@ -485,18 +486,18 @@ TEST_F(OwnershipTest, AsyncMutexGuardReleasedOnAnotherThread) {
 // Semaphore, AsyncSharedMutex, Event, Notify, Latch (none of them moves: move_*.cc)
 
 // Spawns a task that waits on the primitive, lets it wait, then destroys the primitive.
-#define DESTROY_WHILE_AWAITED(Type, wait, message, ...)                          \
-  EXPECT_DEATH(                                                                  \
-      {                                                                          \
-        Runtime runtime({.num_workers = 1});                                     \
-        runtime.BlockOn([]() -> Task<void> {                                     \
-          std::optional<Type> primitive(std::in_place __VA_OPT__(, ) __VA_ARGS__); \
-          JoinHandle<void> waiter = Spawn(                                       \
-              [](Type* p) -> Task<void> { (void)co_await p->wait; }, &*primitive); \
-          co_await LetOthersRun();                                               \
-          primitive.reset();                                                     \
-        }());                                                                    \
-      },                                                                         \
+#define DESTROY_WHILE_AWAITED(Type, wait, message, ...)                                  \
+  EXPECT_DEATH(                                                                          \
+      {                                                                                  \
+        Runtime runtime({.num_workers = 1});                                             \
+        runtime.BlockOn([]() -> Task<void> {                                             \
+          std::optional<Type> primitive(std::in_place __VA_OPT__(, ) __VA_ARGS__);       \
+          JoinHandle<void> waiter =                                                      \
+              Spawn([](Type* p) -> Task<void> { (void)co_await p->wait; }, &*primitive); \
+          co_await LetOthersRun();                                                       \
+          primitive.reset();                                                             \
+        }());                                                                            \
+      },                                                                                 \
       message)
 
 TEST_F(OwnershipDeathTest, PrimitivesDestroyedWhileAwaitedAbort) {
@@ -530,33 +531,33 @@ TEST_F(OwnershipTest, PrimitivesSignalledFromAnotherThread) {
   Latch latch(1);
   Runtime runtime({.num_workers = 2});
   std::atomic<int> waiting{0};
-  absl::Status all = runtime.BlockOn([](Event* event, Notify* notify, Semaphore* semaphore,
-                                        Latch* latch, std::atomic<int>* waiting)
-                                         -> Task<absl::Status> {
-    std::thread signaller([&] {  // Each signal once its waiter is (about to be) waiting.
-      EXPECT_TRUE(Eventually([&] { return waiting->load() >= 1; }));
-      event->Set();
-      EXPECT_TRUE(Eventually([&] { return waiting->load() >= 2; }));
-      notify->NotifyOne();
-      EXPECT_TRUE(Eventually([&] { return waiting->load() >= 3; }));
-      semaphore->Release();
-      EXPECT_TRUE(Eventually([&] { return waiting->load() >= 4; }));
-      latch->CountDown();
-    });
-    waiting->fetch_add(1);
-    absl::Status s1 = co_await event->Wait();
-    waiting->fetch_add(1);
-    absl::Status s2 = co_await notify->Notified();
-    waiting->fetch_add(1);
-    absl::StatusOr<Semaphore::Permit> permit = co_await semaphore->Acquire();
-    waiting->fetch_add(1);
-    absl::Status s4 = co_await latch->Wait();
-    signaller.join();
-    for (const absl::Status& s : {s1, s2, permit.status(), s4}) {
-      if (!s.ok()) co_return s;
-    }
-    co_return absl::OkStatus();
-  }(&event, &notify, &semaphore, &latch, &waiting));
+  absl::Status all =
+      runtime.BlockOn([](Event* event, Notify* notify, Semaphore* semaphore, Latch* latch,
+                         std::atomic<int>* waiting) -> Task<absl::Status> {
+        std::thread signaller([&] {  // Each signal once its waiter is (about to be) waiting.
+          EXPECT_TRUE(Eventually([&] { return waiting->load() >= 1; }));
+          event->Set();
+          EXPECT_TRUE(Eventually([&] { return waiting->load() >= 2; }));
+          notify->NotifyOne();
+          EXPECT_TRUE(Eventually([&] { return waiting->load() >= 3; }));
+          semaphore->Release();
+          EXPECT_TRUE(Eventually([&] { return waiting->load() >= 4; }));
+          latch->CountDown();
+        });
+        waiting->fetch_add(1);
+        absl::Status s1 = co_await event->Wait();
+        waiting->fetch_add(1);
+        absl::Status s2 = co_await notify->Notified();
+        waiting->fetch_add(1);
+        absl::StatusOr<Semaphore::Permit> permit = co_await semaphore->Acquire();
+        waiting->fetch_add(1);
+        absl::Status s4 = co_await latch->Wait();
+        signaller.join();
+        for (const absl::Status& s : {s1, s2, permit.status(), s4}) {
+          if (!s.ok()) co_return s;
+        }
+        co_return absl::OkStatus();
+      }(&event, &notify, &semaphore, &latch, &waiting));
   EXPECT_TRUE(all.ok()) << all;
 }
 
@@ -635,12 +636,21 @@ TEST_F(OwnershipDeathTest, ChannelHandlesMovedFromAbort) {
   EXPECT_DEATH(sender().Close(), "Close on a moved-from coral::Sender");
   EXPECT_DEATH((void)sender().IsClosed(), "IsClosed on a moved-from coral::Sender");
   EXPECT_DEATH((void)sender().Send(1), "Send on a moved-from coral::Sender");
-  EXPECT_DEATH({ Sender<int> s = sender(); Sender<int> copy(s); }, "copy of a moved-from coral::Sender");
+  EXPECT_DEATH(
+      {
+        Sender<int> s = sender();
+        Sender<int> copy(s);
+      },
+      "copy of a moved-from coral::Sender");
   EXPECT_DEATH((void)receiver().TryRecv(), "TryRecv on a moved-from coral::Receiver");
   EXPECT_DEATH(receiver().Close(), "Close on a moved-from coral::Receiver");
   EXPECT_DEATH((void)receiver().Recv(), "Recv on a moved-from coral::Receiver");
-  EXPECT_DEATH({ Receiver<int> r = receiver(); Receiver<int> copy(r); },
-               "copy of a moved-from coral::Receiver");
+  EXPECT_DEATH(
+      {
+        Receiver<int> r = receiver();
+        Receiver<int> copy(r);
+      },
+      "copy of a moved-from coral::Receiver");
   auto select = [&receiver] {
     Receiver<int> moved = receiver();
     auto [tx, live] = Channel<int>::Unbounded();
@@ -671,9 +681,9 @@ TEST_F(OwnershipTest, ChannelHandlesDroppedWhileAwaited) {
         std::optional<Sender<int>> sender(std::move(tx));
         std::optional<Receiver<int>> receiver(std::move(rx));
         EXPECT_TRUE(sender->TrySend(1).ok());
-        JoinHandle<SendResult<int>> waiter = Spawn(
-            [](Sender<int>* tx) -> Task<SendResult<int>> { co_return co_await tx->Send(2); },
-            &*sender);
+        JoinHandle<SendResult<int>> waiter =
+            Spawn([](Sender<int>* tx) -> Task<SendResult<int>> { co_return co_await tx->Send(2); },
+                  &*sender);
         co_await LetOthersRun();
         sender.reset();
         receiver.reset();
@@ -832,13 +842,14 @@ TEST_F(OwnershipDeathTest, AsyncFdMovedFromAborts) {
     return fd;  // NOLINT: moved from.
   };
   EXPECT_FALSE(moved_from().valid());
-  moved_from().Close();                 // A no-op.
+  moved_from().Close();                   // A no-op.
   EXPECT_EQ(moved_from().Release(), -1);  // Nothing to release.
   EXPECT_DEATH((void)moved_from().CurrentReadiness(),
                "CurrentReadiness on a closed or moved-from coral::AsyncFd");
   EXPECT_DEATH((void)moved_from().RegisterOnThisWorker(),
                "RegisterOnThisWorker on a closed or moved-from coral::AsyncFd");
-  EXPECT_DEATH((void)moved_from().Readable(), "readiness awaited on a closed or moved-from AsyncFd");
+  EXPECT_DEATH((void)moved_from().Readable(),
+               "readiness awaited on a closed or moved-from AsyncFd");
   EXPECT_DEATH((void)moved_from().ReadSome([] { return ssize_t{0}; }),
                "readiness awaited on a closed or moved-from AsyncFd");
 }
@@ -850,10 +861,12 @@ TEST_F(OwnershipDeathTest, SocketDestroyedWhileAwaitedAborts) {
         runtime.BlockOn([]() -> Task<void> {
           auto pair = UnixStream::Pair();
           std::optional<UnixStream> stream(std::move(pair->first));
-          JoinHandle<void> reader = Spawn([](UnixStream* s) -> Task<void> {
-            char byte;
-            (void)co_await s->Read(absl::MakeSpan(&byte, 1));
-          }, &*stream);
+          JoinHandle<void> reader = Spawn(
+              [](UnixStream* s) -> Task<void> {
+                char byte;
+                (void)co_await s->Read(absl::MakeSpan(&byte, 1));
+              },
+              &*stream);
           co_await LetOthersRun();
           stream.reset();
         }());
@@ -864,9 +877,8 @@ TEST_F(OwnershipDeathTest, SocketDestroyedWhileAwaitedAborts) {
         Runtime runtime({.num_workers = 1});
         runtime.BlockOn([]() -> Task<void> {
           std::optional<TcpListener> listener(*TcpListener::Bind(SocketAddress::Loopback(0)));
-          JoinHandle<void> acceptor = Spawn([](TcpListener* l) -> Task<void> {
-            (void)co_await l->Accept();
-          }, &*listener);
+          JoinHandle<void> acceptor =
+              Spawn([](TcpListener* l) -> Task<void> { (void)co_await l->Accept(); }, &*listener);
           co_await LetOthersRun();
           listener.reset();
         }());
@@ -878,21 +890,23 @@ TEST_F(OwnershipTest, SocketReadAndWrittenFromTasksOnOtherThreads) {
   auto pair = UnixStream::Pair();
   ASSERT_TRUE(pair.ok());
   Runtime runtime({.num_workers = 2});
-  JoinHandle<absl::Status> writer = runtime.Spawn([](UnixStream* s) -> Task<absl::Status> {
-    co_return co_await s->WriteAll("hello");
-  }, &pair->first);
-  JoinHandle<absl::Status> reader = runtime.Spawn([](UnixStream* s) -> Task<absl::Status> {
-    char buffer[5];
-    absl::Status read = co_await s->ReadExact(absl::MakeSpan(buffer));
-    if (read.ok() && std::string(buffer, 5) != "hello") read = absl::DataLossError("garbled");
-    co_return read;
-  }, &pair->second);
-  EXPECT_TRUE(runtime.BlockOn([](JoinHandle<absl::Status>* w,
-                                 JoinHandle<absl::Status>* r) -> Task<bool> {
-    absl::Status written = co_await std::move(*w);
-    absl::Status read = co_await std::move(*r);
-    co_return written.ok() && read.ok();
-  }(&writer, &reader)));
+  JoinHandle<absl::Status> writer = runtime.Spawn(
+      [](UnixStream* s) -> Task<absl::Status> { co_return co_await s->WriteAll("hello"); },
+      &pair->first);
+  JoinHandle<absl::Status> reader = runtime.Spawn(
+      [](UnixStream* s) -> Task<absl::Status> {
+        char buffer[5];
+        absl::Status read = co_await s->ReadExact(absl::MakeSpan(buffer));
+        if (read.ok() && std::string(buffer, 5) != "hello") read = absl::DataLossError("garbled");
+        co_return read;
+      },
+      &pair->second);
+  EXPECT_TRUE(
+      runtime.BlockOn([](JoinHandle<absl::Status>* w, JoinHandle<absl::Status>* r) -> Task<bool> {
+        absl::Status written = co_await std::move(*w);
+        absl::Status read = co_await std::move(*r);
+        co_return written.ok() && read.ok();
+      }(&writer, &reader)));
   // Moved to another thread and closed there.
   std::thread([stream = std::move(pair->first)]() mutable { stream.Close(); }).join();
 }
@@ -903,10 +917,12 @@ TEST_F(OwnershipTest, SocketWaitsAfterShutdownEndCancelled) {
   JoinHandle<absl::StatusOr<size_t>> reader;
   {
     Runtime runtime({.num_workers = 1});
-    reader = runtime.Spawn([](UnixStream* s) -> Task<absl::StatusOr<size_t>> {
-      char byte;
-      co_return co_await s->Read(absl::MakeSpan(&byte, 1));
-    }, &pair->first);
+    reader = runtime.Spawn(
+        [](UnixStream* s) -> Task<absl::StatusOr<size_t>> {
+          char byte;
+          co_return co_await s->Read(absl::MakeSpan(&byte, 1));
+        },
+        &pair->first);
     ASSERT_TRUE(Eventually([&] { return !reader.IsFinished(); }));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // It waits for data.
   }
@@ -979,7 +995,8 @@ TEST_F(OwnershipDeathTest, IntervalMisuseAborts) {
       {
         Runtime runtime({.num_workers = 1});
         runtime.BlockOn([]() -> Task<void> {
-          std::optional<Interval> interval(std::in_place, absl::Hours(1), Interval::MissedTicks::kSkip,
+          std::optional<Interval> interval(std::in_place, absl::Hours(1),
+                                           Interval::MissedTicks::kSkip,
                                            absl::Now() + absl::Hours(1));
           JoinHandle<absl::Status> ticker = Spawn(
               [](Interval* i) -> Task<absl::Status> { co_return co_await i->Tick(); }, &*interval);
@@ -1008,8 +1025,8 @@ TEST_F(OwnershipTest, IntervalTickTornDownAtShutdown) {
   JoinHandle<absl::Status> ticker;
   {
     Runtime runtime({.num_workers = 2});
-    ticker = runtime.Spawn(
-        [](Interval* i) -> Task<absl::Status> { co_return co_await i->Tick(); }, &interval);
+    ticker = runtime.Spawn([](Interval* i) -> Task<absl::Status> { co_return co_await i->Tick(); },
+                           &interval);
     ASSERT_TRUE(Eventually([&] { return !ticker.IsFinished(); }));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -1051,10 +1068,11 @@ TEST_F(OwnershipDeathTest, RuntimeDestroyedFromItsOwnWorkerAborts) {
   EXPECT_DEATH(
       {
         auto* runtime = new Runtime({.num_workers = 1});
-        runtime->Spawn([runtime]() -> Task<void> {
-                 delete runtime;
-                 co_return;
-               })
+        runtime
+            ->Spawn([runtime]() -> Task<void> {
+              delete runtime;
+              co_return;
+            })
             .Detach();
         for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       },

@@ -58,7 +58,9 @@ TEST(RuntimeTest, DefaultsToHardwareConcurrency) {
 TEST(RuntimeTest, SpawnFromOutsideAndJoinInside) {
   Runtime runtime({.num_workers = 2});
   JoinHandle<int> handle = runtime.Spawn([]() -> Task<int> { co_return 42; });
-  auto join = [](JoinHandle<int> h) -> Task<absl::StatusOr<int>> { co_return co_await std::move(h); };
+  auto join = [](JoinHandle<int> h) -> Task<absl::StatusOr<int>> {
+    co_return co_await std::move(h);
+  };
   absl::StatusOr<int> result = runtime.BlockOn(join(std::move(handle)));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(*result, 42);
@@ -219,7 +221,8 @@ TEST(RuntimeTest, HandleDroppedAfterCompletionFreesTask) {
   Runtime runtime({.num_workers = 2});
   auto captured = std::make_shared<int>(1);
   std::weak_ptr<int> weak = captured;
-  JoinHandle<void> h = runtime.Spawn([captured = std::move(captured)]() -> Task<void> { co_return; });
+  JoinHandle<void> h =
+      runtime.Spawn([captured = std::move(captured)]() -> Task<void> { co_return; });
   ASSERT_TRUE(Eventually([&] { return h.IsFinished(); }));
   // The handle keeps the finished task (its output, and the closure in its frame) alive...
   EXPECT_FALSE(weak.expired());
@@ -234,7 +237,9 @@ TEST(RuntimeTest, ArgumentsAreDecayCopied) {
   JoinHandle<std::string> h =
       runtime.Spawn([](std::string s) -> Task<std::string> { co_return s; }, text);
   text = "changed";
-  auto join = [](JoinHandle<std::string> h) -> Task<std::string> { co_return *co_await std::move(h); };
+  auto join = [](JoinHandle<std::string> h) -> Task<std::string> {
+    co_return *co_await std::move(h);
+  };
   EXPECT_EQ(runtime.BlockOn(join(std::move(h))), "original");
 }
 

@@ -32,10 +32,14 @@ enum class Teardown { kAbort, kShutdown };
 
 std::string Name(Scope scope) {
   switch (scope) {
-    case Scope::kNone: return "None";
-    case Scope::kWithCancellation: return "WithCancellation";
-    case Scope::kTimeout: return "Timeout";
-    case Scope::kShielded: return "Shielded";
+    case Scope::kNone:
+      return "None";
+    case Scope::kWithCancellation:
+      return "WithCancellation";
+    case Scope::kTimeout:
+      return "Timeout";
+    case Scope::kShielded:
+      return "Shielded";
   }
   return "?";
 }
@@ -102,18 +106,16 @@ TEST_P(ScopeTeardownTest, TearsDownCleanly) {
   std::atomic<bool> inside{false};
   // The task runs under a token of its own, which the scopes replace and must restore.
   CancellationSource own;
-  JoinHandle<void> handle = runtime.Spawn(
-      [&]() -> Task<void> {
-        co_await WithCancellation(own.token(),
-                                  Nested(outer, inner, scope_source.token(), &inside));
-      });
+  JoinHandle<void> handle = runtime.Spawn([&]() -> Task<void> {
+    co_await WithCancellation(own.token(), Nested(outer, inner, scope_source.token(), &inside));
+  });
   ASSERT_TRUE(testing::Eventually([&] { return inside.load(); }));
   const absl::Time start = absl::Now();
   if (teardown == Teardown::kAbort) {
     handle.Abort();
-    absl::Status status = runtime.BlockOn(
-        [](JoinHandle<void> h) -> Task<absl::Status> { co_return co_await std::move(h); }(
-            std::move(handle)));
+    absl::Status status = runtime.BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
+      co_return co_await std::move(h);
+    }(std::move(handle)));
     EXPECT_TRUE(absl::IsCancelled(status)) << status;
   } else {
     runtime.Shutdown();
@@ -192,9 +194,9 @@ TEST(TokenLifetimeTest, PendingWaitTornDownByAbort) {
   JoinHandle<void> handle = SpawnUnderSoleToken(runtime, &inside);
   ASSERT_TRUE(testing::Eventually([&] { return inside.load(); }));
   handle.Abort();
-  absl::Status status = runtime.BlockOn(
-      [](JoinHandle<void> h) -> Task<absl::Status> { co_return co_await std::move(h); }(
-          std::move(handle)));
+  absl::Status status = runtime.BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
+    co_return co_await std::move(h);
+  }(std::move(handle)));
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
 }
 

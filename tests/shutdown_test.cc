@@ -55,9 +55,9 @@ struct DropCounter {
 
 absl::Status JoinStatus(JoinHandle<void> handle) {
   Runtime joiner({.num_workers = 1});
-  return joiner.BlockOn(
-      [](JoinHandle<void> h) -> Task<absl::Status> { co_return co_await std::move(h); }(
-          std::move(handle)));
+  return joiner.BlockOn([](JoinHandle<void> h) -> Task<absl::Status> {
+    co_return co_await std::move(h);
+  }(std::move(handle)));
 }
 
 // Runs `wait()` (a Task<void> waiting on something whose waker lives outside the runtime) in a
@@ -121,8 +121,7 @@ TEST(ShutdownTest, TearsDownAsyncSharedMutexWaiter) {
   AsyncSharedMutex mutex;
   auto held = mutex.TryLock();
   ASSERT_TRUE(held.has_value());
-  ExpectShutdownTearsDownWaiter(
-      [m = &mutex]() -> Task<void> { (void)co_await m->LockShared(); });
+  ExpectShutdownTearsDownWaiter([m = &mutex]() -> Task<void> { (void)co_await m->LockShared(); });
   held.reset();
   EXPECT_TRUE(mutex.TryLock().has_value());
 }
@@ -131,8 +130,7 @@ TEST(ShutdownTest, TearsDownSemaphoreWaiter) {
   Semaphore semaphore(1);
   auto held = semaphore.TryAcquire();
   ASSERT_TRUE(held.has_value());
-  ExpectShutdownTearsDownWaiter(
-      [s = &semaphore]() -> Task<void> { (void)co_await s->Acquire(); });
+  ExpectShutdownTearsDownWaiter([s = &semaphore]() -> Task<void> { (void)co_await s->Acquire(); });
   held.reset();  // Would hand the permit to the waiter.
   EXPECT_TRUE(semaphore.TryAcquire().has_value());
 }
@@ -178,11 +176,9 @@ TEST(ShutdownTest, TearsDownOneshotReceiver) {
 TEST(ShutdownTest, TearsDownJoinerOfAnotherRuntimesTask) {
   Runtime other({.num_workers = 1});
   Event release;
-  JoinHandle<void> joined = other.Spawn([&release]() -> Task<void> {
-    (void)co_await release.Wait();
-  });
-  ExpectShutdownTearsDownWaiter(
-      [h = &joined]() -> Task<void> { (void)co_await std::move(*h); });
+  JoinHandle<void> joined =
+      other.Spawn([&release]() -> Task<void> { (void)co_await release.Wait(); });
+  ExpectShutdownTearsDownWaiter([h = &joined]() -> Task<void> { (void)co_await std::move(*h); });
   release.Set();  // The joined task completes: its join waiter is gone.
   EXPECT_TRUE(Eventually([&] { return joined.IsFinished(); }));
 }
@@ -193,8 +189,7 @@ TEST(ShutdownTest, TearsDownTaskGroupWaitingOnOutsideEvent) {
   ExpectShutdownTearsDownWaiter([e = &event, d = &children_dropped]() -> Task<void> {
     TaskGroup group;
     for (int i = 0; i < 3; ++i) {
-      group.Spawn(
-          [e](DropCounter) -> Task<void> { (void)co_await e->Wait(); }, DropCounter(d));
+      group.Spawn([e](DropCounter) -> Task<void> { (void)co_await e->Wait(); }, DropCounter(d));
     }
     (void)co_await group.Join();
   });
@@ -209,9 +204,9 @@ TEST(ShutdownTest, TearsDownWaiterOnAnotherRuntimesFd) {
   ASSERT_TRUE(fd.ok());
   Runtime other({.num_workers = 1});
   // The fd joins the other runtime's reactor: that runtime's worker delivers its readiness.
-  ASSERT_TRUE(other.BlockOn([&fd]() -> Task<absl::Status> {
-    co_return fd->RegisterOnThisWorker();
-  }()).ok());
+  ASSERT_TRUE(
+      other.BlockOn([&fd]() -> Task<absl::Status> { co_return fd->RegisterOnThisWorker(); }())
+          .ok());
   ExpectShutdownTearsDownWaiter([f = &*fd]() -> Task<void> { (void)co_await f->Readable(); });
   ASSERT_EQ(write(fds[1], "x", 1), 1);  // The other runtime's reactor sees it: no waiter left.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -221,8 +216,7 @@ TEST(ShutdownTest, TearsDownWaiterOnAnotherRuntimesFd) {
 TEST(ShutdownTest, TearsDownSignalListenerWaiter) {
   absl::StatusOr<SignalListener> listener = SignalListener::Create({SIGUSR2});
   ASSERT_TRUE(listener.ok());
-  ExpectShutdownTearsDownWaiter(
-      [l = &*listener]() -> Task<void> { (void)co_await l->Next(); });
+  ExpectShutdownTearsDownWaiter([l = &*listener]() -> Task<void> { (void)co_await l->Next(); });
   ASSERT_EQ(raise(SIGUSR2), 0);
 }
 
@@ -278,8 +272,9 @@ TEST(ShutdownTest, WakesRacingShutdown) {
     {
       Runtime runtime({.num_workers = 2});
       for (int i = 0; i < 50; ++i) {
-        runtime.Spawn([&event](DropCounter) -> Task<void> { (void)co_await event.Wait(); },
-                      DropCounter(&drops))
+        runtime
+            .Spawn([&event](DropCounter) -> Task<void> { (void)co_await event.Wait(); },
+                   DropCounter(&drops))
             .Detach();
       }
       setter = std::thread([&event, round] {
@@ -312,9 +307,8 @@ TEST(BlockOnShutdownTest, ShutdownFromAnotherThreadCancelsBlockOn) {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
     runtime.Shutdown();
   });
-  const absl::Status status = runtime.BlockOn([&never]() -> Task<absl::Status> {
-    co_return co_await never.Wait();
-  }());
+  const absl::Status status =
+      runtime.BlockOn([&never]() -> Task<absl::Status> { co_return co_await never.Wait(); }());
   stopper.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
 }

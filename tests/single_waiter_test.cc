@@ -2,8 +2,8 @@
 //
 // Things that one task at a time may await abort with a message when two tasks await them at
 // once. A JoinHandle hung (the second registration overwrote the first, which was never woken);
-// a OneshotReceiver served both, as a channel does. A Task cannot be copied, so it cannot be awaited from two tasks; TaskGroup::Join's check
-// is in task_group_test.
+// a OneshotReceiver served both, as a channel does. A Task cannot be copied, so it cannot be
+// awaited from two tasks; TaskGroup::Join's check is in task_group_test.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -66,7 +66,8 @@ TEST_F(SingleWaiterDeathTest, JoinHandleAwaitedByTwoTasks) {
 template <typename T>
 bool WaitForJoinWaiter(const JoinHandle<T>& target) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!(internal::JoinHandleFactory::TaskOf(target)->LoadState() & internal::task_state::kJoinWaiter)) {
+  while (!(internal::JoinHandleFactory::TaskOf(target)->LoadState() &
+           internal::task_state::kJoinWaiter)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::yield();
   }
@@ -101,10 +102,10 @@ TEST_F(SingleWaiterDeathTest, SecondJoinerOfARegisteredWaitAborts) {
 // Two joiners released at the same instant on two workers, while the joined task is released by
 // a third thread: every interleaving of the two registrations with each other and with the
 // completion must end either in the abort (both waited at once) or in both joins returning (the
-// task completed before either registered; its output is void, so both may take it). Before the registration was one atomic
-// step, both could pass the check: the second overwrote the first, which was never woken (a
-// hang, caught here by a watchdog) or was woken in the other's place. Each round runs in a
-// death-test child, which the abort ends.
+// task completed before either registered; its output is void, so both may take it). Before the
+// registration was one atomic step, both could pass the check: the second overwrote the first,
+// which was never woken (a hang, caught here by a watchdog) or was woken in the other's place. Each
+// round runs in a death-test child, which the abort ends.
 TEST_F(SingleWaiterDeathTest, JoinersRacingToRegister) {
   constexpr int kRounds = 20;
   constexpr char kClean[] = "both joins returned";
@@ -135,9 +136,8 @@ TEST_F(SingleWaiterDeathTest, JoinersRacingToRegister) {
             release.Set();
           });
           const int sum = runtime.BlockOn([&]() -> Task<int> {
-            JoinHandle<void> target = Spawn([&release]() -> Task<void> {
-              (void)co_await release.Wait();
-            });
+            JoinHandle<void> target =
+                Spawn([&release]() -> Task<void> { (void)co_await release.Wait(); });
             auto joiner = [&]() -> Task<int> {
               arrive();
               co_return (co_await target).ok() ? 1 : 0;
@@ -186,18 +186,18 @@ TEST_F(SingleWaiterDeathTest, OneshotReceiverAwaitedByTwoTasks) {
 TEST(SingleWaiterTest, OneshotRecvAgainAfterACancelledWait) {
   Runtime runtime({.num_workers = 2});
   EXPECT_EQ(runtime.BlockOn([]() -> Task<int> {
-              auto [tx, rx] = Oneshot<int>::Make();
-              CancellationSource source;
-              Spawn([source]() -> Task<void> {
-                (void)co_await SleepFor(absl::Milliseconds(5));  // The Recv waits by now.
-                source.Cancel();
-              }).Detach();
-              auto recv = [&rx]() -> Task<absl::StatusOr<int>> { co_return co_await rx.Recv(); };
-              absl::StatusOr<int> cancelled = co_await WithCancellation(source.token(), recv());
-              EXPECT_TRUE(absl::IsCancelled(cancelled.status())) << cancelled.status();
-              EXPECT_TRUE(tx.Send(3).ok());
-              co_return (co_await rx.Recv()).value_or(-1);
-            }()),
+    auto [tx, rx] = Oneshot<int>::Make();
+    CancellationSource source;
+    Spawn([source]() -> Task<void> {
+      (void)co_await SleepFor(absl::Milliseconds(5));  // The Recv waits by now.
+      source.Cancel();
+    }).Detach();
+    auto recv = [&rx]() -> Task<absl::StatusOr<int>> { co_return co_await rx.Recv(); };
+    absl::StatusOr<int> cancelled = co_await WithCancellation(source.token(), recv());
+    EXPECT_TRUE(absl::IsCancelled(cancelled.status())) << cancelled.status();
+    EXPECT_TRUE(tx.Send(3).ok());
+    co_return (co_await rx.Recv()).value_or(-1);
+  }()),
             3);
 }
 
@@ -205,22 +205,22 @@ TEST(SingleWaiterTest, OneshotRecvAgainAfterACancelledWait) {
 TEST(SingleWaiterTest, JoinHandleAwaitedAgainAfterACancelledWait) {
   Runtime runtime({.num_workers = 2});
   EXPECT_EQ(runtime.BlockOn([]() -> Task<int> {
-              Event release;
-              JoinHandle<int> target = Spawn([&release]() -> Task<int> {
-                (void)co_await release.Wait();
-                co_return 7;
-              });
-              CancellationSource source;
-              Spawn([source]() -> Task<void> {
-                (void)co_await SleepFor(absl::Milliseconds(5));  // The wait is registered.
-                source.Cancel();
-              }).Detach();
-              auto wait = [&target]() -> Task<absl::StatusOr<int>> { co_return co_await target; };
-              absl::StatusOr<int> cancelled = co_await WithCancellation(source.token(), wait());
-              EXPECT_TRUE(absl::IsCancelled(cancelled.status())) << cancelled.status();
-              release.Set();
-              co_return (co_await target).value_or(-1);
-            }()),
+    Event release;
+    JoinHandle<int> target = Spawn([&release]() -> Task<int> {
+      (void)co_await release.Wait();
+      co_return 7;
+    });
+    CancellationSource source;
+    Spawn([source]() -> Task<void> {
+      (void)co_await SleepFor(absl::Milliseconds(5));  // The wait is registered.
+      source.Cancel();
+    }).Detach();
+    auto wait = [&target]() -> Task<absl::StatusOr<int>> { co_return co_await target; };
+    absl::StatusOr<int> cancelled = co_await WithCancellation(source.token(), wait());
+    EXPECT_TRUE(absl::IsCancelled(cancelled.status())) << cancelled.status();
+    release.Set();
+    co_return (co_await target).value_or(-1);
+  }()),
             7);
 }
 

@@ -44,26 +44,26 @@ std::string LongA() { return std::string(100, 'a'); }
 TEST(SpawnArgsTest, StringViewParameterFromTemporaryString) {
   Runtime runtime({.num_workers = 1});
   EXPECT_EQ(runtime.BlockOn([]() -> Task<int> {
-              JoinHandle<int> handle = Spawn(CountA, LongA());
-              std::string other(100, 'b');  // Likely reuses the temporary's freed block.
-              absl::StatusOr<int> count = co_await std::move(handle);
-              co_return count.value_or(-1);
-            }()),
+    JoinHandle<int> handle = Spawn(CountA, LongA());
+    std::string other(100, 'b');  // Likely reuses the temporary's freed block.
+    absl::StatusOr<int> count = co_await std::move(handle);
+    co_return count.value_or(-1);
+  }()),
             100);
 }
 
 TEST(SpawnArgsTest, StringViewParameterFromLocalStringThatDies) {
   Runtime runtime({.num_workers = 1});
   EXPECT_EQ(runtime.BlockOn([]() -> Task<int> {
-              JoinHandle<int> handle;
-              {
-                std::string local = LongA();
-                handle = Spawn(CountA, local);
-                local.assign(100, 'b');  // The task must see its copy, taken at Spawn.
-              }
-              absl::StatusOr<int> count = co_await std::move(handle);
-              co_return count.value_or(-1);
-            }()),
+    JoinHandle<int> handle;
+    {
+      std::string local = LongA();
+      handle = Spawn(CountA, local);
+      local.assign(100, 'b');  // The task must see its copy, taken at Spawn.
+    }
+    absl::StatusOr<int> count = co_await std::move(handle);
+    co_return count.value_or(-1);
+  }()),
             100);
 }
 
@@ -76,25 +76,25 @@ TEST(SpawnArgsTest, StringViewParameterFromRuntimeSpawn) {
     local.assign(100, 'b');
   }
   EXPECT_EQ(runtime.BlockOn([](JoinHandle<int> h) -> Task<int> {
-              co_return (co_await std::move(h)).value_or(-1);
-            }(std::move(handle))),
+    co_return (co_await std::move(h)).value_or(-1);
+  }(std::move(handle))),
             100);
 }
 
 TEST(SpawnArgsTest, SpanParameterFromTemporaryAndLocalVector) {
   Runtime runtime({.num_workers = 1});
   EXPECT_EQ(runtime.BlockOn([]() -> Task<int> {
-              JoinHandle<int> from_temporary = Spawn(Sum, std::vector<int>(50, 2));
-              JoinHandle<int> from_local;
-              {
-                std::vector<int> local(50, 3);
-                from_local = Spawn(Sum, local);
-                local.assign(50, 0);
-              }
-              std::vector<int> other(50, 0);  // Likely reuses a freed block.
-              co_return (co_await std::move(from_temporary)).value_or(-1) * 1000 +
-                  (co_await std::move(from_local)).value_or(-1);
-            }()),
+    JoinHandle<int> from_temporary = Spawn(Sum, std::vector<int>(50, 2));
+    JoinHandle<int> from_local;
+    {
+      std::vector<int> local(50, 3);
+      from_local = Spawn(Sum, local);
+      local.assign(50, 0);
+    }
+    std::vector<int> other(50, 0);  // Likely reuses a freed block.
+    co_return (co_await std::move(from_temporary)).value_or(-1) * 1000 +
+        (co_await std::move(from_local)).value_or(-1);
+  }()),
             100 * 1000 + 150);
 }
 
@@ -108,13 +108,13 @@ TEST(SpawnArgsTest, GroupChildWithViewParameters) {
     {
       std::string local = LongA();
       std::vector<int> values(50, 3);
-      group.Spawn([&](std::string_view text) -> Task<void> {
-        return store(CountA(text), &results[0]);
-      }, local);
+      group.Spawn(
+          [&](std::string_view text) -> Task<void> { return store(CountA(text), &results[0]); },
+          local);
       group.Spawn(CountA, LongA());  // The result is dropped; the read must still be valid.
-      group.Spawn([&](absl::Span<const int> span) -> Task<void> {
-        return store(Sum(span), &results[1]);
-      }, values);
+      group.Spawn(
+          [&](absl::Span<const int> span) -> Task<void> { return store(Sum(span), &results[1]); },
+          values);
       local.assign(100, 'b');
       values.assign(50, 0);
     }
@@ -132,11 +132,11 @@ Task<size_t> Length(std::string text) {
 TEST(SpawnArgsTest, ExactTypesStillWork) {
   Runtime runtime({.num_workers = 1});
   EXPECT_EQ(runtime.BlockOn([]() -> Task<size_t> {
-              std::string local = LongA();
-              JoinHandle<size_t> handle = Spawn(Length, local);
-              local.clear();
-              co_return (co_await std::move(handle)).value_or(0);
-            }()),
+    std::string local = LongA();
+    JoinHandle<size_t> handle = Spawn(Length, local);
+    local.clear();
+    co_return (co_await std::move(handle)).value_or(0);
+  }()),
             100u);
 }
 

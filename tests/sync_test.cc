@@ -148,9 +148,8 @@ TEST(AsyncMutexTest, CancelledWaiterNeverHoldsTheLock) {
       EXPECT_TRUE(absl::IsCancelled(guard.status())) << guard.status();
       if (guard.ok()) cancelled_waiter_got_lock = true;
     };
-    group.Spawn([&]() -> Task<void> {
-      co_await WithCancellation(source.token(), wait_for_lock());
-    });
+    group.Spawn(
+        [&]() -> Task<void> { co_await WithCancellation(source.token(), wait_for_lock()); });
     Order order;
     group.Spawn([&]() -> Task<void> {
       (void)co_await SleepFor(absl::Milliseconds(5));  // Queued behind the cancelled one.
@@ -366,9 +365,9 @@ TEST(EventTest, SetReleasesAllAndStaysSet) {
 TEST(EventTest, WaitIsCancellable) {
   Runtime runtime({.num_workers = 2});
   Event never;
-  absl::Status status = RunCancelledAfter(runtime, absl::Milliseconds(5), [&]() -> Task<absl::Status> {
-    co_return co_await never.Wait();
-  }());
+  absl::Status status =
+      RunCancelledAfter(runtime, absl::Milliseconds(5),
+                        [&]() -> Task<absl::Status> { co_return co_await never.Wait(); }());
   EXPECT_TRUE(absl::IsCancelled(status));
 }
 
@@ -394,9 +393,10 @@ TEST(NotifyTest, OnePermitIsStoredAllWakesWaitersOnly) {
     (void)co_await group.Join();
     EXPECT_EQ(woken.load(), 3);
   }());
-  absl::Status status = RunCancelledAfter(runtime, absl::Milliseconds(5), [&]() -> Task<absl::Status> {
-    co_return co_await notify.Notified();  // NotifyAll stored nothing.
-  }());
+  absl::Status status =
+      RunCancelledAfter(runtime, absl::Milliseconds(5), [&]() -> Task<absl::Status> {
+        co_return co_await notify.Notified();  // NotifyAll stored nothing.
+      }());
   EXPECT_TRUE(absl::IsCancelled(status));
 }
 

@@ -3,6 +3,8 @@
 // TaskGroup: joining, borrowing, first failure, cancellation sources, misuse, owner teardown;
 // WhenAll and WhenAny over packs and vectors.
 
+#include "coral/task_group.h"
+
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -18,7 +20,6 @@
 #include "coral/runtime.h"
 #include "coral/sleep.h"
 #include "coral/task.h"
-#include "coral/task_group.h"
 #include "coral/yield.h"
 #include "gtest/gtest.h"
 
@@ -165,8 +166,8 @@ TEST(TaskGroupTest, GroupUnderADeadline) {
   Runtime runtime({.num_workers = 2, .start_paused = true});
   const Instant start = runtime.Now();
   auto body = []() -> Task<absl::Status> {
-    CancellationSource deadline = CancellationSource::WithDeadline(
-        Now() + absl::Milliseconds(20), CurrentCancellationToken());
+    CancellationSource deadline = CancellationSource::WithDeadline(Now() + absl::Milliseconds(20),
+                                                                   CurrentCancellationToken());
     auto serve = []() -> Task<absl::Status> {
       TaskGroup group;
       group.Spawn([]() -> Task<absl::Status> { co_return co_await SleepFor(absl::Hours(1)); });
@@ -313,21 +314,23 @@ TEST(TaskGroupTest, ShutdownWithLiveGroups) {
     Runtime runtime({.num_workers = 2});
     for (int owner = 0; owner < kOwners; ++owner) {
       runtime
-          .Spawn([&violations](std::atomic<int>* mine) -> Task<void> {
-            OutlivesChildren guard{mine, &violations};
-            TaskGroup group;
-            for (int i = 0; i < 10; ++i) {
-              ++*mine;
-              group.Spawn([mine]() -> Task<void> {
-                struct Leave {
-                  std::atomic<int>* live;
-                  ~Leave() { --*live; }
-                } leave{mine};
-                (void)co_await SleepFor(absl::Hours(1));
-              });
-            }
-            (void)co_await group.Join();
-          }, &live[owner])
+          .Spawn(
+              [&violations](std::atomic<int>* mine) -> Task<void> {
+                OutlivesChildren guard{mine, &violations};
+                TaskGroup group;
+                for (int i = 0; i < 10; ++i) {
+                  ++*mine;
+                  group.Spawn([mine]() -> Task<void> {
+                    struct Leave {
+                      std::atomic<int>* live;
+                      ~Leave() { --*live; }
+                    } leave{mine};
+                    (void)co_await SleepFor(absl::Hours(1));
+                  });
+                }
+                (void)co_await group.Join();
+              },
+              &live[owner])
           .Detach();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -388,7 +391,8 @@ TEST(WhenAnyTest, FirstWinsLosersAreCancelledAndAwaited) {
   };
   auto body = [&]() -> Task<void> {
     const absl::Time start = absl::Now();
-    WhenAnyResult<absl::Status, std::string, absl::Status> any = co_await WhenAny(slow(), fast(), slow());
+    WhenAnyResult<absl::Status, std::string, absl::Status> any =
+        co_await WhenAny(slow(), fast(), slow());
     EXPECT_EQ(any.index, 1u);
     EXPECT_EQ(*std::get<1>(any.result), "fast");
     EXPECT_EQ(losers_finished.load(), 2);  // Awaited before WhenAny returned.

@@ -165,7 +165,7 @@ TEST(TimerTest, TimeoutCancelsSlowTask) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
   EXPECT_EQ(took, absl::Milliseconds(20));
   EXPECT_TRUE(absl::IsCancelled(slept)) << slept;  // The sleep ended at the deadline.
-  EXPECT_EQ(drops.load(), 1);  // The task returned before Timeout did.
+  EXPECT_EQ(drops.load(), 1);                      // The task returned before Timeout did.
 }
 
 TEST(TimerTest, TimeoutRethrows) {
@@ -311,7 +311,8 @@ TEST(TimerTest, TimeoutAroundWhenAllAndWhenAnyCountsTheirWaits) {
     EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
     EXPECT_EQ(Now() - start, absl::Milliseconds(10));
     auto any = [&]() -> Task<int> {
-      WhenAnyResult<int, int> first = co_await WhenAny(ignores_cancellation(), ignores_cancellation());
+      WhenAnyResult<int, int> first =
+          co_await WhenAny(ignores_cancellation(), ignores_cancellation());
       co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(0); },
                            first.result);
     };
@@ -339,8 +340,7 @@ TEST(TimerTest, TimeoutAroundWhenAnyKeepsAWinnerInTime) {
   auto any = [&]() -> Task<int> {
     WhenAnyResult<int, int> first =
         co_await WhenAny(sleeps(absl::Milliseconds(5), 5), sleeps(absl::Hours(1), 0));
-    co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(-1); },
-                         first.result);
+    co_return std::visit([](const absl::StatusOr<int>& r) { return r.value_or(-1); }, first.result);
   };
   auto body = [&]() -> Task<absl::StatusOr<int>> {
     co_return co_await Timeout(absl::Milliseconds(10), any());

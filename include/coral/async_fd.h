@@ -9,8 +9,9 @@
 //
 // Readiness is edge-triggered. The fd joins the epoll set of the worker on which it is first
 // awaited (or RegisterOnThisWorker is called), and a readiness event queues the waiting task on
-// the worker that observed it, where any worker may steal it. Waiting never pins a thread. Closing an fd never wakes a task that waits on another fd
-// that reuses its number: events are routed by registration, not by fd number.
+// the worker that observed it, where any worker may steal it. Waiting never pins a thread. Closing
+// an fd never wakes a task that waits on another fd that reuses its number: events are routed by
+// registration, not by fd number.
 //
 // Two tasks may wait on one AsyncFd at the same time (say, a reader and a writer). Closing,
 // destroying or moving an AsyncFd while a task waits on it is a misuse and aborts (a task inside
@@ -195,8 +196,7 @@ class AsyncFd {
   // anything else (a datagram, a pipe shared with others). The awaitable keeps its state in the
   // awaiting frame: no coroutine frame is allocated, however long it waits.
   template <typename Op>
-  internal::IoAwaiter<internal::CustomCall<Op>> Io(Interest interest, Op op,
-                                                   const char* operation,
+  internal::IoAwaiter<internal::CustomCall<Op>> Io(Interest interest, Op op, const char* operation,
                                                    size_t stream_request = 0) {
     return {this, internal::CustomCall<Op>(std::move(op), interest, operation, stream_request)};
   }

@@ -22,8 +22,8 @@
 // Misuse: in builds without NDEBUG, a task that locks a mutex it already holds aborts with a
 // message instead of deadlocking. Destroying a mutex that is held or waited for aborts with a
 // message (a task inside co_await Lock() counts as waiting from the start, also while it yields
-// its worker for the cooperative budget). A moved-from Guard owns nothing: owns_lock() is false and Unlock() does nothing. A
-// moved-from Synchronized<T>::Guard aborts when dereferenced.
+// its worker for the cooperative budget). A moved-from Guard owns nothing: owns_lock() is false and
+// Unlock() does nothing. A moved-from Synchronized<T>::Guard aborts when dereferenced.
 //
 // Synchronized<T> (below) pairs a value with its mutex, so the value cannot be touched unlocked.
 
@@ -37,8 +37,8 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "coral/internal/check.h"
 #include "coral/internal/budget.h"
+#include "coral/internal/check.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -160,13 +160,11 @@ class AsyncMutex {
   }
   void NoteOwnerSlow() noexcept;
   static void AfterWaiterRemoved(void* self, internal::WakeList* granted);
-  internal::WaitSite site() noexcept {
-    return {&queue_lock_, &queue_, &AfterWaiterRemoved, this};
-  }
+  internal::WaitSite site() noexcept { return {&queue_lock_, &queue_, &AfterWaiterRemoved, this}; }
 
   std::atomic<uint32_t> state_{0};
   internal::SpinLock queue_lock_;
-  internal::WaiterList queue_;  // Guarded by queue_lock_.
+  internal::WaiterList queue_;                // Guarded by queue_lock_.
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
   // Debug builds only: the task holding the lock. Written by the owner (or, at a hand-off, the
   // unlocker under queue_lock_), read by a task about to wait.
@@ -206,7 +204,8 @@ absl::StatusOr<AsyncMutexGuard> LockAwaiter::await_resume() {
 // A value that can be reached only through a lock: Tokio's Mutex<T>, folly's Synchronized.
 //
 //   coral::Synchronized<std::map<int, Session>> sessions;
-//   absl::StatusOr<coral::Synchronized<std::map<int, Session>>::Guard> s = co_await sessions.Lock();
+//   absl::StatusOr<coral::Synchronized<std::map<int, Session>>::Guard> s = co_await
+//   sessions.Lock();
 //   (*s)->emplace(id, std::move(session));
 template <typename T>
 class Synchronized {

@@ -16,7 +16,8 @@
 //
 // Misuse: destroying the mutex while it is held or waited for aborts with a message (a task inside
 // co_await Lock() or LockShared() counts as waiting from the start, also while it yields its
-// worker for the cooperative budget). A moved-from guard owns nothing: owns_lock() is false and Unlock() does nothing.
+// worker for the cooperative budget). A moved-from guard owns nothing: owns_lock() is false and
+// Unlock() does nothing.
 
 #ifndef CORAL_ASYNC_SHARED_MUTEX_H_
 #define CORAL_ASYNC_SHARED_MUTEX_H_
@@ -102,7 +103,9 @@ class AsyncSharedMutex {
   // co_await Lock(): exclusive; absl::StatusOr<Guard>.
   internal::SharedLockAwaiter<true> Lock() { return internal::SharedLockAwaiter<true>(this); }
   // co_await LockShared(): shared; absl::StatusOr<SharedGuard>.
-  internal::SharedLockAwaiter<false> LockShared() { return internal::SharedLockAwaiter<false>(this); }
+  internal::SharedLockAwaiter<false> LockShared() {
+    return internal::SharedLockAwaiter<false>(this);
+  }
   std::optional<Guard> TryLock();
   std::optional<SharedGuard> TryLockShared();
 
@@ -119,10 +122,10 @@ class AsyncSharedMutex {
   internal::WaitSite site() { return {&lock_, &queue_, &AfterWaiterRemoved, this}; }
 
   internal::SpinLock lock_;
-  bool writer_ = false;         // Guarded by lock_.
+  bool writer_ = false;                       // Guarded by lock_.
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
-  int64_t readers_ = 0;         // Guarded by lock_: shared owners.
-  internal::WaiterList queue_;  // Guarded by lock_; weight 1 = exclusive, 0 = shared.
+  int64_t readers_ = 0;                       // Guarded by lock_: shared owners.
+  internal::WaiterList queue_;                // Guarded by lock_; weight 1 = exclusive, 0 = shared.
 };
 static_assert(sizeof(AsyncSharedMutex) == 32, "lock_, writer_, budget_yielders_: one word");
 

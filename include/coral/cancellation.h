@@ -71,7 +71,8 @@ class CancellationRef {
   CancellationRef(const CancellationRef& other) noexcept : state_(other.state_) {
     if (state_ != nullptr) state_->AddReference();
   }
-  CancellationRef(CancellationRef&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  CancellationRef(CancellationRef&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)) {}
   CancellationRef& operator=(CancellationRef other) noexcept {
     std::swap(state_, other.state_);
     return *this;
@@ -130,7 +131,8 @@ class CancellationToken {
 
   // *this, after checking that it was not moved from; `operation` prefixes the message.
   const CancellationToken& Checked(const char* operation) const noexcept {
-    if (moved_from_) [[unlikely]] internal::MovedFromToken(operation);
+    if (moved_from_) [[unlikely]]
+      internal::MovedFromToken(operation);
     return *this;
   }
 
@@ -171,7 +173,8 @@ class CancellationSource {
   explicit CancellationSource(internal::CancellationRef state) : state_(std::move(state)) {}
   // state_, after checking that this was not moved from (only a moved-from source has none).
   const internal::CancellationRef& Checked(const char* operation) const noexcept {
-    if (state_.get() == nullptr) [[unlikely]] internal::MovedFromSource(operation);
+    if (state_.get() == nullptr) [[unlikely]]
+      internal::MovedFromSource(operation);
     return state_;
   }
 

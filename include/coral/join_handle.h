@@ -73,7 +73,8 @@ struct JoinHandleFactory;
 class JoinAwaiterBase : private CancellableWait {
  public:
   explicit JoinAwaiterBase(TaskHeader* joined) : joined_(joined) {
-    CORAL_CHECK(joined_ != nullptr, "co_await on an empty, moved-from or detached coral::JoinHandle");
+    CORAL_CHECK(joined_ != nullptr,
+                "co_await on an empty, moved-from or detached coral::JoinHandle");
   }
   JoinAwaiterBase(const JoinAwaiterBase&) = delete;
   JoinAwaiterBase& operator=(const JoinAwaiterBase&) = delete;
@@ -148,7 +149,8 @@ class [[nodiscard]] JoinHandle {
 
   // True once the task has finished (completed, thrown, or been torn down).
   bool IsFinished() const noexcept {
-    CORAL_CHECK(task_ != nullptr, "IsFinished on an empty, moved-from or detached coral::JoinHandle");
+    CORAL_CHECK(task_ != nullptr,
+                "IsFinished on an empty, moved-from or detached coral::JoinHandle");
     return task_->LoadState() & internal::task_state::kComplete;
   }
 
@@ -162,8 +164,12 @@ class [[nodiscard]] JoinHandle {
   // awaiting the handle afterwards yields CancelledError unless the task had already finished.
   void Abort();
 
-  internal::JoinAwaiter<T> operator co_await() && noexcept { return internal::JoinAwaiter<T>(task_); }
-  internal::JoinAwaiter<T> operator co_await() & noexcept { return internal::JoinAwaiter<T>(task_); }
+  internal::JoinAwaiter<T> operator co_await() && noexcept {
+    return internal::JoinAwaiter<T>(task_);
+  }
+  internal::JoinAwaiter<T> operator co_await() & noexcept {
+    return internal::JoinAwaiter<T>(task_);
+  }
 
  private:
   friend struct internal::JoinHandleFactory;

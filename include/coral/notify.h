@@ -67,9 +67,9 @@ class Notify {
   internal::WaitSite site() { return {&lock_, &queue_, nullptr, this}; }
 
   internal::SpinLock lock_;
-  bool permit_ = false;         // Guarded by lock_.
+  bool permit_ = false;                       // Guarded by lock_.
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
-  internal::WaiterList queue_;  // Guarded by lock_; weight 1: woken by NotifyOne.
+  internal::WaiterList queue_;                // Guarded by lock_; weight 1: woken by NotifyOne.
 };
 static_assert(sizeof(Notify) == 24, "budget_yielders_ sits in the padding after the lock");
 

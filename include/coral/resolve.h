@@ -2,7 +2,8 @@
 //
 // coral::Resolve: host name resolution (getaddrinfo) on the blocking pool.
 //
-//   absl::StatusOr<std::vector<SocketAddress>> addresses = co_await coral::Resolve("localhost", 80);
+//   absl::StatusOr<std::vector<SocketAddress>> addresses = co_await coral::Resolve("localhost",
+//   80);
 //
 // Returns every address found for stream sockets, IPv4 and IPv6, in getaddrinfo's order; a numeric
 // host is returned as is without a lookup. Errors: absl::NotFoundError for an unknown host,

@@ -102,8 +102,9 @@ class Runtime {
   auto Spawn(F&& f, Args&&... args) {
     static_assert(internal::CheckSpawnable<F, Args...>());
     using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
-    return internal::JoinHandleFactory::Adopt<R>(internal::CreateAndSubmit<R>(
-        scheduler_.get(), {internal::InheritedCancellation()}, std::forward<F>(f), std::forward<Args>(args)...));
+    return internal::JoinHandleFactory::Adopt<R>(
+        internal::CreateAndSubmit<R>(scheduler_.get(), {internal::InheritedCancellation()},
+                                     std::forward<F>(f), std::forward<Args>(args)...));
   }
 
   // Runs `task` on the workers and blocks the calling thread until it finishes; returns its result
@@ -117,8 +118,7 @@ class Runtime {
   T BlockOn(Task<T> task) {
     CheckBlockOnAllowed();
     internal::BlockingResult<T> result;
-    Spawn(&internal::RunToBlockingResult<T>, std::move(task),
-          internal::FinishOnDestroy<T>(&result))
+    Spawn(&internal::RunToBlockingResult<T>, std::move(task), internal::FinishOnDestroy<T>(&result))
         .Detach();
     return result.Wait();
   }
@@ -142,7 +142,8 @@ auto Spawn(F&& f, Args&&... args) {
   CORAL_CHECK(scheduler != nullptr,
               "coral::Spawn called from a thread that is not a coral worker; use Runtime::Spawn");
   return internal::JoinHandleFactory::Adopt<R>(
-      internal::CreateAndSubmit<R>(scheduler, {internal::InheritedCancellation()}, std::forward<F>(f), std::forward<Args>(args)...));
+      internal::CreateAndSubmit<R>(scheduler, {internal::InheritedCancellation()},
+                                   std::forward<F>(f), std::forward<Args>(args)...));
 }
 
 }  // namespace coral

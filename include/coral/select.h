@@ -34,7 +34,7 @@ namespace coral {
 // What a Select yields: the branch that completed and its receive result.
 template <typename... Ts>
 struct SelectResult {
-  size_t index;                                // The branch that completed.
+  size_t index;                               // The branch that completed.
   std::variant<absl::StatusOr<Ts>...> value;  // Its receive result, at that index.
 };
 

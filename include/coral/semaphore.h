@@ -17,8 +17,8 @@
 //
 // Misuse: destroying the semaphore while a task waits on it, or while a Permit taken from it is
 // alive, aborts with a message (a task inside co_await Acquire() counts as waiting from the
-// start, also while it yields its worker for the cooperative budget). A moved-from Permit holds nothing: count() is 0 and Release()
-// does nothing.
+// start, also while it yields its worker for the cooperative budget). A moved-from Permit holds
+// nothing: count() is 0 and Release() does nothing.
 
 #ifndef CORAL_SEMAPHORE_H_
 #define CORAL_SEMAPHORE_H_
@@ -109,8 +109,8 @@ class Semaphore {
 
   mutable internal::SpinLock lock_;
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
-  int64_t permits_;             // Guarded by lock_.
-  int64_t lent_ = 0;            // Guarded by lock_: taken and not yet returned.
+  int64_t permits_;                           // Guarded by lock_.
+  int64_t lent_ = 0;                          // Guarded by lock_: taken and not yet returned.
   internal::WaiterList queue_;  // Guarded by lock_; Waiter::weight is the permits wanted.
 };
 static_assert(sizeof(Semaphore) == 40, "budget_yielders_ sits in the padding after the lock");

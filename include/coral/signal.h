@@ -67,7 +67,7 @@ class SignalListener {
   SignalListener(int slot, AsyncFd wakeup) : slot_(slot), wakeup_(std::move(wakeup)) {}
   void Stop();
 
-  int slot_ = -1;  // Index in the process-wide listener table (io/signal.cc), or -1.
+  int slot_ = -1;   // Index in the process-wide listener table (io/signal.cc), or -1.
   AsyncFd wakeup_;  // The eventfd the handler writes.
 };
 

@@ -80,9 +80,7 @@ namespace internal {
 // Function objects rather than functions: argument-dependent lookup would otherwise also find
 // absl::SleepFor(absl::Duration), which blocks the thread, and the call would be ambiguous.
 struct SleepForFn {
-  SleepAwaiter operator()(absl::Duration duration) const {
-    return SleepAwaiter(Now() + duration);
-  }
+  SleepAwaiter operator()(absl::Duration duration) const { return SleepAwaiter(Now() + duration); }
 };
 struct SleepUntilFn {
   SleepAwaiter operator()(Instant deadline) const { return SleepAwaiter(deadline); }
@@ -224,7 +222,7 @@ Task<JoinResult<T>> Shielded(internal::TimeoutAwaiter<T> timeout) {
 // Timeout for an awaitable that is not a Task (StreamSocket::Read, or another Timeout): awaited
 // inside one.
 template <typename Awaitable>
-  requires requires(Awaitable& awaitable) { awaitable.await_resume(); }
+requires requires(Awaitable& awaitable) { awaitable.await_resume(); }
 auto Timeout(absl::Duration duration, Awaitable awaitable) {
   return Timeout(duration, internal::AwaitInTask(std::move(awaitable)));
 }

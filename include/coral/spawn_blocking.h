@@ -81,8 +81,7 @@ class [[nodiscard]] BlockingAwaiter {
   };
 
   template <typename F>
-  explicit BlockingAwaiter(F&& fn)
-      : state_(std::make_shared<State>()), job_(std::forward<F>(fn)) {}
+  explicit BlockingAwaiter(F&& fn) : state_(std::make_shared<State>()), job_(std::forward<F>(fn)) {}
   BlockingAwaiter(const BlockingAwaiter&) = delete;
   BlockingAwaiter& operator=(const BlockingAwaiter&) = delete;
   ~BlockingAwaiter() {

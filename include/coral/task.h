@@ -158,10 +158,8 @@ class TaskPromise final : public TaskPromiseBase {
   Task<T> get_return_object() noexcept;
 
   template <typename U = T>
-    requires std::is_convertible_v<U&&, T>
-  void return_value(U&& value) {
-    value_.emplace(std::forward<U>(value));
-  }
+  requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) { value_.emplace(std::forward<U>(value)); }
 
   T TakeResult() {
     RethrowIfFailed();

@@ -87,7 +87,8 @@ bool InTeardown();
 class GroupMembership {
  public:
   explicit GroupMembership(GroupState* group) : group_(group) {}
-  GroupMembership(GroupMembership&& other) noexcept : group_(std::exchange(other.group_, nullptr)) {}
+  GroupMembership(GroupMembership&& other) noexcept
+      : group_(std::exchange(other.group_, nullptr)) {}
   GroupMembership& operator=(GroupMembership&&) = delete;
   ~GroupMembership() {
     if (group_ != nullptr) GroupChildFinished(group_);
@@ -162,7 +163,8 @@ class TaskGroup {
     static_assert(internal::CheckSpawnable<F, Args...>());
     using R = typename internal::SpawnedTaskType<F, Args...>::value_type;
     internal::Scheduler* scheduler = internal::CurrentScheduler();
-    CORAL_CHECK(scheduler != nullptr, "TaskGroup::Spawn called from a thread that is not a coral worker");
+    CORAL_CHECK(scheduler != nullptr,
+                "TaskGroup::Spawn called from a thread that is not a coral worker");
     // Nobody joins a child by handle: the group counts it.
     internal::CreateAndSubmitDetached<void>(
         scheduler,
@@ -213,16 +215,20 @@ Task<void> StoreResult(Task<T> task, std::optional<JoinResult<T>>* slot,
 
 // Runs the tasks concurrently (each as a child task, so on any worker) and waits for all of them.
 // Each result is the task's JoinResult (join_handle.h: absl::StatusOr<T>; absl::Status for void;
-// a status-like value as it is); one task's error does not cancel the others. If a task throws, the others
-// still run to the end and the first exception is rethrown. Cancellation: the tasks run under the
-// awaiting task's token; inside a Timeout they count as the awaited work (sleep.h, Timeout).
+// a status-like value as it is); one task's error does not cancel the others. If a task throws, the
+// others still run to the end and the first exception is rethrown. Cancellation: the tasks run
+// under the awaiting task's token; inside a Timeout they count as the awaited work (sleep.h,
+// Timeout).
 template <typename... Ts>
 Task<std::tuple<JoinResult<Ts>...>> WhenAll(Task<Ts>... tasks) {
   std::tuple<std::optional<JoinResult<Ts>>...> slots;
   TaskGroup group(TaskGroup::OnFailure::kKeepGoing);
   const internal::TaskHeader* self = internal::CurrentTask();
-  std::apply([&](auto&... slot) { (group.Spawn(&internal::StoreResult<Ts>, std::move(tasks), &slot, self), ...); },
-             slots);
+  std::apply(
+      [&](auto&... slot) {
+        (group.Spawn(&internal::StoreResult<Ts>, std::move(tasks), &slot, self), ...);
+      },
+      slots);
   (void)co_await group.Join();  // Rethrows the first exception; StoreResult fails no other way.
   co_return std::apply([](auto&... slot) { return std::make_tuple(*std::move(slot)...); }, slots);
 }
@@ -310,7 +316,8 @@ Task<WhenAnyResult<Ts...>> WhenAny(Task<Ts>... tasks) {
     (group.Spawn(&internal::RaceOne<Result, kIndex, Ts>, std::move(tasks), &race, kIndex, &group,
                  self),
      ...);
-  }(std::index_sequence_for<Ts...>{});
+  }
+  (std::index_sequence_for<Ts...>{});
   Result result = co_await internal::AwaitWinner(group, race);
   co_return WhenAnyResult<Ts...>{race.index, std::move(result)};
 }

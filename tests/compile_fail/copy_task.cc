@@ -3,10 +3,8 @@
 // A Task is move-only: one coroutine frame, awaited once.
 // EXPECT-ERROR: use of deleted function .*coral::Task<T>::Task\(const coral::Task<T>&\)
 
-#include "coral/task.h"
-
 #include <utility>
 
-void Misuse(coral::Task<int>& original) {
-  coral::Task<int> copy(original);
-}
+#include "coral/task.h"
+
+void Misuse(coral::Task<int>& original) { coral::Task<int> copy(original); }

@@ -3,10 +3,8 @@
 // An AsyncMutex is neither copied nor moved: its guards and waiters point to it.
 // EXPECT-ERROR: use of deleted function .*coral::AsyncMutex::AsyncMutex\(const coral::AsyncMutex&\)
 
-#include "coral/async_mutex.h"
-
 #include <utility>
 
-void Misuse(coral::AsyncMutex& original) {
-  coral::AsyncMutex moved(std::move(original));
-}
+#include "coral/async_mutex.h"
+
+void Misuse(coral::AsyncMutex& original) { coral::AsyncMutex moved(std::move(original)); }

@@ -3,10 +3,8 @@
 // An Event is neither copied nor moved: its waiters point to it.
 // EXPECT-ERROR: use of deleted function .*coral::Event::Event\(const coral::Event&\)
 
-#include "coral/event.h"
-
 #include <utility>
 
-void Misuse(coral::Event& original) {
-  coral::Event moved(std::move(original));
-}
+#include "coral/event.h"
+
+void Misuse(coral::Event& original) { coral::Event moved(std::move(original)); }

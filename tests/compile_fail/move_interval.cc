@@ -3,10 +3,8 @@
 // An Interval is neither copied nor moved: a running Tick points to it.
 // EXPECT-ERROR: use of deleted function .*coral::Interval::Interval\(const coral::Interval&\)
 
-#include "coral/interval.h"
-
 #include <utility>
 
-void Misuse(coral::Interval& original) {
-  coral::Interval moved(std::move(original));
-}
+#include "coral/interval.h"
+
+void Misuse(coral::Interval& original) { coral::Interval moved(std::move(original)); }

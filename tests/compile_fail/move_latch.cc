@@ -3,10 +3,8 @@
 // A Latch is neither copied nor moved: its waiters point to it.
 // EXPECT-ERROR: use of deleted function .*coral::Latch::Latch\(const coral::Latch&\)
 
-#include "coral/latch.h"
-
 #include <utility>
 
-void Misuse(coral::Latch& original) {
-  coral::Latch moved(std::move(original));
-}
+#include "coral/latch.h"
+
+void Misuse(coral::Latch& original) { coral::Latch moved(std::move(original)); }

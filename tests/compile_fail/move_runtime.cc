@@ -3,10 +3,8 @@
 // A Runtime is neither copied nor moved: its workers and tasks point to it.
 // EXPECT-ERROR: use of deleted function .*coral::Runtime::Runtime\(const coral::Runtime&\)
 
-#include "coral/runtime.h"
-
 #include <utility>
 
-void Misuse(coral::Runtime& original) {
-  coral::Runtime moved(std::move(original));
-}
+#include "coral/runtime.h"
+
+void Misuse(coral::Runtime& original) { coral::Runtime moved(std::move(original)); }

@@ -3,10 +3,8 @@
 // A Semaphore is neither copied nor moved: its permits and waiters point to it.
 // EXPECT-ERROR: use of deleted function .*coral::Semaphore::Semaphore\(const coral::Semaphore&\)
 
-#include "coral/semaphore.h"
-
 #include <utility>
 
-void Misuse(coral::Semaphore& original) {
-  coral::Semaphore moved(std::move(original));
-}
+#include "coral/semaphore.h"
+
+void Misuse(coral::Semaphore& original) { coral::Semaphore moved(std::move(original)); }

@@ -3,10 +3,8 @@
 // A TaskGroup is neither copied nor moved: its children borrow from the scope that owns it.
 // EXPECT-ERROR: use of deleted function .*coral::TaskGroup::TaskGroup\(const coral::TaskGroup&\)
 
-#include "coral/task_group.h"
-
 #include <utility>
 
-void Misuse(coral::TaskGroup& original) {
-  coral::TaskGroup moved(std::move(original));
-}
+#include "coral/task_group.h"
+
+void Misuse(coral::TaskGroup& original) { coral::TaskGroup moved(std::move(original)); }

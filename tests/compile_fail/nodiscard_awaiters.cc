@@ -19,18 +19,18 @@ coral::Task<void> Everything(coral::AsyncMutex& mutex, coral::AsyncSharedMutex& 
   auto job = [] { return 1; };
 #ifdef CORAL_DISCARD
   coral::SleepFor(absl::Milliseconds(1));  // expect-nodiscard
-  coral::Yield();  // expect-nodiscard
-  mutex.Lock();  // expect-nodiscard
-  shared.LockShared();  // expect-nodiscard
-  semaphore.Acquire();  // expect-nodiscard
-  event.Wait();  // expect-nodiscard
-  notify.Notified();  // expect-nodiscard
-  tx.Send(1);  // expect-nodiscard
-  rx.Recv();  // expect-nodiscard
-  token.Cancelled();  // expect-nodiscard
-  coral::SpawnBlocking(std::move(job));  // expect-nodiscard
-  Answer();  // expect-nodiscard
-  std::move(handle).operator co_await();  // expect-nodiscard
+  coral::Yield();                          // expect-nodiscard
+  mutex.Lock();                            // expect-nodiscard
+  shared.LockShared();                     // expect-nodiscard
+  semaphore.Acquire();                     // expect-nodiscard
+  event.Wait();                            // expect-nodiscard
+  notify.Notified();                       // expect-nodiscard
+  tx.Send(1);                              // expect-nodiscard
+  rx.Recv();                               // expect-nodiscard
+  token.Cancelled();                       // expect-nodiscard
+  coral::SpawnBlocking(std::move(job));    // expect-nodiscard
+  Answer();                                // expect-nodiscard
+  std::move(handle).operator co_await();   // expect-nodiscard
 #endif
   (void)co_await coral::SleepFor(absl::Milliseconds(1));
   co_await coral::Yield();

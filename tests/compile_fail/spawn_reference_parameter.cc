@@ -4,9 +4,9 @@
 // referent outlives the task), or a TaskGroup to borrow under.
 // EXPECT-ERROR: a reference parameter must be passed as std::ref\(x\) or std::cref\(x\)
 
-#include "coral/runtime.h"
-
 #include <string>
+
+#include "coral/runtime.h"
 
 coral::Task<void> Use(std::string& text) { co_return; }
 

@@ -109,16 +109,16 @@ class CancellationState {
   std::atomic<bool> observed_{false};
   bool cancelled_by_parent_ = false;  // Written under lock_ before cancelled_'s release store.
   bool has_deadline_ = false;         // Immutable: this is a DeadlineState (cancellation.cc).
-  SpinLock lock_;  // Critical sections are a few pointer writes.
+  SpinLock lock_;                     // Critical sections are a few pointer writes.
   // Registered callbacks, most recent first (no tail pointer: the order is not part of the API).
   IntrusiveList<CancellationNode, ListEnds::kFrontOnly> nodes_ ABSL_GUARDED_BY(lock_);
   CancellationNode* running_ ABSL_GUARDED_BY(lock_) = nullptr;
   std::thread::id running_thread_ ABSL_GUARDED_BY(lock_);  // Who runs running_.
   // Set by a deregistration of running_ from inside its own callback: the node is gone.
   bool running_deregistered_ ABSL_GUARDED_BY(lock_) = false;
-  CancellationState* parent_ = nullptr;     // Owns a reference; immutable after Create.
-  const TaskHeader* observer_ = nullptr;    // Whose waits mark observed_; immutable after Create.
-  CancellationNode parent_node_;            // Registered on parent_: cancels this state.
+  CancellationState* parent_ = nullptr;   // Owns a reference; immutable after Create.
+  const TaskHeader* observer_ = nullptr;  // Whose waits mark observed_; immutable after Create.
+  CancellationNode parent_node_;          // Registered on parent_: cancels this state.
 };
 
 }  // namespace coral::internal

@@ -91,20 +91,24 @@ class ChannelBuffer {
 
   // Moves *value in and resets it; false if full.
   bool TryPush(std::optional<T>* value) {
-    if (unbounded()) [[unlikely]] return queue_.TryPush(value);
+    if (unbounded()) [[unlikely]]
+      return queue_.TryPush(value);
     return ring_.TryPush(value);
   }
   // Moves the oldest value into *out; false if empty.
   bool TryPop(std::optional<T>* out) {
-    if (unbounded()) [[unlikely]] return queue_.TryPop(out);
+    if (unbounded()) [[unlikely]]
+      return queue_.TryPop(out);
     return ring_.TryPop(out);
   }
   bool Empty() const {
-    if (unbounded()) [[unlikely]] return queue_.Size() == 0;
+    if (unbounded()) [[unlikely]]
+      return queue_.Size() == 0;
     return ring_.ApproximateSize() == 0;
   }
   bool AtMostHalfFull() const {
-    if (unbounded()) [[unlikely]] return true;
+    if (unbounded()) [[unlikely]]
+      return true;
     return ring_.AtMostHalfFull();
   }
 
@@ -324,10 +328,10 @@ class ChannelState {
   std::atomic<int64_t> senders_waiting_{0};    // Changed under lock_ (see the header comment).
   std::atomic<int64_t> receivers_waiting_{0};  // Changed under lock_.
   SpinLock lock_;
-  bool closed_flag_ = false;       // Guarded by lock_ (closed_ for lock-free readers).
-  WaiterList senders_list_;        // Guarded by lock_; payload: std::optional<T>* offered.
-  WaiterList receivers_list_;      // Guarded by lock_; payload: std::optional<T>* slot.
-  std::deque<T> spilled_;          // Guarded by lock_: values re-offered when nobody could.
+  bool closed_flag_ = false;              // Guarded by lock_ (closed_ for lock-free readers).
+  WaiterList senders_list_;               // Guarded by lock_; payload: std::optional<T>* offered.
+  WaiterList receivers_list_;             // Guarded by lock_; payload: std::optional<T>* slot.
+  std::deque<T> spilled_;                 // Guarded by lock_: values re-offered when nobody could.
   std::atomic<size_t> spilled_count_{0};  // spilled_.size(), for TryPop to look without the lock.
   std::atomic<uint32_t> senders_{1};
   std::atomic<uint32_t> receivers_{1};

@@ -13,11 +13,11 @@ namespace coral::internal {
 
 }  // namespace coral::internal
 
-#define CORAL_CHECK(condition, message)                                \
-  do {                                                                 \
-    if (!(condition)) [[unlikely]] {                                   \
-      ::coral::internal::FatalMisuse((message), __FILE__, __LINE__);   \
-    }                                                                  \
+#define CORAL_CHECK(condition, message)                              \
+  do {                                                               \
+    if (!(condition)) [[unlikely]] {                                 \
+      ::coral::internal::FatalMisuse((message), __FILE__, __LINE__); \
+    }                                                                \
   } while (false)
 
 #endif  // CORAL_INTERNAL_CHECK_H_

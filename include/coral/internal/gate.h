@@ -49,9 +49,9 @@ class Gate {
   WaitSite site() { return {&lock_, &queue_, nullptr, this}; }
 
   SpinLock lock_;
-  std::atomic<bool> open_;  // Changed under lock_.
+  std::atomic<bool> open_;          // Changed under lock_.
   BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h). In padding.
-  WaiterList queue_;        // Guarded by lock_.
+  WaiterList queue_;                // Guarded by lock_.
 };
 static_assert(sizeof(Gate) == 24, "budget_yielders_ sits in the padding after the lock");
 

@@ -57,9 +57,7 @@ class IntrusiveList {
     node->linked = true;
   }
 
-  void PushBack(T* node)
-    requires kTail
-  {
+  void PushBack(T* node) requires kTail {
     CheckNodeType();
     assert(!node->linked);
     node->prev = tail_.node;
@@ -109,9 +107,7 @@ class IntrusiveList {
 
    private:
     // Read before the body runs, so that it may remove node_.
-    static T* Following(T* node) {
-      return node != nullptr ? node->next : nullptr;
-    }
+    static T* Following(T* node) { return node != nullptr ? node->next : nullptr; }
     T* node_;
     T* next_;
   };

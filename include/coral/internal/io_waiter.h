@@ -16,10 +16,10 @@ class TaskHeader;
 namespace readiness {
 inline constexpr uint32_t kReadable = 1 << 0;
 inline constexpr uint32_t kWritable = 1 << 1;
-inline constexpr uint32_t kReadClosed = 1 << 2;   // EPOLLRDHUP: the peer shut its write side.
-inline constexpr uint32_t kHangUp = 1 << 3;       // EPOLLHUP: both directions closed.
-inline constexpr uint32_t kError = 1 << 4;        // EPOLLERR.
-inline constexpr uint32_t kShutdown = 1 << 5;     // The runtime shut down.
+inline constexpr uint32_t kReadClosed = 1 << 2;  // EPOLLRDHUP: the peer shut its write side.
+inline constexpr uint32_t kHangUp = 1 << 3;      // EPOLLHUP: both directions closed.
+inline constexpr uint32_t kError = 1 << 4;       // EPOLLERR.
+inline constexpr uint32_t kShutdown = 1 << 5;    // The runtime shut down.
 // What ends a wait for each direction.
 inline constexpr uint32_t kReadInterest = kReadable | kReadClosed | kHangUp | kError | kShutdown;
 inline constexpr uint32_t kWriteInterest = kWritable | kHangUp | kError | kShutdown;

@@ -34,9 +34,9 @@ Task<R> RunSpawned(Fn fn, Args... args) {
 template <typename F, typename... Args>
 struct TakesDecayedArgs : std::false_type {};
 template <typename R, typename... Params, typename... Args>
-  requires(sizeof...(Params) == sizeof...(Args))
-struct TakesDecayedArgs<R (*)(Params...), Args...>
-    : std::bool_constant<(std::is_same_v<Params, std::decay_t<Args>> && ...)> {};
+requires(sizeof...(Params) == sizeof...(Args)) struct TakesDecayedArgs<R (*)(Params...), Args...>
+    : std::bool_constant<(std::is_same_v<Params, std::decay_t<Args>> && ...)> {
+};
 
 template <typename R, typename F, typename... Args>
 Task<R> MakeRootTask(F&& f, Args&&... args) {
@@ -44,7 +44,7 @@ Task<R> MakeRootTask(F&& f, Args&&... args) {
     return f(std::forward<Args>(args)...);
   } else {
     return RunSpawned<R, std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f),
-                                                                  std::forward<Args>(args)...);
+                                                                 std::forward<Args>(args)...);
   }
 }
 

@@ -231,8 +231,8 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
     if (!slot.has_value()) (void)channel<I>()->TryPop(&slot);
     absl::StatusOr<T> value =
         slot.has_value() ? absl::StatusOr<T>(*std::move(slot)) : ChannelClosedForRecv();
-    return SelectResult<Ts...>{I, std::variant<absl::StatusOr<Ts>...>(std::in_place_index<I>,
-                                                                        std::move(value))};
+    return SelectResult<Ts...>{
+        I, std::variant<absl::StatusOr<Ts>...>(std::in_place_index<I>, std::move(value))};
   }
 
   template <size_t I>

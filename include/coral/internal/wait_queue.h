@@ -123,11 +123,11 @@ class QueuedWait : protected CancellableWait {
 // keeping their fast paths free of its initialization.
 class PendingWait final : public QueuedWait {
  public:
+  using CancellableWait::MarkCancelled;
   using QueuedWait::AbandonWait;
   using QueuedWait::CurrentTaskChecked;
   using QueuedWait::FinishWait;
   using QueuedWait::SuspendLocked;
-  using CancellableWait::MarkCancelled;
   Waiter& waiter() { return waiter_; }
 };
 
