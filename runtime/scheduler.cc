@@ -221,6 +221,10 @@
 // branch, so a losing branch consumes nothing; a value taken for a receiver that can no longer use
 // it is re-offered ahead of the buffer. Cancellation is one more claimant, not a queue removal.
 //
+// coral's internal lists (wait queues, I/O waiters, a reactor's registrations, cancellation
+// callbacks) are one intrusive list (internal/intrusive_list.h), and every spin-wait pauses through
+// one architecture-neutral CpuRelax (internal/spin_lock.h).
+//
 // Shutdown
 // --------
 //   1. Mark the runtime shutting down, stop the monitor, unpark every worker.
