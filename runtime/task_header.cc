@@ -109,15 +109,17 @@ void TaskHeader::Complete(bool frame_destroyed) {
   do {
     next = (state & ~(kRunning | kScheduled | kRegistered)) | kComplete |
            (frame_destroyed ? kFrameDestroyed : 0);
-    next -= kRefOne;  // The running reference, dropped in the same step.
+    // The running reference, dropped in the same step; with a join waiter, kept until the
+    // waiter is woken: the waiter may be aborted and torn down meanwhile, dropping the handle
+    // and its own reference, and this header must outlive our read of join_waiter_.
+    if (!(state & kJoinWaiter)) next -= kRefOne;
   } while (!state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                          std::memory_order_relaxed));
   if (state & kJoinWaiter) {
-    // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours. The
-    // header is still alive although we dropped our reference: the JoinHandle's owner is the
-    // waiter, suspended until we schedule it.
+    // kJoinWaiter was set and we set kComplete: join_waiter_ and its reference are ours.
     // relaxed: the CAS read the registrant's kJoinWaiter, which ordered its store of the slot.
     Wake(join_waiter_.exchange(nullptr, std::memory_order_relaxed));
+    DropReference();
   } else if (RefCount(next) == 0) {
     Deallocate();
   }
