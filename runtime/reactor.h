@@ -24,7 +24,7 @@ namespace coral::internal {
 
 class Reactor {
  public:
-  // The most fd events one turn takes (tokio's event batch size).
+  // The most fd events one turn takes.
   static constexpr int kMaxEvents = 256;
 
   explicit Reactor(const Clock* clock);
