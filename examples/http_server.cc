@@ -1,0 +1,331 @@
+// Copyright 2026 The coral Authors.
+//
+// http_server [flags] PORT: an HTTP/1.1 service on coral, the HTTP server contract of
+// ../shared/peers/WORKLOADS.md (GET /plaintext, GET /json, 404 for anything else; what each
+// response holds is in examples/http_session.h). Listens on 127.0.0.1:PORT (0: any free port;
+// the first line of stdout names it) on a 2-worker runtime.
+//
+// One task per connection, looping: read what has arrived into the connection's buffer, let its
+// HttpSession answer every complete request in it (pipelined requests are answered in order),
+// and write all those answers in one write. The read buffer, the output buffer and the parser
+// live as long as the connection, so serving a request allocates nothing. Keep-alive is the
+// default; the connection ends when the client closes it, asks for it (Connection: close), sends
+// a malformed request (400) or oversized headers (431), or stays idle for --idle_timeout.
+//
+// One more task, the ticker, runs on a coral::Interval: it publishes the current second, from
+// which each connection formats its Date header once a second (not once per request), and it
+// cancels the connections that have waited for a request longer than --idle_timeout. The idle
+// check costs a connection two atomic stores per read rather than a timer per read.
+//
+// SIGINT or SIGTERM (a coral::SignalListener) shuts the service down gracefully: it stops
+// accepting, closes every connection that is waiting for a request, lets the others finish the
+// requests they have received, and cancels whatever is left after --drain_timeout; then exits 0.
+//
+//   bazel/bazelw build //examples:http_server && bazel-bin/examples/http_server 8080
+//   curl http://127.0.0.1:8080/json
+
+#include <signal.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "coral/cancellation.h"
+#include "coral/clock.h"
+#include "coral/interval.h"
+#include "coral/runtime.h"
+#include "coral/signal.h"
+#include "coral/task_group.h"
+#include "coral/tcp.h"
+#include "examples/http_session.h"
+
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
+          "close a connection that has waited this long for a request");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(3),
+          "how long a shutdown waits for the connections to finish their requests");
+ABSL_FLAG(int, max_header_bytes, 8192, "limit on a request's URL, header names and values");
+ABSL_FLAG(int, max_headers, 64, "limit on a request's header count");
+ABSL_FLAG(int, workers, 2, "worker threads");
+
+namespace coral::examples {
+namespace {
+
+// Bytes one read takes: 16 pipelined wrk requests are about 640 bytes.
+constexpr size_t kReadSize = 4096;
+// A client that goes on sending after the server closed its side gets at most this much read and
+// thrown away, so that the close is not a reset that destroys the last response in flight.
+constexpr size_t kLingerBytes = 64 * 1024;
+
+void Say(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+// What the ticker knows of one connection.
+struct Watched {
+  static constexpr int64_t kBusy = INT64_MAX;
+
+  explicit Watched(const CancellationToken& parent) : stop(parent) {}
+
+  CancellationSource stop;  // The connection task runs under its token.
+  // The tick at which the connection began waiting for a request, or kBusy.
+  std::atomic<int64_t> idle_since{kBusy};
+};
+
+class Server {
+ public:
+  // `idle_timeout` is positive (infinite: no idle timeout). The ticker ticks 4 times per idle
+  // timeout (at most every 500 ms, for the Date), so a connection is closed between 1 and 1.25
+  // idle timeouts after its last request.
+  Server(absl::Duration idle_timeout, HttpLimits limits)
+      : limits_(limits),
+        period_(
+            std::max(absl::Milliseconds(1), std::min(absl::Milliseconds(500), idle_timeout / 4))),
+        idle_ticks_(
+            idle_timeout == absl::InfiniteDuration()
+                ? Watched::kBusy
+                : static_cast<int64_t>(std::ceil(absl::FDivDuration(idle_timeout, period_)))),
+        second_(absl::ToUnixSeconds(absl::Now())) {}
+
+  const HttpLimits& limits() const { return limits_; }
+  // The current Unix second, as of the last tick.
+  int64_t second() const {
+    // Relaxed: a connection needs the value, not anything written before it.
+    return second_.load(std::memory_order_relaxed);
+  }
+
+  void Add(Watched* connection) {
+    std::lock_guard lock(mu_);
+    connections_.insert(connection);
+    ++accepted_;
+  }
+  void Remove(Watched* connection, size_t answered) {
+    std::lock_guard lock(mu_);
+    connections_.erase(connection);
+    answered_ += answered;
+  }
+
+  // Before a connection waits for a request: false if the service is draining (then the
+  // connection closes instead). Paired with Drain: either this sees the drain, or Drain sees the
+  // connection waiting and cancels it (both stores and loads are seq_cst, so they cannot both
+  // miss each other).
+  bool StartWaiting(Watched* connection) {
+    connection->idle_since.store(tick_.load(std::memory_order_relaxed));
+    return !draining_.load();
+  }
+  void StopWaiting(Watched* connection) {
+    // Relaxed: a tick that still sees the connection waiting may cancel it as idle, which is the
+    // same race as a request arriving just as the timeout passes; nothing else depends on it.
+    connection->idle_since.store(Watched::kBusy, std::memory_order_relaxed);
+  }
+
+  // The ticker: publishes the second for the Date headers and cancels idle connections, until
+  // cancelled.
+  Task<void> RunTicker() {
+    Interval interval(period_);
+    while ((co_await interval.Tick()).ok()) {
+      second_.store(absl::ToUnixSeconds(absl::Now()), std::memory_order_relaxed);
+      // Only this task writes tick_; relaxed, as a connection only copies it (see StartWaiting).
+      const int64_t now = tick_.load(std::memory_order_relaxed) + 1;
+      tick_.store(now, std::memory_order_relaxed);
+      std::lock_guard lock(mu_);
+      for (Watched* connection : connections_) {
+        const int64_t since = connection->idle_since.load(std::memory_order_relaxed);
+        if (since != Watched::kBusy && now - since > idle_ticks_) connection->stop.Cancel();
+      }
+    }
+  }
+
+  // Starts the drain: the connections waiting for a request are cancelled, the others close
+  // before their next wait (StartWaiting). Returns how many connections were open.
+  size_t Drain() {
+    draining_.store(true);
+    std::lock_guard lock(mu_);
+    for (Watched* connection : connections_) {
+      if (connection->idle_since.load() != Watched::kBusy) connection->stop.Cancel();
+    }
+    return connections_.size();
+  }
+
+  std::string Summary() {
+    std::lock_guard lock(mu_);
+    return absl::StrCat(accepted_, " connections served, ", answered_, " requests answered");
+  }
+
+ private:
+  const HttpLimits limits_;
+  const absl::Duration period_;
+  const int64_t idle_ticks_;  // Whole periods a connection may wait.
+  std::atomic<int64_t> second_;
+  std::atomic<int64_t> tick_{0};
+  std::atomic<bool> draining_{false};
+  std::mutex mu_;
+  std::unordered_set<Watched*> connections_;  // Guarded by mu_ (absl's annotations need
+                                              // absl::Mutex, which is not TSan-instrumented here).
+  size_t accepted_ = 0;                       // Guarded by mu_.
+  size_t answered_ = 0;                       // Guarded by mu_.
+};
+
+// The Date header's value (RFC 9110's IMF-fixdate), formatted when the second changes.
+class DateCache {
+ public:
+  absl::string_view Get(int64_t second) {
+    if (second != second_) {
+      second_ = second;
+      const std::time_t t = static_cast<std::time_t>(second);
+      std::tm utc;
+      gmtime_r(&t, &utc);
+      length_ = std::strftime(text_.data(), text_.size(), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    }
+    return absl::string_view(text_.data(), length_);
+  }
+
+ private:
+  int64_t second_ = -1;
+  size_t length_ = 0;
+  std::array<char, 32> text_;
+};
+
+// The conversation of one connection, under its Watched token.
+Task<size_t> Converse(TcpStream* stream, Server* server, Watched* watched) {
+  HttpSession session(server->limits());
+  std::array<char, kReadSize> input;
+  std::string output;
+  output.reserve(kReadSize);
+  DateCache date;
+  for (;;) {
+    if (!server->StartWaiting(watched)) break;
+    absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(input));
+    server->StopWaiting(watched);
+    if (!n.ok() || *n == 0) co_return session.answered();  // Closed, failed, idle or drained.
+    output.clear();
+    const bool go_on =
+        session.Consume(absl::string_view(input.data(), *n), date.Get(server->second()), &output);
+    // The write, inline: a task per write would cost an allocation per request.
+    for (absl::string_view rest = output; !rest.empty();) {
+      absl::StatusOr<size_t> written = co_await stream->Write(rest);
+      if (!written.ok()) co_return session.answered();
+      rest.remove_prefix(*written);
+    }
+    if (!go_on) break;
+  }
+  // This side ends the connection: say so, then read until the client closes (a bounded amount,
+  // and the wait counts as idle), so that the close does not reset the connection under the last
+  // response.
+  if (stream->ShutdownWrite().ok()) {
+    size_t discarded = 0;
+    while (discarded < kLingerBytes) {
+      (void)server->StartWaiting(watched);
+      absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(input));
+      if (!n.ok() || *n == 0) break;
+      discarded += *n;
+    }
+  }
+  co_return session.answered();
+}
+
+Task<void> ServeConnection(TcpStream stream, Server* server) {
+  Watched watched(CurrentCancellationToken());
+  server->Add(&watched);
+  const size_t answered =
+      co_await WithCancellation(watched.stop.token(), Converse(&stream, server, &watched));
+  server->Remove(&watched, answered);
+}
+
+Task<void> AcceptConnections(TcpListener listener, TaskGroup* connections, Server* server) {
+  for (;;) {
+    absl::StatusOr<TcpStream> stream = co_await listener.Accept();
+    if (absl::IsCancelled(stream.status())) break;
+    if (!stream.ok()) continue;  // The client went away before accept; Accept handles EMFILE.
+    (void)stream->SetNoDelay(true);
+    connections->Spawn(ServeConnection, *std::move(stream), server);
+  }
+}
+
+Task<absl::Status> Serve(TcpListener listener, SignalListener* signals, Server* server,
+                         absl::Duration drain_timeout) {
+  TaskGroup ticker;
+  ticker.Spawn([server] { return server->RunTicker(); });
+  TaskGroup connections(TaskGroup::OnFailure::kKeepGoing);
+  {
+    CancellationSource accepting(connections.token());
+    connections.Spawn([&listener, &connections, server, token = accepting.token()] {
+      return WithCancellation(token, AcceptConnections(std::move(listener), &connections, server));
+    });
+    absl::StatusOr<int> signal = co_await signals->Next();
+    if (!signal.ok()) co_return signal.status();
+    accepting.Cancel();  // The accept loop ends, and its listener closes with it.
+    const size_t open = server->Drain();
+    Say(absl::StrCat("received ", *signal == SIGTERM ? "SIGTERM" : "SIGINT", ": draining ", open,
+                     " connections"));
+  }
+  const CancellationSource deadline = CancellationSource::WithDeadline(Now() + drain_timeout);
+  {
+    CancellationCallback cut_off(deadline.token(), [&connections] { connections.Cancel(); });
+    (void)co_await connections.Join();
+  }
+  ticker.Cancel();
+  (void)co_await ticker.Join();
+  Say(absl::StrCat("shutdown: ", server->Summary()));
+  co_return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace coral::examples
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  uint32_t port;
+  if (args.size() != 2 || !absl::SimpleAtoi(args[1], &port) || port > 65535) {
+    std::fprintf(stderr, "usage: %s [flags] PORT\n", argv[0]);
+    return 2;
+  }
+  absl::StatusOr<coral::TcpListener> listener =
+      coral::TcpListener::Bind(coral::SocketAddress::Loopback(static_cast<uint16_t>(port)));
+  if (!listener.ok()) {
+    std::fprintf(stderr, "http_server: %s\n", listener.status().ToString().c_str());
+    return 1;
+  }
+  // Before the port is announced: from here on, SIGINT and SIGTERM are events, not deaths.
+  absl::StatusOr<coral::SignalListener> signals = coral::SignalListener::Create({SIGINT, SIGTERM});
+  if (!signals.ok()) {
+    std::fprintf(stderr, "http_server: %s\n", signals.status().ToString().c_str());
+    return 1;
+  }
+  if (absl::GetFlag(FLAGS_idle_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_max_header_bytes) <= 0 || absl::GetFlag(FLAGS_max_headers) <= 0) {
+    std::fprintf(stderr, "http_server: --idle_timeout and the limits must be positive\n");
+    return 2;
+  }
+  coral::examples::Say(absl::StrCat("listening on ", listener->LocalAddress()->ToString()));
+  coral::examples::Server server(
+      absl::GetFlag(FLAGS_idle_timeout),
+      {.max_header_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_header_bytes)),
+       .max_headers = absl::GetFlag(FLAGS_max_headers)});
+  absl::Status status;
+  {
+    coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
+    status = runtime.BlockOn(coral::examples::Serve(*std::move(listener), &*signals, &server,
+                                                    absl::GetFlag(FLAGS_drain_timeout)));
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "http_server: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
