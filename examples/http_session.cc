@@ -87,6 +87,7 @@ HttpSession::HttpSession(HttpLimits limits) : limits_(limits) {
 
 bool HttpSession::Consume(absl::string_view input, absl::string_view date, std::string* out) {
   if (closing_) return false;
+  if (input.empty()) return true;  // To http-parser, no bytes would mean the end of the stream.
   date_ = date;
   out_ = out;
   http_parser_execute(&parser_, &kSettings, input.data(), input.size());

@@ -46,7 +46,7 @@ class HttpSession {
   // must be closed once `*out` is written: the request asked for it (Connection: close, or
   // HTTP/1.0 without keep-alive), was malformed (400), exceeded the limits (431), or asked for a
   // protocol upgrade, which this service does not do. Bytes after that request are ignored, and
-  // so is every later call.
+  // so is every later call. Empty input changes nothing (the end of the stream is not an input).
   bool Consume(absl::string_view input, absl::string_view date, std::string* out);
 
   // Requests answered so far.
