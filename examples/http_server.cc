@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
@@ -85,6 +86,7 @@ struct Watched {
   CancellationSource stop;  // The connection task runs under its token.
   // The tick at which the connection began waiting for a request, or kBusy.
   std::atomic<int64_t> idle_since{kBusy};
+  size_t answered = 0;  // Written by the connection task only.
 };
 
 class Server {
@@ -109,16 +111,26 @@ class Server {
     return second_.load(std::memory_order_relaxed);
   }
 
-  void Add(Watched* connection) {
-    std::lock_guard lock(mu_);
-    connections_.insert(connection);
-    ++accepted_;
-  }
-  void Remove(Watched* connection, size_t answered) {
-    std::lock_guard lock(mu_);
-    connections_.erase(connection);
-    answered_ += answered;
-  }
+  // Watches `connection` while this lives (also if the connection's task is torn down).
+  class Registration {
+   public:
+    Registration(Server* server, Watched* connection) : server_(server), connection_(connection) {
+      std::lock_guard lock(server_->mu_);
+      server_->connections_.insert(connection_);
+      ++server_->accepted_;
+    }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    ~Registration() {
+      std::lock_guard lock(server_->mu_);
+      server_->connections_.erase(connection_);
+      server_->answered_ += connection_->answered;
+    }
+
+   private:
+    Server* const server_;
+    Watched* const connection_;
+  };
 
   // Before a connection waits for a request: false if the service is draining (then the
   // connection closes instead). Paired with Drain: either this sees the drain, or Drain sees the
@@ -175,10 +187,9 @@ class Server {
   std::atomic<int64_t> tick_{0};
   std::atomic<bool> draining_{false};
   std::mutex mu_;
-  std::unordered_set<Watched*> connections_;  // Guarded by mu_ (absl's annotations need
-                                              // absl::Mutex, which is not TSan-instrumented here).
-  size_t accepted_ = 0;                       // Guarded by mu_.
-  size_t answered_ = 0;                       // Guarded by mu_.
+  std::unordered_set<Watched*> connections_ ABSL_GUARDED_BY(mu_);
+  size_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t answered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The Date header's value (RFC 9110's IMF-fixdate), formatted when the second changes.
@@ -202,7 +213,7 @@ class DateCache {
 };
 
 // The conversation of one connection, under its Watched token.
-Task<size_t> Converse(TcpStream* stream, Server* server, Watched* watched) {
+Task<void> Converse(TcpStream* stream, Server* server, Watched* watched) {
   HttpSession session(server->limits());
   std::array<char, kReadSize> input;
   std::string output;
@@ -212,14 +223,15 @@ Task<size_t> Converse(TcpStream* stream, Server* server, Watched* watched) {
     if (!server->StartWaiting(watched)) break;
     absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(input));
     server->StopWaiting(watched);
-    if (!n.ok() || *n == 0) co_return session.answered();  // Closed, failed, idle or drained.
+    if (!n.ok() || *n == 0) co_return;  // Closed, failed, idle or drained.
     output.clear();
     const bool go_on =
         session.Consume(absl::string_view(input.data(), *n), date.Get(server->second()), &output);
+    watched->answered = session.answered();
     // The write, inline: a task per write would cost an allocation per request.
     for (absl::string_view rest = output; !rest.empty();) {
       absl::StatusOr<size_t> written = co_await stream->Write(rest);
-      if (!written.ok()) co_return session.answered();
+      if (!written.ok()) co_return;
       rest.remove_prefix(*written);
     }
     if (!go_on) break;
@@ -236,15 +248,12 @@ Task<size_t> Converse(TcpStream* stream, Server* server, Watched* watched) {
       discarded += *n;
     }
   }
-  co_return session.answered();
 }
 
 Task<void> ServeConnection(TcpStream stream, Server* server) {
   Watched watched(CurrentCancellationToken());
-  server->Add(&watched);
-  const size_t answered =
-      co_await WithCancellation(watched.stop.token(), Converse(&stream, server, &watched));
-  server->Remove(&watched, answered);
+  const Server::Registration registration(server, &watched);
+  co_await WithCancellation(watched.stop.token(), Converse(&stream, server, &watched));
 }
 
 Task<void> AcceptConnections(TcpListener listener, TaskGroup* connections, Server* server) {
