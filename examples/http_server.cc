@@ -271,17 +271,19 @@ Task<absl::Status> Serve(TcpListener listener, SignalListener* signals, Server* 
   TaskGroup ticker;
   ticker.Spawn([server] { return server->RunTicker(); });
   TaskGroup connections(TaskGroup::OnFailure::kKeepGoing);
+  absl::StatusOr<int> signal;
   {
     CancellationSource accepting(connections.token());
     connections.Spawn([&listener, &connections, server, token = accepting.token()] {
       return WithCancellation(token, AcceptConnections(std::move(listener), &connections, server));
     });
-    absl::StatusOr<int> signal = co_await signals->Next();
-    if (!signal.ok()) co_return signal.status();
+    signal = co_await signals->Next();
     accepting.Cancel();  // The accept loop ends, and its listener closes with it.
     const size_t open = server->Drain();
-    Say(absl::StrCat("received ", *signal == SIGTERM ? "SIGTERM" : "SIGINT", ": draining ", open,
-                     " connections"));
+    if (signal.ok()) {
+      Say(absl::StrCat("received ", *signal == SIGTERM ? "SIGTERM" : "SIGINT", ": draining ", open,
+                       " connections"));
+    }
   }
   const CancellationSource deadline = CancellationSource::WithDeadline(Now() + drain_timeout);
   {
@@ -291,7 +293,7 @@ Task<absl::Status> Serve(TcpListener listener, SignalListener* signals, Server* 
   ticker.Cancel();
   (void)co_await ticker.Join();
   Say(absl::StrCat("shutdown: ", server->Summary()));
-  co_return absl::OkStatus();
+  co_return signal.status();
 }
 
 }  // namespace
