@@ -1,0 +1,308 @@
+// Copyright 2026 The coral Authors.
+//
+// TlsContext and TlsStream over loopback, with certificates made by the test
+// (tests/tls_test_certificates.h): handshakes and echo between coral's client and server over TCP
+// and a Unix socket pair, a reader and a writer in two tasks, ALPN, a cancelled Read (the stream
+// stays usable) and a cancelled Write (the session fails). Every test body runs under a Timeout.
+
+#include "coral/tls.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "coral/join_handle.h"
+#include "coral/runtime.h"
+#include "coral/sleep.h"
+#include "coral/socket_address.h"
+#include "coral/task.h"
+#include "coral/tcp.h"
+#include "coral/unix_socket.h"
+#include "gtest/gtest.h"
+#include "tests/tls_test_certificates.h"
+
+namespace coral {
+namespace {
+
+using ::coral::testing::LeafOptions;
+using ::coral::testing::PemCertificate;
+using ::coral::testing::TestAuthority;
+
+const TestAuthority& Authority() {
+  static const TestAuthority* const authority = new TestAuthority("coral test authority");
+  return *authority;
+}
+
+const PemCertificate& ServerCertificate() {
+  static const PemCertificate* const certificate = new PemCertificate(Authority().Issue({}));
+  return *certificate;
+}
+
+absl::StatusOr<TlsContext> ServerContext(const PemCertificate& certificate,
+                                         std::vector<std::string> alpn = {}) {
+  absl::StatusOr<TlsContext> context = TlsContext::Server();
+  if (!context.ok()) return context.status();
+  absl::Status used = context->UseCertificatePem(certificate.certificate, certificate.private_key);
+  if (!used.ok()) return used;
+  if (!alpn.empty()) {
+    absl::Status set = context->SetAlpnProtocols(alpn);
+    if (!set.ok()) return set;
+  }
+  return context;
+}
+
+absl::StatusOr<TlsContext> ClientContext(const TestAuthority& trusted,
+                                         std::vector<std::string> alpn = {}) {
+  absl::StatusOr<TlsContext> context = TlsContext::Client();
+  if (!context.ok()) return context.status();
+  absl::Status trust = context->TrustAuthorityPem(trusted.pem().certificate);
+  if (!trust.ok()) return trust;
+  if (!alpn.empty()) {
+    absl::Status set = context->SetAlpnProtocols(alpn);
+    if (!set.ok()) return set;
+  }
+  return context;
+}
+
+// Runs `body` on the runtime, bounded: a hung handshake fails the test instead of hanging it.
+absl::Status RunBounded(Runtime& runtime, Task<absl::Status> body) {
+  return runtime.BlockOn(Task<absl::Status>(Timeout(absl::Seconds(20), std::move(body))));
+}
+
+Task<absl::StatusOr<TlsStream>> AcceptTls(TcpListener* listener, TlsContext context) {
+  absl::StatusOr<TcpStream> tcp = co_await listener->Accept();
+  if (!tcp.ok()) co_return tcp.status();
+  co_return co_await TlsStream::Accept(std::move(context), *std::move(tcp));
+}
+
+struct Handshakes {
+  absl::StatusOr<TlsStream> client;
+  absl::StatusOr<TlsStream> server;
+};
+
+// A client handshake to `server_name` and a server handshake on one loopback TCP connection,
+// concurrently.
+Task<absl::StatusOr<Handshakes>> HandshakeOverTcp(TlsContext client_context,
+                                                  TlsContext server_context,
+                                                  std::string server_name) {
+  absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+  if (!listener.ok()) co_return listener.status();
+  absl::StatusOr<SocketAddress> address = listener->LocalAddress();
+  if (!address.ok()) co_return address.status();
+  JoinHandle<absl::StatusOr<TlsStream>> server =
+      Spawn(AcceptTls, &*listener, std::move(server_context));
+  Handshakes result;
+  absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
+  if (!tcp.ok()) co_return tcp.status();
+  result.client =
+      co_await TlsStream::Connect(std::move(client_context), *std::move(tcp), server_name);
+  // A failed client handshake closed its socket, so the server's ends too.
+  result.server = co_await std::move(server);
+  co_return result;
+}
+
+// Reads until the end of the stream; returns everything read.
+Task<absl::StatusOr<std::string>> ReadToEnd(TlsStream* stream) {
+  std::string all;
+  std::vector<char> buffer(7000);  // Not a multiple of the record size.
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) co_return all;
+    all.append(buffer.data(), *n);
+  }
+}
+
+// Echoes until the peer's close_notify, then closes its own side.
+Task<absl::Status> Echo(TlsStream* stream) {
+  std::vector<char> buffer(16384);
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) break;
+    absl::Status written = co_await stream->WriteAll(absl::string_view(buffer.data(), *n));
+    if (!written.ok()) co_return written;
+  }
+  co_return co_await stream->Shutdown();
+}
+
+std::string Pattern(size_t size) {
+  std::string text(size, '\0');
+  for (size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return text;
+}
+
+// The client writes `payload` while another task reads the echo (one reader and one writer on
+// one TlsStream), then shuts down; returns what came back.
+Task<absl::StatusOr<std::string>> EchoThrough(TlsStream* client, std::string payload) {
+  JoinHandle<absl::StatusOr<std::string>> reader = Spawn(ReadToEnd, client);
+  absl::Status written = co_await client->WriteAll(payload);
+  if (!written.ok()) co_return written;
+  absl::Status shut = co_await client->Shutdown();
+  if (!shut.ok()) co_return shut;
+  co_return co_await std::move(reader);
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  Runtime runtime_{{.num_workers = 2}};
+};
+
+TEST_F(TlsTest, HandshakeAndEchoOverTcp) {
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
+    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
+    if (!client_context.ok()) co_return client_context.status();
+    if (!server_context.ok()) co_return server_context.status();
+    absl::StatusOr<Handshakes> pair =
+        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    if (!pair.ok()) co_return pair.status();
+    if (!pair->client.ok()) co_return pair->client.status();
+    if (!pair->server.ok()) co_return pair->server.status();
+    TlsStream client = *std::move(pair->client);
+    TlsStream server = *std::move(pair->server);
+    EXPECT_EQ(client.protocol_version(), "TLSv1.3");
+    EXPECT_EQ(client.alpn_protocol(), "");
+    EXPECT_EQ(server.alpn_protocol(), "");
+
+    JoinHandle<absl::Status> echo = Spawn(Echo, &server);
+    // 3 MiB: many records, and more than the socket buffers hold, so both sides' writes wait for
+    // the socket while the other side's reads run.
+    const std::string payload = Pattern(3 << 20);
+    absl::StatusOr<std::string> echoed = co_await EchoThrough(&client, payload);
+    if (!echoed.ok()) co_return echoed.status();
+    EXPECT_EQ(echoed->size(), payload.size());
+    EXPECT_TRUE(*echoed == payload);
+    absl::Status echo_status = co_await std::move(echo);
+    EXPECT_TRUE(echo_status.ok()) << echo_status;
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(TlsTest, HandshakeAndEchoOverUnixSocketPairByIpName) {
+  // Over a socket pair, any name works for routing; the certificate's IP entry is what is checked.
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
+    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
+    if (!client_context.ok()) co_return client_context.status();
+    if (!server_context.ok()) co_return server_context.status();
+    absl::StatusOr<std::pair<UnixStream, UnixStream>> sockets = UnixStream::Pair();
+    if (!sockets.ok()) co_return sockets.status();
+    JoinHandle<absl::StatusOr<TlsStream>> accepted =
+        Spawn(&TlsStream::Accept, *server_context, StreamSocket(std::move(sockets->second)));
+    absl::StatusOr<TlsStream> client =
+        co_await TlsStream::Connect(*client_context, std::move(sockets->first), "127.0.0.1");
+    if (!client.ok()) co_return client.status();
+    absl::StatusOr<TlsStream> server = co_await std::move(accepted);
+    if (!server.ok()) co_return server.status();
+    JoinHandle<absl::Status> echo = Spawn(Echo, &*server);
+    absl::StatusOr<std::string> echoed = co_await EchoThrough(&*client, "over a unix socket");
+    if (!echoed.ok()) co_return echoed.status();
+    EXPECT_EQ(*echoed, "over a unix socket");
+    co_return co_await std::move(echo);
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(TlsTest, AlpnPicksTheServersFirstChoiceThatTheClientOffers) {
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> server_context =
+        ServerContext(ServerCertificate(), {"h2", "http/1.1"});
+    if (!server_context.ok()) co_return server_context.status();
+    struct Case {
+      std::vector<std::string> offered;
+      std::string agreed;
+    };
+    for (const Case& c : std::vector<Case>{
+             {{"http/1.1", "h2"}, "h2"}, {{"http/1.1"}, "http/1.1"}, {{"coral/1"}, ""}}) {
+      absl::StatusOr<TlsContext> client_context = ClientContext(Authority(), c.offered);
+      if (!client_context.ok()) co_return client_context.status();
+      absl::StatusOr<Handshakes> pair =
+          co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+      if (!pair.ok()) co_return pair.status();
+      if (!pair->client.ok()) co_return pair->client.status();
+      if (!pair->server.ok()) co_return pair->server.status();
+      EXPECT_EQ(pair->client->alpn_protocol(), c.agreed);
+      EXPECT_EQ(pair->server->alpn_protocol(), c.agreed);
+    }
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(TlsTest, AlpnListsAreChecked) {
+  absl::StatusOr<TlsContext> context = TlsContext::Client();
+  ASSERT_TRUE(context.ok()) << context.status();
+  EXPECT_EQ(context->SetAlpnProtocols({}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(context->SetAlpnProtocols({"h2", ""}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(context->SetAlpnProtocols({std::string(256, 'x')}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(context->SetAlpnProtocols({std::string(255, 'x')}).ok());
+}
+
+TEST_F(TlsTest, CancelledReadLeavesTheStreamUsable) {
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
+    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
+    if (!client_context.ok()) co_return client_context.status();
+    if (!server_context.ok()) co_return server_context.status();
+    absl::StatusOr<Handshakes> pair =
+        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    if (!pair.ok()) co_return pair.status();
+    if (!pair->client.ok()) co_return pair->client.status();
+    if (!pair->server.ok()) co_return pair->server.status();
+    std::vector<char> buffer(64);
+    // Nothing is sent: the read waits until the deadline cancels it.
+    absl::StatusOr<size_t> cancelled =
+        co_await Timeout(absl::Milliseconds(20), pair->client->Read(absl::MakeSpan(buffer)));
+    EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kDeadlineExceeded) << cancelled.status();
+    absl::Status sent = co_await pair->server->WriteAll("after the cancellation");
+    if (!sent.ok()) co_return sent;
+    absl::StatusOr<size_t> n = co_await pair->client->Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    EXPECT_EQ(absl::string_view(buffer.data(), *n), "after the cancellation");
+    // Both directions still work.
+    sent = co_await pair->client->WriteAll("and back");
+    if (!sent.ok()) co_return sent;
+    n = co_await pair->server->Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    EXPECT_EQ(absl::string_view(buffer.data(), *n), "and back");
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(TlsTest, CancelledWriteFailsTheSession) {
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
+    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
+    if (!client_context.ok()) co_return client_context.status();
+    if (!server_context.ok()) co_return server_context.status();
+    absl::StatusOr<Handshakes> pair =
+        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    if (!pair.ok()) co_return pair.status();
+    if (!pair->client.ok()) co_return pair->client.status();
+    if (!pair->server.ok()) co_return pair->server.status();
+    // The server reads nothing: the socket buffers fill and the write waits until the deadline.
+    const std::string payload(32 << 20, 'x');
+    absl::Status cancelled =
+        co_await Timeout(absl::Milliseconds(50), pair->client->WriteAll(payload));
+    EXPECT_EQ(cancelled.code(), absl::StatusCode::kDeadlineExceeded);
+    absl::StatusOr<size_t> after = co_await pair->client->Write("more");
+    EXPECT_EQ(after.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(absl::StrContains(after.status().message(), "cancelled")) << after.status();
+    std::vector<char> buffer(64);
+    absl::StatusOr<size_t> read = co_await pair->client->Read(absl::MakeSpan(buffer));
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition);
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+}  // namespace
+}  // namespace coral
