@@ -1,6 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
-// http_server [flags] PORT: an HTTP/1.1 service on coral, the HTTP server contract of
+// http_server [flags] [--tls CERT KEY] PORT: an HTTP/1.1 service on coral, the HTTP server contract
+// of
 // ../shared/peers/WORKLOADS.md (GET /plaintext, GET /json, 404 for anything else; what each
 // response holds is in examples/http_session.h). Listens on 127.0.0.1:PORT (0: any free port;
 // the first line of stdout names it) on a 2-worker runtime.
@@ -17,12 +18,18 @@
 // cancels the connections that have waited for a request longer than --idle_timeout. The idle
 // check costs a connection two atomic stores per read rather than a timer per read.
 //
+// --tls CERT KEY serves HTTPS instead (coral::TlsStream; CERT holds the certificate chain and KEY
+// the private key, both PEM): the handshake counts as waiting for a request, so the idle timeout
+// bounds it too.
+//
 // SIGINT or SIGTERM (a coral::SignalListener) shuts the service down gracefully: it stops
 // accepting, closes every connection that is waiting for a request, lets the others finish the
 // requests they have received, and cancels whatever is left after --drain_timeout; then exits 0.
 //
 //   bazel/bazelw build //examples:http_server && bazel-bin/examples/http_server 8080
 //   curl http://127.0.0.1:8080/json
+//   bazel-bin/examples/http_server --tls cert.pem key.pem 8443 & curl -k
+//   https://127.0.0.1:8443/json
 
 #include <signal.h>
 
@@ -34,6 +41,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -53,6 +61,7 @@
 #include "coral/signal.h"
 #include "coral/task_group.h"
 #include "coral/tcp.h"
+#include "coral/tls.h"
 #include "examples/http_session.h"
 
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
@@ -212,8 +221,13 @@ class DateCache {
   std::array<char, 32> text_;
 };
 
-// The conversation of one connection, under its Watched token.
-Task<void> Converse(TcpStream* stream, Server* server, Watched* watched) {
+// Shuts down the writing side: the client reads the end of the stream (after TLS's close_notify).
+Task<absl::Status> ShutdownWrite(TcpStream* stream) { co_return stream->ShutdownWrite(); }
+Task<absl::Status> ShutdownWrite(TlsStream* stream) { return stream->Shutdown(); }
+
+// The conversation of one connection (a TcpStream or a TlsStream), under its Watched token.
+template <typename Stream>
+Task<void> Converse(Stream* stream, Server* server, Watched* watched) {
   HttpSession session(server->limits());
   std::array<char, kReadSize> input;
   std::string output;
@@ -239,7 +253,8 @@ Task<void> Converse(TcpStream* stream, Server* server, Watched* watched) {
   // This side ends the connection: say so, then read until the client closes (a bounded amount,
   // and the wait counts as idle), so that the close does not reset the connection under the last
   // response.
-  if (stream->ShutdownWrite().ok()) {
+  const absl::Status shut_down = co_await ShutdownWrite(stream);
+  if (shut_down.ok()) {
     size_t discarded = 0;
     while (discarded < kLingerBytes) {
       (void)server->StartWaiting(watched);
@@ -250,32 +265,46 @@ Task<void> Converse(TcpStream* stream, Server* server, Watched* watched) {
   }
 }
 
-Task<void> ServeConnection(TcpStream stream, Server* server) {
-  Watched watched(CurrentCancellationToken());
-  const Server::Registration registration(server, &watched);
-  co_await WithCancellation(watched.stop.token(), Converse(&stream, server, &watched));
+// With `tls`, first the TLS handshake, which waits for the client as a request does.
+Task<void> Serve(TcpStream stream, Server* server, Watched* watched, const TlsContext* tls) {
+  if (tls == nullptr) {
+    co_await Converse(&stream, server, watched);
+    co_return;
+  }
+  if (!server->StartWaiting(watched)) co_return;
+  absl::StatusOr<TlsStream> tls_stream = co_await TlsStream::Accept(*tls, std::move(stream));
+  server->StopWaiting(watched);
+  if (tls_stream.ok()) co_await Converse(&*tls_stream, server, watched);
 }
 
-Task<void> AcceptConnections(TcpListener listener, TaskGroup* connections, Server* server) {
+Task<void> ServeConnection(TcpStream stream, Server* server, const TlsContext* tls) {
+  Watched watched(CurrentCancellationToken());
+  const Server::Registration registration(server, &watched);
+  co_await WithCancellation(watched.stop.token(), Serve(std::move(stream), server, &watched, tls));
+}
+
+Task<void> AcceptConnections(TcpListener listener, TaskGroup* connections, Server* server,
+                             const TlsContext* tls) {
   for (;;) {
     absl::StatusOr<TcpStream> stream = co_await listener.Accept();
     if (absl::IsCancelled(stream.status())) break;
     if (!stream.ok()) continue;  // The client went away before accept; Accept handles EMFILE.
     (void)stream->SetNoDelay(true);
-    connections->Spawn(ServeConnection, *std::move(stream), server);
+    connections->Spawn(ServeConnection, *std::move(stream), server, tls);
   }
 }
 
-Task<absl::Status> Serve(TcpListener listener, SignalListener* signals, Server* server,
-                         absl::Duration drain_timeout) {
+Task<absl::Status> Run(TcpListener listener, SignalListener* signals, Server* server,
+                       const TlsContext* tls, absl::Duration drain_timeout) {
   TaskGroup ticker;
   ticker.Spawn([server] { return server->RunTicker(); });
   TaskGroup connections(TaskGroup::OnFailure::kKeepGoing);
   absl::StatusOr<int> signal;
   {
     CancellationSource accepting(connections.token());
-    connections.Spawn([&listener, &connections, server, token = accepting.token()] {
-      return WithCancellation(token, AcceptConnections(std::move(listener), &connections, server));
+    connections.Spawn([&listener, &connections, server, tls, token = accepting.token()] {
+      return WithCancellation(token,
+                              AcceptConnections(std::move(listener), &connections, server, tls));
     });
     signal = co_await signals->Next();
     accepting.Cancel();  // The accept loop ends, and its listener closes with it.
@@ -299,12 +328,54 @@ Task<absl::Status> Serve(TcpListener listener, SignalListener* signals, Server* 
 }  // namespace
 }  // namespace coral::examples
 
+namespace {
+
+// An HTTPS server's TLS context, from --tls CERT KEY.
+absl::StatusOr<coral::TlsContext> MakeTlsContext(const std::string& certificate,
+                                                 const std::string& key) {
+  absl::StatusOr<coral::TlsContext> context = coral::TlsContext::Server();
+  if (!context.ok()) return context.status();
+  if (absl::Status loaded = context->UseCertificateFiles(certificate, key); !loaded.ok()) {
+    return loaded;
+  }
+  if (absl::Status alpn = context->SetAlpnProtocols({"http/1.1"}); !alpn.ok()) return alpn;
+  return context;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // --tls takes two values, which Abseil's flags cannot: it is taken out before they are parsed.
+  std::vector<char*> flag_args;
+  std::optional<std::pair<std::string, std::string>> tls_files;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) != "--tls") {
+      flag_args.push_back(argv[i]);
+    } else if (i + 2 < argc) {
+      tls_files.emplace(argv[i + 1], argv[i + 2]);
+      i += 2;
+    } else {
+      flag_args.clear();  // A usage error.
+      break;
+    }
+  }
+  std::vector<char*> args =
+      flag_args.empty()
+          ? std::vector<char*>()
+          : absl::ParseCommandLine(static_cast<int>(flag_args.size()), flag_args.data());
   uint32_t port;
   if (args.size() != 2 || !absl::SimpleAtoi(args[1], &port) || port > 65535) {
-    std::fprintf(stderr, "usage: %s [flags] PORT\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [flags] [--tls CERT KEY] PORT\n", argv[0]);
     return 2;
+  }
+  std::optional<coral::TlsContext> tls;
+  if (tls_files) {
+    absl::StatusOr<coral::TlsContext> context = MakeTlsContext(tls_files->first, tls_files->second);
+    if (!context.ok()) {
+      std::fprintf(stderr, "http_server: --tls: %s\n", context.status().ToString().c_str());
+      return 1;
+    }
+    tls.emplace(*std::move(context));
   }
   absl::StatusOr<coral::TcpListener> listener =
       coral::TcpListener::Bind(coral::SocketAddress::Loopback(static_cast<uint16_t>(port)));
@@ -331,8 +402,9 @@ int main(int argc, char** argv) {
   absl::Status status;
   {
     coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
-    status = runtime.BlockOn(coral::examples::Serve(*std::move(listener), &*signals, &server,
-                                                    absl::GetFlag(FLAGS_drain_timeout)));
+    status = runtime.BlockOn(coral::examples::Run(*std::move(listener), &*signals, &server,
+                                                  tls ? &*tls : nullptr,
+                                                  absl::GetFlag(FLAGS_drain_timeout)));
   }
   if (!status.ok()) {
     std::fprintf(stderr, "http_server: %s\n", status.ToString().c_str());

@@ -3,7 +3,7 @@
 // Tests of http_server as its clients see it, on loopback: Debian's curl for ordinary requests
 // (the routes, 404, the header limits, keep-alive reuse, HTTP/1.0), raw sockets for what curl
 // cannot send (pipelined requests, malformed requests), the idle timeout and the graceful
-// shutdown on SIGTERM.
+// shutdown on SIGTERM; and HTTPS (--tls) with a certificate the test makes with Debian's openssl.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@ namespace coral::examples {
 namespace {
 
 constexpr char kCurl[] = "/usr/bin/curl";
+constexpr char kOpenssl[] = "/usr/bin/openssl";
 
 // A running http_server; its port is read from its first line of output.
 class Server {
@@ -295,6 +297,52 @@ TEST(HttpServer, SigtermClosesOpenConnectionsAndExitsZero) {
   EXPECT_TRUE(absl::StrContains(log, "received SIGTERM: draining 2 connections")) << log;
   EXPECT_TRUE(absl::StrContains(log, "shutdown: 2 connections served, 2 requests answered")) << log;
   EXPECT_EQ(Connect(server.port()), -1);  // Nothing listens any more.
+}
+
+// A self-signed certificate for 127.0.0.1 and its key, made for this test: {cert, key} paths.
+std::pair<std::string, std::string> MakeCertificate() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string base =
+      absl::StrCat(dir != nullptr ? dir : "/tmp", "/http_server_test_", ::getpid());
+  std::pair<std::string, std::string> files = {base + "_cert.pem", base + "_key.pem"};
+  absl::StatusOr<Subprocess> openssl = Subprocess::Start(
+      kOpenssl,
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", files.second, "-out", files.first, "-days", "1", "-subj", "/CN=127.0.0.1",
+       "-addext", "subjectAltName=IP:127.0.0.1"},
+      {});
+  EXPECT_TRUE(openssl.ok()) << openssl.status();
+  if (openssl.ok()) {
+    const std::string output = openssl->ReadToEnd();
+    absl::StatusOr<Subprocess::Exit> exit = openssl->Wait();
+    EXPECT_TRUE(exit.ok() && exit->exited_ok()) << output;
+  }
+  return files;
+}
+
+TEST(HttpServer, HttpsWithTheServersCertificate) {
+  const auto [cert, key] = MakeCertificate();
+  Server server({"--tls", cert, key});
+  const std::string url = absl::StrCat("https://127.0.0.1:", server.port());
+  // curl verifies the certificate against the one it is given as its authority.
+  EXPECT_EQ(Curl({"--cacert", cert, url + "/json"}), R"({"message":"Hello, World!"})");
+  const std::string plaintext = Curl({"--cacert", cert, "-i", url + "/plaintext"});
+  EXPECT_TRUE(absl::StartsWith(plaintext, "HTTP/1.1 200 OK\r\n")) << plaintext;
+  EXPECT_TRUE(absl::EndsWith(plaintext, "\r\n\r\nHello, World!")) << plaintext;
+  // Keep-alive over one TLS session.
+  EXPECT_EQ(
+      Curl({"--cacert", cert, "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-w",
+            "%{http_code} %{num_connects}\n", url + "/plaintext", url + "/json", url + "/missing"}),
+      "200 1\n200 0\n404 0");
+  // A client that does not speak TLS gets no HTTP, and the server goes on serving.
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Send(fd, Request("/plaintext"));
+  EXPECT_FALSE(absl::StrContains(ReadToEnd(fd), "HTTP/1.1")) << "plain HTTP answered on --tls";
+  EXPECT_EQ(Curl({"--cacert", cert, "-H", "Connection: close", url + "/plaintext"}),
+            "Hello, World!");
+  ::unlink(cert.c_str());
+  ::unlink(key.c_str());
 }
 
 }  // namespace
