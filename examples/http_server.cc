@@ -11,12 +11,14 @@
 // and write all those answers in one write. The read buffer, the output buffer and the parser
 // live as long as the connection, so serving a request allocates nothing. Keep-alive is the
 // default; the connection ends when the client closes it, asks for it (Connection: close), sends
-// a malformed request (400) or oversized headers (431), or stays idle for --idle_timeout.
+// a malformed request (400) or oversized headers (431), stays idle for --idle_timeout, or reads
+// nothing of its responses for as long (its write stalls).
 //
 // One more task, the ticker, runs on a coral::Interval: it publishes the current second, from
 // which each connection formats its Date header once a second (not once per request), and it
-// cancels the connections that have waited for a request longer than --idle_timeout. The idle
-// check costs a connection two atomic stores per read rather than a timer per read.
+// cancels the connections that have waited for a request, or for a write to make progress, longer
+// than --idle_timeout. Those checks cost a connection a few atomic stores per read and write
+// rather than a timer per read.
 //
 // --tls CERT KEY serves HTTPS instead (coral::TlsStream; CERT holds the certificate chain and KEY
 // the private key, both PEM): the handshake counts as waiting for a request, so the idle timeout
@@ -95,6 +97,8 @@ struct Watched {
   CancellationSource stop;  // The connection task runs under its token.
   // The tick at which the connection began waiting for a request, or kBusy.
   std::atomic<int64_t> idle_since{kBusy};
+  // The tick since which its writes have made no progress (the client reads nothing), or kBusy.
+  std::atomic<int64_t> stalled_since{kBusy};
   size_t answered = 0;  // Written by the connection task only.
 };
 
@@ -154,9 +158,19 @@ class Server {
     // same race as a request arriving just as the timeout passes; nothing else depends on it.
     connection->idle_since.store(Watched::kBusy, std::memory_order_relaxed);
   }
+  // Around a write, and after each part of it: a write that makes no progress for the idle
+  // timeout is cancelled like an idle wait (but not by the drain, which lets writes finish).
+  // Relaxed, as StopWaiting.
+  void WriteProgress(Watched* connection) {
+    connection->stalled_since.store(tick_.load(std::memory_order_relaxed),
+                                    std::memory_order_relaxed);
+  }
+  void WriteDone(Watched* connection) {
+    connection->stalled_since.store(Watched::kBusy, std::memory_order_relaxed);
+  }
 
-  // The ticker: publishes the second for the Date headers and cancels idle connections, until
-  // cancelled.
+  // The ticker: publishes the second for the Date headers and cancels the connections that have
+  // been idle or stalled in a write for the idle timeout, until cancelled.
   Task<void> RunTicker() {
     Interval interval(period_);
     while ((co_await interval.Tick()).ok()) {
@@ -166,7 +180,8 @@ class Server {
       tick_.store(now, std::memory_order_relaxed);
       std::lock_guard lock(mu_);
       for (Watched* connection : connections_) {
-        const int64_t since = connection->idle_since.load(std::memory_order_relaxed);
+        const int64_t since = std::min(connection->idle_since.load(std::memory_order_relaxed),
+                                       connection->stalled_since.load(std::memory_order_relaxed));
         if (since != Watched::kBusy && now - since > idle_ticks_) connection->stop.Cancel();
       }
     }
@@ -244,10 +259,12 @@ Task<void> Converse(Stream* stream, Server* server, Watched* watched) {
     watched->answered = session.answered();
     // The write, inline: a task per write would cost an allocation per request.
     for (absl::string_view rest = output; !rest.empty();) {
+      server->WriteProgress(watched);
       absl::StatusOr<size_t> written = co_await stream->Write(rest);
       if (!written.ok()) co_return;
       rest.remove_prefix(*written);
     }
+    server->WriteDone(watched);
     if (!go_on) break;
   }
   // This side ends the connection: say so, then read until the client closes (a bounded amount,

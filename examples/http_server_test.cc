@@ -274,6 +274,28 @@ TEST(HttpServer, IdleConnectionsAreClosed) {
   EXPECT_EQ(ReadToEnd(Connect(server.port())), "");
 }
 
+TEST(HttpServer, ClientsThatReadNoResponsesAreClosed) {
+  Server server({"--idle_timeout=200ms"});
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  const timeval timeout{.tv_sec = 5, .tv_usec = 0};  // A send that blocks this long fails.
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  // Requests, never reading a response: the responses fill the socket buffers, the server's write
+  // stalls, it stops reading, then this client's writes block until the server gives up on it.
+  std::string batch;
+  for (int i = 0; i < 1000; ++i) batch += Request("/plaintext");
+  int error = 0;
+  for (size_t sent = 0; sent < (size_t{1} << 30) && error == 0;) {
+    const ssize_t n = ::send(fd, batch.data(), batch.size(), MSG_NOSIGNAL);
+    if (n < 0)
+      error = errno;
+    else
+      sent += n;
+  }
+  EXPECT_TRUE(error == ECONNRESET || error == EPIPE) << std::strerror(error);
+  ::close(fd);
+}
+
 TEST(HttpServer, SigtermClosesOpenConnectionsAndExitsZero) {
   Server server;
   // Two connections, each idle after a request.
