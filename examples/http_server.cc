@@ -67,7 +67,8 @@
 #include "examples/http_session.h"
 
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
-          "close a connection that has waited this long for a request");
+          "close a connection that has waited this long for a request, or for a write to make "
+          "progress (inf: never)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(3),
           "how long a shutdown waits for the connections to finish their requests");
 ABSL_FLAG(int, max_header_bytes, 8192, "limit on a request's URL, header names and values");
@@ -90,15 +91,16 @@ void Say(const std::string& line) {
 
 // What the ticker knows of one connection.
 struct Watched {
-  static constexpr int64_t kBusy = INT64_MAX;
+  static constexpr int64_t kNotWaiting = INT64_MAX;
 
   explicit Watched(const CancellationToken& parent) : stop(parent) {}
 
   CancellationSource stop;  // The connection task runs under its token.
-  // The tick at which the connection began waiting for a request, or kBusy.
-  std::atomic<int64_t> idle_since{kBusy};
-  // The tick since which its writes have made no progress (the client reads nothing), or kBusy.
-  std::atomic<int64_t> stalled_since{kBusy};
+  // The tick at which the connection began waiting for a request, or kNotWaiting.
+  std::atomic<int64_t> idle_since{kNotWaiting};
+  // The tick since which its write has made no progress (the client reads nothing), or
+  // kNotWaiting.
+  std::atomic<int64_t> stalled_since{kNotWaiting};
   size_t answered = 0;  // Written by the connection task only.
 };
 
@@ -113,7 +115,7 @@ class Server {
             std::max(absl::Milliseconds(1), std::min(absl::Milliseconds(500), idle_timeout / 4))),
         idle_ticks_(
             idle_timeout == absl::InfiniteDuration()
-                ? Watched::kBusy
+                ? Watched::kNotWaiting
                 : static_cast<int64_t>(std::ceil(absl::FDivDuration(idle_timeout, period_)))),
         second_(absl::ToUnixSeconds(absl::Now())) {}
 
@@ -156,7 +158,7 @@ class Server {
   void StopWaiting(Watched* connection) {
     // Relaxed: a tick that still sees the connection waiting may cancel it as idle, which is the
     // same race as a request arriving just as the timeout passes; nothing else depends on it.
-    connection->idle_since.store(Watched::kBusy, std::memory_order_relaxed);
+    connection->idle_since.store(Watched::kNotWaiting, std::memory_order_relaxed);
   }
   // Around a write, and after each part of it: a write that makes no progress for the idle
   // timeout is cancelled like an idle wait (but not by the drain, which lets writes finish).
@@ -166,7 +168,7 @@ class Server {
                                     std::memory_order_relaxed);
   }
   void WriteDone(Watched* connection) {
-    connection->stalled_since.store(Watched::kBusy, std::memory_order_relaxed);
+    connection->stalled_since.store(Watched::kNotWaiting, std::memory_order_relaxed);
   }
 
   // The ticker: publishes the second for the Date headers and cancels the connections that have
@@ -182,7 +184,7 @@ class Server {
       for (Watched* connection : connections_) {
         const int64_t since = std::min(connection->idle_since.load(std::memory_order_relaxed),
                                        connection->stalled_since.load(std::memory_order_relaxed));
-        if (since != Watched::kBusy && now - since > idle_ticks_) connection->stop.Cancel();
+        if (since != Watched::kNotWaiting && now - since > idle_ticks_) connection->stop.Cancel();
       }
     }
   }
@@ -193,7 +195,7 @@ class Server {
     draining_.store(true);
     std::lock_guard lock(mu_);
     for (Watched* connection : connections_) {
-      if (connection->idle_since.load() != Watched::kBusy) connection->stop.Cancel();
+      if (connection->idle_since.load() != Watched::kNotWaiting) connection->stop.Cancel();
     }
     return connections_.size();
   }
