@@ -27,6 +27,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,12 @@ struct TlsContextState {
   bool server = false;
   // Whether TrustAuthority* replaced the system's default authorities yet.
   bool custom_trust = false;
+  // A client without custom_trust loads the system's authorities (a bundle of over a hundred
+  // certificates) at its first handshake, once: a context given its own authorities never does.
+  std::once_flag default_trust_once;
+  absl::Status default_trust;  // Written inside default_trust_once.
+
+  absl::Status LoadDefaultTrust();
   // The ALPN list in its wire format (length-prefixed names), for a server's selection callback.
   std::string alpn_wire;
 };
@@ -138,6 +145,16 @@ int SelectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_lengt
 }
 
 }  // namespace
+
+absl::Status TlsContextState::LoadDefaultTrust() {
+  std::call_once(default_trust_once, [this] {
+    ERR_clear_error();
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      default_trust = InvalidArgument("loading the system's trusted authorities");
+    }
+  });
+  return default_trust;
+}
 
 int TlsSession::BioRead(BIO* bio, char* data, int size) {
   auto* session = static_cast<TlsSession*>(BIO_get_data(bio));
@@ -288,12 +305,7 @@ absl::StatusOr<TlsContext> TlsContext::Create(bool server) {
   // Write's contract, as a socket's: a partial write returns what was sent, and the caller passes
   // the rest later, possibly from another address.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  if (!server) {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-      return internal::InvalidArgument("loading the system's trusted authorities");
-    }
-  }
+  if (!server) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   return TlsContext(std::move(state));
 }
 
@@ -478,7 +490,12 @@ Task<absl::StatusOr<TlsStream>> TlsStream::Accept(TlsContext context, StreamSock
 Task<absl::StatusOr<TlsStream>> TlsStream::Handshake(TlsContext context, StreamSocket socket,
                                                      std::string server_name, bool client) {
   CORAL_CHECK(socket.valid(), "a TLS handshake over a closed or moved-from coral::StreamSocket");
-  SSL_CTX* ctx = context.state_->ctx;
+  internal::TlsContextState& state = *context.state_;
+  if (client && !state.custom_trust) {
+    absl::Status trust = state.LoadDefaultTrust();
+    if (!trust.ok()) co_return trust;
+  }
+  SSL_CTX* ctx = state.ctx;
   auto session = std::make_unique<internal::TlsSession>(std::move(context), std::move(socket));
   ERR_clear_error();
   session->ssl = SSL_new(ctx);

@@ -23,6 +23,7 @@
 #include "coral/tcp.h"
 #include "coral/unix_socket.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 #include "tests/tls_test_certificates.h"
 
 namespace coral {
@@ -170,9 +171,8 @@ TEST_F(TlsTest, HandshakeAndEchoOverTcp) {
     EXPECT_EQ(server.alpn_protocol(), "");
 
     JoinHandle<absl::Status> echo = Spawn(Echo, &server);
-    // 3 MiB: many records, and more than the socket buffers hold, so both sides' writes wait for
-    // the socket while the other side's reads run.
-    const std::string payload = Pattern(3 << 20);
+    // 1 MiB: many records, written by one task while another reads the echo.
+    const std::string payload = Pattern(1 << 20);
     absl::StatusOr<std::string> echoed = co_await EchoThrough(&client, payload);
     if (!echoed.ok()) co_return echoed.status();
     EXPECT_EQ(echoed->size(), payload.size());
@@ -302,6 +302,220 @@ TEST_F(TlsTest, CancelledWriteFailsTheSession) {
     co_return absl::OkStatus();
   }());
   EXPECT_TRUE(status.ok()) << status;
+}
+
+// Bad peers and bad certificates: each handshake fails with a clear status, on both sides, and
+// frees what it opened.
+
+// The client's and the server's outcome of one handshake, bounded.
+Handshakes HandshakeBounded(Runtime& runtime, absl::StatusOr<TlsContext> client_context,
+                            absl::StatusOr<TlsContext> server_context,
+                            const std::string& server_name) {
+  EXPECT_TRUE(client_context.ok()) << client_context.status();
+  EXPECT_TRUE(server_context.ok()) << server_context.status();
+  Handshakes result;
+  absl::Status status = RunBounded(runtime,
+                                   [](Handshakes* out, TlsContext client, TlsContext server,
+                                      std::string name) -> Task<absl::Status> {
+                                     absl::StatusOr<Handshakes> pair =
+                                         co_await HandshakeOverTcp(client, server, name);
+                                     if (!pair.ok()) co_return pair.status();
+                                     *out = *std::move(pair);
+                                     co_return absl::OkStatus();
+                                   }(&result, *client_context, *server_context, server_name));
+  EXPECT_TRUE(status.ok()) << status;
+  return result;
+}
+
+void ExpectError(const absl::StatusOr<TlsStream>& outcome, absl::StatusCode code,
+                 absl::string_view text) {
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), code) << outcome.status();
+  EXPECT_TRUE(absl::StrContains(outcome.status().message(), text))
+      << outcome.status() << " does not say " << text;
+}
+
+TEST_F(TlsTest, UntrustedAuthorityIsRejected) {
+  const int fds = ::coral::testing::OpenFdCount();
+  TestAuthority stranger("another authority");
+  Handshakes result = HandshakeBounded(runtime_, ClientContext(stranger),
+                                       ServerContext(ServerCertificate()), "localhost");
+  ExpectError(result.client, absl::StatusCode::kUnauthenticated,
+              "certificate failed verification: unable to get local issuer certificate");
+  // The client's alert tells the server why.
+  ExpectError(result.server, absl::StatusCode::kUnavailable, "unknown ca");
+  EXPECT_EQ(::coral::testing::OpenFdCount(), fds);
+}
+
+TEST_F(TlsTest, SystemAuthoritiesDoNotTrustTheTestAuthority) {
+  Handshakes result = HandshakeBounded(runtime_, TlsContext::Client(),
+                                       ServerContext(ServerCertificate()), "localhost");
+  ExpectError(result.client, absl::StatusCode::kUnauthenticated, "unable to get local issuer");
+}
+
+TEST_F(TlsTest, ExpiredCertificateIsRejected) {
+  const PemCertificate expired =
+      Authority().Issue({.not_before = -absl::Hours(48), .not_after = -absl::Hours(24)});
+  Handshakes result =
+      HandshakeBounded(runtime_, ClientContext(Authority()), ServerContext(expired), "localhost");
+  ExpectError(result.client, absl::StatusCode::kUnauthenticated, "certificate has expired");
+  ExpectError(result.server, absl::StatusCode::kUnavailable, "certificate expired");
+}
+
+TEST_F(TlsTest, NameMismatchIsRejected) {
+  Handshakes by_name = HandshakeBounded(runtime_, ClientContext(Authority()),
+                                        ServerContext(ServerCertificate()), "example.org");
+  ExpectError(by_name.client, absl::StatusCode::kUnauthenticated, "hostname mismatch");
+  Handshakes by_ip = HandshakeBounded(runtime_, ClientContext(Authority()),
+                                      ServerContext(ServerCertificate()), "127.0.0.2");
+  ExpectError(by_ip.client, absl::StatusCode::kUnauthenticated, "IP address mismatch");
+  Handshakes matching_ip = HandshakeBounded(runtime_, ClientContext(Authority()),
+                                            ServerContext(ServerCertificate()), "127.0.0.1");
+  EXPECT_TRUE(matching_ip.client.ok()) << matching_ip.client.status();
+}
+
+TEST_F(TlsTest, DisabledVerificationAcceptsAnyCertificate) {
+  TestAuthority stranger("another authority");
+  absl::StatusOr<TlsContext> client = ClientContext(stranger);
+  ASSERT_TRUE(client.ok()) << client.status();
+  client->DisablePeerVerification();
+  Handshakes result =
+      HandshakeBounded(runtime_, *client, ServerContext(ServerCertificate()), "example.org");
+  EXPECT_TRUE(result.client.ok()) << result.client.status();
+  EXPECT_TRUE(result.server.ok()) << result.server.status();
+}
+
+// A plain TCP peer: accepts one connection, reads what arrives first, sends `reply`, closes.
+Task<absl::Status> RawServer(TcpListener* listener, std::string reply) {
+  absl::StatusOr<TcpStream> stream = co_await listener->Accept();
+  if (!stream.ok()) co_return stream.status();
+  std::vector<char> buffer(4096);
+  absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(buffer));
+  if (!n.ok()) co_return n.status();
+  if (!reply.empty()) co_return co_await stream->WriteAll(reply);
+  co_return absl::OkStatus();
+}
+
+// A coral client's handshake against RawServer sending `reply`.
+absl::StatusOr<TlsStream> ClientAgainstRawServer(Runtime& runtime, std::string reply) {
+  absl::StatusOr<TlsStream> outcome = absl::UnknownError("not run");
+  absl::Status status = RunBounded(
+      runtime, [](absl::StatusOr<TlsStream>* out, std::string reply) -> Task<absl::Status> {
+        absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+        if (!listener.ok()) co_return listener.status();
+        absl::StatusOr<SocketAddress> address = listener->LocalAddress();
+        if (!address.ok()) co_return address.status();
+        JoinHandle<absl::Status> server = Spawn(RawServer, &*listener, std::move(reply));
+        absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
+        if (!tcp.ok()) co_return tcp.status();
+        absl::StatusOr<TlsContext> context = ClientContext(Authority());
+        if (!context.ok()) co_return context.status();
+        *out = co_await TlsStream::Connect(*context, *std::move(tcp), "localhost");
+        co_return co_await std::move(server);
+      }(&outcome, std::move(reply)));
+  EXPECT_TRUE(status.ok()) << status;
+  return outcome;
+}
+
+// A coral server's handshake against a plain TCP client that sends `bytes`, then closes.
+absl::StatusOr<TlsStream> ServerAgainstRawClient(Runtime& runtime, std::string bytes) {
+  absl::StatusOr<TlsStream> outcome = absl::UnknownError("not run");
+  absl::Status status = RunBounded(
+      runtime, [](absl::StatusOr<TlsStream>* out, std::string bytes) -> Task<absl::Status> {
+        absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
+        if (!listener.ok()) co_return listener.status();
+        absl::StatusOr<SocketAddress> address = listener->LocalAddress();
+        if (!address.ok()) co_return address.status();
+        absl::StatusOr<TlsContext> context = ServerContext(ServerCertificate());
+        if (!context.ok()) co_return context.status();
+        JoinHandle<absl::StatusOr<TlsStream>> server = Spawn(AcceptTls, &*listener, *context);
+        absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
+        if (!tcp.ok()) co_return tcp.status();
+        absl::Status sent = co_await tcp->WriteAll(bytes);
+        if (!sent.ok()) co_return sent;
+        tcp->Close();
+        *out = co_await std::move(server);
+        co_return absl::OkStatus();
+      }(&outcome, std::move(bytes)));
+  EXPECT_TRUE(status.ok()) << status;
+  return outcome;
+}
+
+TEST_F(TlsTest, ServerClosingMidHandshakeFailsTheClient) {
+  const int fds = ::coral::testing::OpenFdCount();
+  // The server reads the ClientHello and closes without answering.
+  ExpectError(ClientAgainstRawServer(runtime_, ""), absl::StatusCode::kUnavailable,
+              "closed the connection");
+  EXPECT_EQ(::coral::testing::OpenFdCount(), fds);
+}
+
+TEST_F(TlsTest, ClientClosingMidHandshakeFailsTheServer) {
+  const int fds = ::coral::testing::OpenFdCount();
+  // The first bytes of a ClientHello record (handshake, TLS 1.0 record version, 512 bytes to
+  // come), then the end of the connection.
+  ExpectError(ServerAgainstRawClient(runtime_, std::string("\x16\x03\x01\x02\x00\x01", 6)),
+              absl::StatusCode::kUnavailable, "closed the connection");
+  ExpectError(ServerAgainstRawClient(runtime_, ""), absl::StatusCode::kUnavailable,
+              "closed the connection");
+  EXPECT_EQ(::coral::testing::OpenFdCount(), fds);
+}
+
+TEST_F(TlsTest, GarbageFromTheServerFailsTheClient) {
+  ExpectError(ClientAgainstRawServer(runtime_, "HTTP/1.1 400 Bad Request\r\n\r\n"),
+              absl::StatusCode::kUnavailable, "TLS handshake: wrong version number");
+}
+
+TEST_F(TlsTest, GarbageFromTheClientFailsTheServer) {
+  ExpectError(ServerAgainstRawClient(runtime_, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+              absl::StatusCode::kUnavailable, "TLS handshake: http request");
+  ExpectError(ServerAgainstRawClient(runtime_, std::string(300, '\x16')),
+              absl::StatusCode::kUnavailable, "TLS handshake: ");
+}
+
+TEST_F(TlsTest, CertificateLoadingErrors) {
+  absl::StatusOr<TlsContext> context = TlsContext::Server();
+  ASSERT_TRUE(context.ok()) << context.status();
+  const PemCertificate other = Authority().Issue({});
+  EXPECT_EQ(context->UseCertificatePem("not a certificate", ServerCertificate().private_key).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(context->UseCertificatePem(ServerCertificate().certificate, "not a key").code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::Status mismatch =
+      context->UseCertificatePem(ServerCertificate().certificate, other.private_key);
+  EXPECT_EQ(mismatch.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(mismatch.message(), "mismatch")) << mismatch;
+  EXPECT_EQ(context->UseCertificateFiles("/nonexistent/cert.pem", "/nonexistent/key.pem").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(context->TrustAuthorityPem("garbage").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(context->TrustAuthorityFile("/nonexistent/ca.pem").code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(
+      context->UseCertificatePem(ServerCertificate().certificate, ServerCertificate().private_key)
+          .ok());
+}
+
+class TlsMisuseTest : public TlsTest {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(TlsMisuseTest, MovedFromStreamAborts) {
+  EXPECT_DEATH(
+      {
+        TlsStream stream;
+        std::vector<char> buffer(8);
+        (void)runtime_.BlockOn(stream.Read(absl::MakeSpan(buffer)));
+      },
+      "TlsStream::Read on a closed or moved-from coral::TlsStream");
+}
+
+TEST_F(TlsMisuseTest, ClientHandshakeOnServerContextAborts) {
+  EXPECT_DEATH(
+      {
+        absl::StatusOr<TlsContext> server = TlsContext::Server();
+        auto sockets = UnixStream::Pair();
+        (void)TlsStream::Connect(*server, std::move(sockets->first), "localhost");
+      },
+      "TlsStream::Connect \\(a client handshake\\) with a server coral::TlsContext");
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ struct TlsSession;
 class TlsContext {
  public:
   // A client context: peer verification on, trusting the system's default authorities (Debian's
-  // /etc/ssl/certs) until TrustAuthorityFile or TrustAuthorityPem names others.
+  // /etc/ssl/certs, loaded once, at the context's first handshake) unless TrustAuthorityFile or
+  // TrustAuthorityPem names others.
   static absl::StatusOr<TlsContext> Client();
   // A server context: it needs a certificate (UseCertificateFiles or UseCertificatePem) before
   // its first handshake; it does not ask clients for certificates.
