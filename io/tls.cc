@@ -50,10 +50,9 @@ struct TlsContextState {
   bool custom_trust = false;
   // A client without custom_trust loads the system's authorities (a bundle of over a hundred
   // certificates) at its first handshake, once: a context given its own authorities never does.
+  absl::Status LoadDefaultTrust();
   std::once_flag default_trust_once;
   absl::Status default_trust;  // Written inside default_trust_once.
-
-  absl::Status LoadDefaultTrust();
   // The ALPN list in its wire format (length-prefixed names), for a server's selection callback.
   std::string alpn_wire;
 };
@@ -99,8 +98,8 @@ absl::Status InvalidArgument(absl::string_view what) {
 
 // A PEM file OpenSSL failed to load: NotFound if it cannot be read at all.
 absl::Status FileError(absl::string_view what, const std::string& path) {
-  const int error = errno;
   if (access(path.c_str(), R_OK) != 0) {
+    const int error = errno;
     ERR_clear_error();
     return absl::NotFoundError(absl::StrCat(what, " ", path, ": ", std::strerror(error)));
   }
@@ -119,14 +118,16 @@ long BioControl(BIO* /*bio*/, int command, long /*number*/, void* /*pointer*/) {
   return command == BIO_CTRL_FLUSH ? 1 : 0;  // Writes are sent at once: nothing to flush.
 }
 
-// The BIO method, created once (thread-safe static initialization) and never freed.
+// The BIO method, created once (thread-safe static initialization) and never freed; null if
+// OpenSSL ran out of memory (BIO_new then fails, and the handshake with it).
 const BIO_METHOD* SocketBioMethod() {
   static BIO_METHOD* const method = [] {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "coral socket");
-    CORAL_CHECK(m != nullptr, "OpenSSL could not create coral's BIO method (out of memory)");
-    BIO_meth_set_read(m, &TlsSession::BioRead);
-    BIO_meth_set_write(m, &TlsSession::BioWrite);
-    BIO_meth_set_ctrl(m, &BioControl);
+    if (m != nullptr) {
+      BIO_meth_set_read(m, &TlsSession::BioRead);
+      BIO_meth_set_write(m, &TlsSession::BioWrite);
+      BIO_meth_set_ctrl(m, &BioControl);
+    }
     return m;
   }();
   return method;

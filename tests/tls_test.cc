@@ -304,6 +304,39 @@ TEST_F(TlsTest, CancelledWriteFailsTheSession) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
+TEST_F(TlsTest, PeerClosingWithoutCloseNotifyIsAnError) {
+  // A truncation an attacker could cause: not the clean end of the stream (Read's 0).
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
+    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
+    if (!client_context.ok()) co_return client_context.status();
+    if (!server_context.ok()) co_return server_context.status();
+    absl::StatusOr<Handshakes> pair =
+        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    if (!pair.ok()) co_return pair.status();
+    if (!pair->client.ok()) co_return pair->client.status();
+    if (!pair->server.ok()) co_return pair->server.status();
+    absl::Status sent = co_await pair->client->WriteAll("last words");
+    if (!sent.ok()) co_return sent;
+    // The client reads the server's data first, with the session tickets TLS 1.3 sent before it:
+    // closing a socket with unread data would reset the connection instead of ending it.
+    sent = co_await pair->server->WriteAll("bye");
+    if (!sent.ok()) co_return sent;
+    std::vector<char> buffer(16);
+    absl::StatusOr<size_t> n = co_await pair->client->Read(absl::MakeSpan(buffer));
+    if (!n.ok()) co_return n.status();
+    pair->client->Close();
+    EXPECT_FALSE(pair->client->valid());
+    absl::StatusOr<std::string> read = co_await ReadToEnd(&*pair->server);
+    EXPECT_FALSE(read.ok()) << "read " << *read;
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable) << read.status();
+    EXPECT_TRUE(absl::StrContains(read.status().message(), "without close_notify"))
+        << read.status();
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
 // Bad peers and bad certificates: each handshake fails with a clear status, on both sides, and
 // frees what it opened.
 

@@ -5,8 +5,8 @@
 // OpenSSL 3. A separate library: depend on //:coral_tls (which links libssl and libcrypto) for
 // this header; //:coral links no OpenSSL.
 //
-//   // Client: the system's trusted authorities, the peer's certificate checked against
-//   "example.org". absl::StatusOr<TlsContext> context = TlsContext::Client();
+//   // Client: trusts the system's authorities; checks the certificate names "example.org".
+//   absl::StatusOr<TlsContext> context = TlsContext::Client();
 //   absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect("example.org", 443);
 //   absl::StatusOr<TlsStream> tls =
 //       co_await TlsStream::Connect(*context, *std::move(tcp), "example.org");
@@ -17,15 +17,15 @@
 //   absl::Status loaded = context->UseCertificateFiles("cert.pem", "key.pem");
 //   absl::StatusOr<TlsStream> tls = co_await TlsStream::Accept(*context, *std::move(accepted));
 //
-// Every handshake and record is driven by the stream's readiness (the socket's TryRead/TryWrite
-// behind a custom OpenSSL BIO, and WaitReadable/WaitWritable when OpenSSL would block): no thread
-// ever blocks in OpenSSL. Protocol versions: TLS 1.2 and 1.3.
+// Every handshake and record is driven by the socket's readiness (OpenSSL reads and writes the
+// socket through a BIO of coral's, non-blocking, and the task awaits readiness whenever OpenSSL
+// would block): no thread ever blocks in OpenSSL. Protocol versions: TLS 1.2 and 1.3.
 //
 // Errors are absl::Status values whose message carries OpenSSL's reason:
 //   - absl::UnauthenticatedError: the peer's certificate failed verification (an untrusted
 //     authority, an expired certificate, a name mismatch: X509_verify_cert_error_string's text);
-//   - absl::UnavailableError: the peer closed the connection during the handshake or in the middle
-//     of a record, or the TLS protocol failed (garbage from the peer, no shared version or
+//   - absl::UnavailableError: the peer closed the connection during the handshake or without
+//     close_notify, or the TLS protocol failed (garbage from the peer, no shared version or
 //     cipher, a fatal alert): "TLS handshake: wrong version number", and so on;
 //   - the socket's own errors (stream_socket.h), as they are;
 //   - absl::FailedPreconditionError for every operation after one that left the session failed.
@@ -35,8 +35,8 @@
 // one OpenSSL context. A TlsStream, like a TcpStream, allows one reader and one writer at a time,
 // which may be different tasks (a lock serializes their OpenSSL calls, which never wait).
 //
-// Misuse (aborts with a message naming it): any operation but valid() on a moved-from or closed
-// TlsStream, destroying or closing one while a task waits on it, a TlsContext method on a
+// Misuse (aborts with a message naming it): any operation but valid() and Close() on a moved-from
+// or closed TlsStream, destroying or closing one while a task waits on it, a TlsContext method on a
 // moved-from TlsContext, a client handshake on a server context or the reverse.
 
 #ifndef CORAL_TLS_H_
