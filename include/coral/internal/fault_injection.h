@@ -23,8 +23,10 @@
 // test's hook returns an errno value, the site sets errno and behaves as if the system call had
 // failed with it, without making the call:
 //   kAccept    accept4 of TcpListener::Accept and UnixListener::Accept (io/socket_util.cc);
-//   kRead      recv of the stream sockets' Read and TryRead (io/stream_socket.cc);
-//   kWrite     send and sendmsg of their Write, WriteVectored and TryWrite;
+//   kRead      recv of the stream sockets' Read and TryRead, and of UdpSocket::Recv
+//              (io/stream_socket.cc);
+//   kWrite     send and sendmsg of their Write, WriteVectored and TryWrite, and send of
+//              UdpSocket::Send;
 //   kConnect   connect of TcpStream::Connect and UnixStream::Connect (io/socket_util.cc);
 //   kEpollCtl  epoll_ctl(EPOLL_CTL_ADD) of an fd's registration (runtime/io_registration.cc).
 
