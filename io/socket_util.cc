@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "coral/internal/check.h"
+#include "coral/internal/fault_injection.h"
 #include "coral/sleep.h"
 
 namespace coral::internal {
@@ -50,8 +51,15 @@ absl::StatusOr<AsyncFd> BindAndListen(const SocketAddress& address, int type, bo
 Task<absl::StatusOr<AsyncFd>> ConnectSocket(SocketAddress address, int type) {
   absl::StatusOr<AsyncFd> fd = NewSocket(address.family(), type);
   if (!fd.ok()) co_return fd.status();
-  if (connect(fd->fd(), address.sockaddr_ptr(), address.length()) == 0) co_return fd;
-  if (errno != EINPROGRESS) co_return ErrnoStatus(errno, "connect");
+  // A connect interrupted by a signal goes on in the background: repeating it reports EALREADY
+  // while the connection is in progress, and EISCONN once it is established.
+  for (;;) {
+    const bool failed = InjectSyscallFault(Syscall::kConnect) ||
+                        connect(fd->fd(), address.sockaddr_ptr(), address.length()) != 0;
+    if (!failed || errno == EISCONN) co_return fd;
+    if (errno == EINPROGRESS || errno == EALREADY) break;
+    if (errno != EINTR) co_return ErrnoStatus(errno, "connect");
+  }
   absl::StatusOr<Readiness> ready = co_await fd->Writable();
   if (!ready.ok()) co_return ready.status();
   int error = 0;
@@ -67,7 +75,9 @@ Task<absl::StatusOr<AsyncFd>> AcceptWithBackoff(AsyncFd& listener) {
   absl::Duration backoff = kFirstBackoff;
   std::optional<Readiness> last_ready;
   for (;;) {
-    const int fd = accept4(listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = InjectSyscallFault(Syscall::kAccept)
+                       ? -1
+                       : accept4(listener.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       absl::StatusOr<AsyncFd> accepted = AsyncFd::Create(fd);
       if (!accepted.ok()) co_return accepted.status();

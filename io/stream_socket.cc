@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "coral/internal/fault_injection.h"
 #include "io/socket_util.h"
 
 namespace coral {
@@ -14,10 +15,12 @@ namespace internal {
 
 template <bool kStream>
 ssize_t RecvCall<kStream>::operator()(int fd) const {
+  if (InjectSyscallFault(Syscall::kRead)) return -1;
   return recv(fd, buffer.data(), buffer.size(), 0);
 }
 template <bool kStream>
 ssize_t SendCall<kStream>::operator()(int fd) const {
+  if (InjectSyscallFault(Syscall::kWrite)) return -1;
   return send(fd, data.data(), data.size(), MSG_NOSIGNAL);
 }
 template struct RecvCall<true>;
@@ -26,6 +29,7 @@ template struct SendCall<true>;
 template struct SendCall<false>;
 
 ssize_t SendMsgCall::operator()(int fd) const {
+  if (InjectSyscallFault(Syscall::kWrite)) return -1;
   msghdr message{};
   message.msg_iov = const_cast<iovec*>(buffers.data());
   message.msg_iovlen = buffers.size();
@@ -80,7 +84,9 @@ absl::StatusOr<size_t> StreamSocket::TryRead(absl::Span<char> buffer) {
   internal::CheckOpen(fd_, "StreamSocket::TryRead");
   for (;;) {
     const Readiness seen = fd_.CurrentReadiness();
-    const ssize_t n = recv(fd_.fd(), buffer.data(), buffer.size(), 0);
+    const ssize_t n = internal::InjectSyscallFault(internal::Syscall::kRead)
+                          ? -1
+                          : recv(fd_.fd(), buffer.data(), buffer.size(), 0);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -95,7 +101,9 @@ absl::StatusOr<size_t> StreamSocket::TryWrite(absl::string_view data) {
   internal::CheckOpen(fd_, "StreamSocket::TryWrite");
   for (;;) {
     const Readiness seen = fd_.CurrentReadiness();
-    const ssize_t n = send(fd_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
+    const ssize_t n = internal::InjectSyscallFault(internal::Syscall::kWrite)
+                          ? -1
+                          : send(fd_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

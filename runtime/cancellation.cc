@@ -83,6 +83,8 @@ CancellationState* CancellationState::Create(CancellationState* parent,
 CancellationState* CancellationState::CreateWithDeadline(CancellationState* parent,
                                                          Instant deadline,
                                                          const TaskHeader* observer) {
+  // Room for the entry first, so that Arm cannot fail once the state is linked and referenced.
+  CurrentTimers().Reserve();
   auto* state = new DeadlineState();
   state->has_deadline_ = true;
   state->observer_ = observer;

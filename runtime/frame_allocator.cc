@@ -7,6 +7,7 @@
 #include <new>
 
 #include "absl/base/thread_annotations.h"
+#include "coral/internal/fault_injection.h"
 #include "coral/internal/spin_lock.h"
 
 namespace coral::internal {
@@ -158,6 +159,7 @@ std::size_t SizeClass(std::size_t size) { return (std::max(size, kMinBlock) - 1)
 }  // namespace
 
 void* AllocateFrameMemory(std::size_t size) {
+  MaybeFailAllocation(AllocationSite::kFrame);
   const std::size_t size_class = SizeClass(size);
   if (!kUseCache || size_class >= kClasses) return ::operator new(size);
   if (void* block = cache.Pop(size_class)) return block;

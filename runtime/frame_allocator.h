@@ -16,6 +16,8 @@
 
 namespace coral::internal {
 
+// Throws std::bad_alloc when out of memory (or when a test injects the failure: AllocationSite::
+// kFrame in coral/internal/fault_injection.h), like the operator new it stands in for.
 void* AllocateFrameMemory(std::size_t size);
 void FreeFrameMemory(void* block, std::size_t size) noexcept;
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coral/internal/check.h"
+#include "coral/internal/fault_injection.h"
 #include "coral/internal/scheduler_entry.h"
 #include "coral/internal/task_header.h"
 #include "runtime/scheduler.h"
@@ -28,7 +29,10 @@ int ReactorCore::Add(IoRegistration* registration, int fd) {
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.ptr = registration;
   additions_.fetch_add(1, std::memory_order_release);  // release: see additions_.
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return errno;
+  if (InjectSyscallFault(Syscall::kEpollCtl) ||
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    return errno;
+  }
   live_.PushFront(registration);
   // relaxed: a hint (see HasRegistrations), written under mu_.
   live_count_.fetch_add(1, std::memory_order_relaxed);

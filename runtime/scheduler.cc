@@ -303,6 +303,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <new>
 #include <thread>
 
 #include "coral/internal/budget.h"
@@ -610,7 +611,12 @@ void SuspendedTasks::Add(TaskHeader* task) {
   SpinLockHolder hold(&shard.lock);
   CORAL_CHECK(shard.tasks.size() < UINT32_MAX, "over 4 billion suspended coral tasks");
   task->set_registry_slot(static_cast<uint32_t>(shard.tasks.size()));
-  shard.tasks.push_back(task);
+  try {
+    shard.tasks.push_back(task);
+  } catch (const std::bad_alloc&) {
+    // The task has already suspended (TransitionToIdle): no caller is left to take the failure.
+    FatalOutOfMemory("registering a suspended task for shutdown", __FILE__, __LINE__);
+  }
 }
 
 void SuspendedTasks::Remove(TaskHeader* task) {

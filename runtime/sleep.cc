@@ -2,6 +2,8 @@
 
 #include "coral/sleep.h"
 
+#include <new>
+
 #include "absl/cleanup/cleanup.h"
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
@@ -16,6 +18,14 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> self) {
   CORAL_CHECK(task != nullptr, "coral::SleepFor/SleepUntil awaited outside a coral task");
   if (CancellableWait::AlreadyCancelled(task)) {
     MarkCancelled();
+    return false;
+  }
+  // Before anything is taken: await_suspend also runs from the budget retry's Resumer, where an
+  // exception would have nowhere to go, so the failure is kept for await_resume.
+  try {
+    CurrentTimers().Reserve();
+  } catch (const std::bad_alloc&) {
+    out_of_memory_ = true;
     return false;
   }
   task->set_resume_point(self);
@@ -42,6 +52,8 @@ absl::Status SleepAwaiter::await_resume() noexcept {
   armed_ = false;
   Disarm();
   if (cancelled()) return absl::CancelledError("the sleeping task was cancelled");
+  if (out_of_memory_)
+    return absl::ResourceExhaustedError("coral sleep: out of memory for its timer");
   return absl::OkStatus();
 }
 

@@ -2,7 +2,10 @@
 
 #include "runtime/timer_queue.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "coral/internal/fault_injection.h"
 
 namespace coral::internal {
 namespace {
@@ -48,6 +51,12 @@ void TimerQueue::UpdateEarliestLocked() {
                      std::memory_order_relaxed);
 }
 
+void TimerQueue::Reserve() {
+  MaybeFailAllocation(AllocationSite::kTimerEntry);
+  MutexLock lock(&mu_);
+  if (heap_.size() == heap_.capacity()) heap_.reserve(std::max<size_t>(16, 2 * heap_.capacity()));
+}
+
 void TimerQueue::Insert(TimerEntry* entry) {
   MutexLock lock(&mu_);
   entry->queue = this;
@@ -72,41 +81,46 @@ bool TimerQueue::Remove(TimerEntry* entry) {
   return true;
 }
 
-void TimerQueue::PopTopLocked(std::vector<Fired>* fired) {
+TimerQueue::Fired TimerQueue::PopTopLocked() {
   TimerEntry* top = heap_.front();
   top->heap_index = TimerEntry::kNotArmed;
   // Copied now: once the lock is released, the entry may be destroyed by its owner.
-  fired->push_back({top->callback, top->target});
+  const Fired fired{top->callback, top->target};
   TimerEntry* last = heap_.back();
   heap_.pop_back();
   if (last != top) {
     Place(0, last);
     SiftDown(0);
   }
+  return fired;
+}
+
+int TimerQueue::FireDue(const Instant* now) {
+  int total = 0;
+  for (;;) {
+    Fired batch[kFireBatch];
+    int count = 0;
+    {
+      MutexLock lock(&mu_);
+      while (count < kFireBatch && !heap_.empty() &&
+             (now == nullptr || heap_.front()->deadline <= *now)) {
+        batch[count++] = PopTopLocked();
+      }
+      UpdateEarliestLocked();
+    }
+    for (int i = 0; i < count; ++i) batch[i].callback(batch[i].target);
+    total += count;
+    if (count < kFireBatch) return total;
+  }
 }
 
 int TimerQueue::FireExpired(Instant now) {
   // relaxed: see earliest_ns_.
   if (Nanos(now) < earliest_ns_.load(std::memory_order_relaxed)) return 0;
-  std::vector<Fired> fired;
-  {
-    MutexLock lock(&mu_);
-    while (!heap_.empty() && heap_.front()->deadline <= now) PopTopLocked(&fired);
-    UpdateEarliestLocked();
-  }
-  for (const Fired& f : fired) f.callback(f.target);
-  return static_cast<int>(fired.size());
+  return FireDue(&now);
 }
 
-void TimerQueue::FireAll() {
-  std::vector<Fired> fired;
-  {
-    MutexLock lock(&mu_);
-    while (!heap_.empty()) PopTopLocked(&fired);
-    UpdateEarliestLocked();
-  }
-  for (const Fired& f : fired) f.callback(f.target);
-}
+void TimerQueue::FireAll() { FireDue(nullptr); }
 
 std::optional<Instant> TimerQueue::NextDeadline() {
   MutexLock lock(&mu_);

@@ -7,6 +7,11 @@
 //
 // Firing hands the entry's target to its callback outside the lock, after copying the callback
 // out, so an entry may be destroyed as soon as Remove returns false (it already fired) or true.
+//
+// Memory. The heap is a vector, so arming may have to grow it: an armer calls Reserve first,
+// before it takes any reference for the entry, and a failure (std::bad_alloc) leaves nothing to
+// undo. Firing allocates nothing (the due entries are copied out in batches on the stack), so a
+// reactor turn cannot fail.
 
 #ifndef CORAL_RUNTIME_TIMER_QUEUE_H_
 #define CORAL_RUNTIME_TIMER_QUEUE_H_
@@ -29,7 +34,12 @@ class TimerQueue {
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
-  // Arms `entry` (its deadline, callback and target set).
+  // Owner only: makes room for one more entry, so that the owner's next Insert allocates
+  // nothing. Throws std::bad_alloc if it cannot (also when a test injects the failure:
+  // AllocationSite::kTimerEntry in coral/internal/fault_injection.h). The room stays until that
+  // Insert: only the owner inserts, and removals never shrink the heap's storage.
+  void Reserve();
+  // Owner only: arms `entry` (its deadline, callback and target set), in the room Reserve made.
   void Insert(TimerEntry* entry);
   // Disarms `entry`. Returns true if it was still armed: its callback will never run. Returns
   // false if it already fired (or is firing right now).
@@ -46,7 +56,11 @@ class TimerQueue {
     void (*callback)(void*);
     void* target;
   };
-  void PopTopLocked(std::vector<Fired>* fired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Due entries are fired in batches of this many, copied out under the lock.
+  static constexpr int kFireBatch = 32;
+  // Fires the entries due at `now` (all of them if null), in deadline order; returns how many.
+  int FireDue(const Instant* now);
+  Fired PopTopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SiftUp(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SiftDown(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Place(size_t index, TimerEntry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -16,6 +16,9 @@ absl::Status ChannelClosedForRecv() {
 }
 absl::Status ChannelEmpty() { return absl::UnavailableError("the coral::Channel is empty"); }
 absl::Status ChannelFull() { return absl::UnavailableError("the coral::Channel is full"); }
+absl::Status ChannelOutOfMemory() {
+  return absl::ResourceExhaustedError("the unbounded coral::Channel could not allocate memory");
+}
 
 TaskHeader* CurrentTaskForSelect() {
   TaskHeader* task = CurrentTask();

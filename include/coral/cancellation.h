@@ -160,6 +160,7 @@ class CancellationSource {
   // (clock.h), or a wall-clock time converted to one once, at this call. The deadline is kept by a
   // timer on the calling worker's reactor, so this must be called from inside a coral task. The
   // timer is released as soon as the source is cancelled or the last source and token are dropped.
+  // Throws std::bad_alloc if memory for the timer cannot be allocated.
   static CancellationSource WithDeadline(Instant deadline, const CancellationToken& parent = {});
   static CancellationSource WithDeadline(absl::Time deadline, const CancellationToken& parent = {});
 

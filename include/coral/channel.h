@@ -15,12 +15,20 @@
 // Select) aborts with a message.
 //
 // Capacity. Bounded(n), n >= 1: Send waits while n values are buffered. Unbounded(): Send never
-// waits. A value handed to a waiting receiver skips the buffer. Waiting senders and receivers are
-// served in FIFO order; woken tasks are scheduled, never resumed inside the call that woke them.
+// waits; it allocates for the values it buffers. A value handed to a waiting receiver skips the
+// buffer. Waiting senders and receivers are served in FIFO order; woken tasks are scheduled, never
+// resumed inside the call that woke them.
 //
 // Closing. Receivers drain what is buffered, then get absl::OutOfRangeError. A sender blocked at
 // the close, or sending after it, gets absl::FailedPreconditionError and its value back in
 // SendResult::unsent: nothing is lost.
+//
+// Out of memory. Bounded and Unbounded throw std::bad_alloc if the channel's state cannot be
+// allocated. A Send or TrySend on an unbounded channel that cannot allocate for its value returns
+// absl::ResourceExhaustedError with the value in SendResult::unsent: it was not sent. A bounded
+// channel's sends and receives allocate nothing. The one allocation that cannot fail cleanly,
+// keeping aside a value handed to a receiver that was then torn down (or to a Select branch that
+// lost), aborts with a message ("coral: out of memory").
 //
 // Cancellation. A waiting Send whose token is cancelled returns absl::CancelledError with the
 // value in `unsent`: it was not delivered. A waiting Recv whose token is cancelled returns
@@ -35,6 +43,7 @@
 #define CORAL_CHANNEL_H_
 
 #include <cstddef>
+#include <new>
 #include <optional>
 #include <utility>
 
@@ -97,7 +106,8 @@ class Sender {
 
   // co_await Send(v): SendResult<T>. OK once the value is buffered or handed to a receiver;
   // waits while a bounded channel is full. Closed (before or while waiting):
-  // absl::FailedPreconditionError, the value in `unsent`.
+  // absl::FailedPreconditionError, the value in `unsent`. Out of memory (unbounded channel):
+  // absl::ResourceExhaustedError, the value in `unsent`.
   //
   // Cancellation: a waiting Send whose token is cancelled returns absl::CancelledError with the
   // value in `unsent` (it was not delivered); a hand-off that races the cancellation wins.
@@ -106,10 +116,15 @@ class Sender {
     return internal::SendAwaiter<T>(state_, std::move(value));
   }
   // Sends without waiting: absl::UnavailableError (value returned) if the channel is full.
+  // Out of memory (unbounded channel): absl::ResourceExhaustedError, value returned.
   SendResult<T> TrySend(T value) {
     CORAL_CHECK(state_ != nullptr, "TrySend on a moved-from coral::Sender");
     std::optional<T> offered(std::move(value));
-    if (state_->TryPush(&offered)) return {absl::OkStatus(), std::nullopt};
+    try {
+      if (state_->TryPush(&offered)) return {absl::OkStatus(), std::nullopt};
+    } catch (const std::bad_alloc&) {
+      return {internal::ChannelOutOfMemory(), std::move(offered)};
+    }
     return {state_->closed() ? internal::ChannelClosedForSend() : internal::ChannelFull(),
             std::move(offered)};
   }

@@ -18,7 +18,10 @@
 // parameter does not compile unless the argument is wrapped in std::ref / std::cref (the caller
 // then promises the referent outlives the task). The returned JoinHandle<T> joins, detaches or
 // aborts the task (join_handle.h). To borrow the spawner's locals instead, spawn into a TaskGroup
-// (task_group.h), which is joined before they go.
+// (task_group.h), which is joined before they go. Out of memory: if the new task's frame cannot be
+// allocated, Spawn (and BlockOn) throw std::bad_alloc to their caller and nothing is created; a
+// frame that the task itself fails to allocate later (a Task it awaits) throws inside the task,
+// so the JoinHandle rethrows it as any exception of the task.
 //
 // Cancellation. A task spawned from inside a task runs under the spawner's cancellation token
 // (cancellation.h); one spawned from outside any task runs under none.

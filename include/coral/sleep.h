@@ -15,7 +15,10 @@
 // them (as it delays everything queued there).
 //
 // `co_await SleepFor(d)` yields an absl::Status: OK once the time has passed, CancelledError if
-// the task's token was cancelled first. Must be awaited inside a coral task (aborts otherwise).
+// the task's token was cancelled first, ResourceExhaustedError at once if memory for its timer
+// could not be allocated. Must be awaited inside a coral task (aborts otherwise). Timeout throws
+// std::bad_alloc from the co_await, before its task starts, if its deadline's timer cannot be
+// allocated.
 //
 // Cancellation: a cancelled token ends the sleep at once (the timer is disarmed and never fires);
 // a sleep that begins under a cancelled token does not wait at all. A task aborted while sleeping
@@ -71,6 +74,7 @@ class [[nodiscard]] SleepAwaiter : private CancellableWait {
 
   TimerEntry entry_;
   bool armed_ = false;
+  bool out_of_memory_ = false;  // The timer could not be armed.
   BudgetRetry<SleepAwaiter> budget_;
 };
 

@@ -2,7 +2,13 @@
 //
 // coral::StreamSocket: the operations TCP and Unix-domain stream sockets share. Every operation
 // returns absl::Status / absl::StatusOr (errno mapped to its canonical code, with the errno text in
-// the message); none throws, and none raises SIGPIPE: a write to a reset peer returns an error.
+// the message); none throws, and none raises SIGPIPE: a write to a reset peer returns an error
+// (ECONNRESET: absl::UnavailableError; EPIPE: absl::FailedPreconditionError). A call interrupted
+// by a signal (EINTR) is repeated, and one that would block (EAGAIN, also right after readiness
+// was reported) waits for the next readiness event: neither reaches the caller. The first wait on
+// a socket adds it to the worker's epoll set; if that fails (epoll_ctl: ENOMEM, or ENOSPC at the
+// user's watch limit), the operation returns absl::ResourceExhaustedError and the socket stays
+// usable.
 //
 //   std::array<char, 4096> buffer;
 //   absl::StatusOr<size_t> n = co_await stream.Read(absl::MakeSpan(buffer));   // 0: end of stream

@@ -23,6 +23,10 @@
 // time, even when the task completes on another thread; the scheduler's hand-off orders them.
 // Consequently a Task must suspend only on coral's awaitables.
 //
+// Out of memory: a Task's frame is allocated when the coroutine is called; if that fails, the call
+// throws std::bad_alloc (as any C++ coroutine does), so `co_await f()` rethrows it in the awaiting
+// coroutine and nothing of f ran.
+//
 // Misuse: awaiting a moved-from Task, awaiting one Task twice, or destroying a Task while it runs
 // (awaited and not finished, other than by tearing down the task that awaits it) aborts with a
 // message.

@@ -21,7 +21,11 @@
 // first failure cancels the group's token, so its siblings' waits end with CancelledError;
 // Join() reports that first failure (rethrowing it if it was an exception), and errors() lists
 // the failures in the order they happened. A group made with OnFailure::kKeepGoing only records
-// failures (for an accept loop, where one failed connection must not stop the others).
+// failures (for an accept loop, where one failed connection must not stop the others). A child
+// that cannot be created because memory for its frame cannot be allocated fails the same way, as
+// if it had thrown std::bad_alloc: Spawn itself does not throw (a throw would skip the Join that
+// must precede the group's destruction), and Join rethrows the std::bad_alloc if it was the
+// first failure.
 //
 // Cancellation. The group's token is a child of the token of the task that created the group, and
 // every child runs under it: cancelling the creator's token, calling Cancel(), or a first failure
@@ -49,6 +53,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <new>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -166,11 +171,17 @@ class TaskGroup {
     CORAL_CHECK(scheduler != nullptr,
                 "TaskGroup::Spawn called from a thread that is not a coral worker");
     // Nobody joins a child by handle: the group counts it.
-    internal::CreateAndSubmitDetached<void>(
-        scheduler,
-        {.cancellation = internal::GroupChildStarting(state_), .borrow_cancellation = true},
-        &internal::RunGroupChild<R, std::decay_t<F>, std::decay_t<Args>...>,
-        internal::GroupMembership(state_), std::forward<F>(f), std::forward<Args>(args)...);
+    try {
+      internal::CreateAndSubmitDetached<void>(
+          scheduler,
+          {.cancellation = internal::GroupChildStarting(state_), .borrow_cancellation = true},
+          &internal::RunGroupChild<R, std::decay_t<F>, std::decay_t<Args>...>,
+          internal::GroupMembership(state_), std::forward<F>(f), std::forward<Args>(args)...);
+    } catch (const std::bad_alloc&) {
+      // No child was created (its membership counted it out again): it fails as if it had
+      // thrown, so that the spawner's scope still reaches its Join (see "Failure").
+      internal::GroupChildFailed(state_, absl::OkStatus(), std::current_exception());
+    }
   }
 
   // co_await group.Join(): waits until every child has finished; returns OkStatus, or the first

@@ -13,7 +13,12 @@
 //
 // Accept survives running out of file descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): it backs off
 // (1 ms, doubling up to 100 ms) and retries, so the listener neither fails nor spins, and accepts
-// again as soon as descriptors are free.
+// again as soon as descriptors are free. It retries EINTR and ECONNABORTED (a peer that gave up
+// while queued) at once, and waits again on EAGAIN. Any other accept4 error is returned as its
+// absl::Status, and so is a failure to add the new connection to the epoll set (the connection
+// is then closed); the listener stays usable either way. Connect repeats a connect interrupted
+// by a signal (EINTR) and returns every other failure as its absl::Status (errno mapped to its
+// canonical code).
 //
 // An accepted connection's readiness is watched by the reactor of the worker that accepted it,
 // wherever its task runs, so one accept loop's connections share one ready list, which every idle

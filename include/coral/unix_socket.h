@@ -6,8 +6,8 @@
 //   absl::StatusOr<UnixStream> client = co_await UnixStream::Connect("/run/app.sock");
 //
 // Bind does not remove an existing socket file: remove a stale one first. Stream operations are
-// those of StreamSocket (stream_socket.h). Accept backs off on descriptor exhaustion like
-// TcpListener::Accept.
+// those of StreamSocket (stream_socket.h). Accept and Connect handle failures like
+// TcpListener::Accept and TcpStream::Connect (tcp.h): Accept backs off on descriptor exhaustion.
 //
 // Cancellation: see stream_socket.h.
 

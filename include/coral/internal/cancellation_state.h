@@ -47,7 +47,8 @@ class CancellationState {
   // MarkObserved (null: none).
   static CancellationState* Create(CancellationState* parent, const TaskHeader* observer = nullptr);
   // The same, cancelling itself at `deadline` by a timer on the calling worker's timer queue (no
-  // task). Must be called on a coral worker. `observer`: see MarkObserved (null: none).
+  // task). Must be called on a coral worker. `observer`: see MarkObserved (null: none). Throws
+  // std::bad_alloc, having created nothing, if the timer's slot cannot be allocated.
   static CancellationState* CreateWithDeadline(CancellationState* parent, Instant deadline,
                                                const TaskHeader* observer = nullptr);
   // CreateWithDeadline(parent, now + `timeout`, observer): the one place a Timeout reads the

@@ -50,6 +50,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <new>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -59,6 +60,8 @@
 #include "coral/internal/bounded_ring.h"
 #include "coral/internal/budget.h"
 #include "coral/internal/cancellable_wait.h"
+#include "coral/internal/check.h"
+#include "coral/internal/fault_injection.h"
 #include "coral/internal/spin_lock.h"
 #include "coral/internal/unbounded_queue.h"
 #include "coral/internal/wait_queue.h"
@@ -74,6 +77,7 @@ absl::Status ChannelClosedForSend();
 absl::Status ChannelClosedForRecv();
 absl::Status ChannelEmpty();
 absl::Status ChannelFull();
+absl::Status ChannelOutOfMemory();
 
 // Lets Select reach a receiver's channel (select_awaiter.h), as TaskAccess lets Spawn reach a
 // Task's frame.
@@ -125,6 +129,13 @@ class ChannelState {
  public:
   explicit ChannelState(size_t capacity) : buffer_(capacity) {}
 
+  // Made by Channel::Bounded and Channel::Unbounded, which throw std::bad_alloc if it cannot be.
+  static void* operator new(size_t size) {
+    MaybeFailAllocation(AllocationSite::kChannelNode);
+    return ::operator new(size);
+  }
+  static void operator delete(void* state) noexcept { ::operator delete(state); }
+
   // --- Handles. relaxed increments: the caller holds a handle already (as shared_ptr's copy).
   void AddSender() { senders_.fetch_add(1, std::memory_order_relaxed); }
   void AddReceiver() { receivers_.fetch_add(1, std::memory_order_relaxed); }
@@ -146,6 +157,7 @@ class ChannelState {
   bool closed() const { return closed_.load(std::memory_order_acquire); }  // acquire: see Close.
 
   // --- Without the lock.
+  // Throws std::bad_alloc (the value untouched) if an unbounded channel cannot allocate a node.
   bool TryPush(std::optional<T>* value) {
     if (closed()) return false;
     // seq_cst: see the header comment. A receiver waits only on an empty buffer: hand it over.
@@ -219,7 +231,13 @@ class ChannelState {
   bool TryPushLocked(std::optional<T>* value) { return buffer_.TryPush(value); }
   bool TryPopLocked(std::optional<T>* out) { return TakeSpilledLocked(out) || buffer_.TryPop(out); }
   void SpillLocked(T value) {
-    spilled_.push_back(std::move(value));
+    // Its callers (a receiver's destructor, Rebalance handing values over for others) can
+    // neither report a failure nor drop the value.
+    try {
+      spilled_.push_back(std::move(value));
+    } catch (const std::bad_alloc&) {
+      FatalOutOfMemory("a channel value re-offered to receivers", __FILE__, __LINE__);
+    }
     spilled_count_.store(spilled_.size(), std::memory_order_relaxed);  // relaxed: a hint.
   }
   // Select: links a counted receiver waiter; unlinks it (and uncounts it) if still linked.
@@ -381,7 +399,18 @@ class [[nodiscard]] SendAwaiter {
     if (wait_) (void)wait_->AbandonWait(state()->send_site());  // A granted value was delivered.
   }
 
-  bool await_ready() { return SpendBudget() && (state()->TryPush(&value_) || state()->closed()); }
+  // Runs in the awaiting coroutine, or in the budget retry's Resumer on the worker (where an
+  // exception would have nowhere to go): an unbounded channel's failure to allocate a node is
+  // kept for await_resume.
+  bool await_ready() {
+    if (!SpendBudget()) return false;
+    try {
+      return state()->TryPush(&value_) || state()->closed();
+    } catch (const std::bad_alloc&) {
+      out_of_memory_ = true;
+      return true;
+    }
+  }
   bool await_suspend(std::coroutine_handle<> self) {
     if (budget_.YieldIfSpent(this, self)) {
       channel_.Hold();  // The retry on the next turn needs the channel, as a wait does.
@@ -413,6 +442,7 @@ class [[nodiscard]] SendAwaiter {
       return {absl::CancelledError("cancelled while sending"), std::move(value_)};
     }
     if (!value_.has_value()) return {absl::OkStatus(), std::nullopt};
+    if (out_of_memory_) return {ChannelOutOfMemory(), std::move(value_)};
     return {ChannelClosedForSend(), std::move(value_)};
   }
 
@@ -422,6 +452,7 @@ class [[nodiscard]] SendAwaiter {
   ChannelHold<T> channel_;
   std::optional<T> value_;
   std::optional<PendingWait> wait_;  // Only once the channel was found full.
+  bool out_of_memory_ = false;       // An unbounded channel could not allocate for the value.
   BudgetRetry<SendAwaiter> budget_;
 };
 

@@ -80,11 +80,27 @@ struct SpawnOptions {
   bool borrow_cancellation = false;
 };
 
+// The root Task of a new task. If it cannot be made (its frame cannot be allocated, or copying
+// an argument throws), the exception propagates to the spawner and the token reference the task
+// would have adopted is dropped: nothing was created.
+template <typename R, typename F, typename... Args>
+Task<R> MakeRootTaskOrDropToken(const SpawnOptions& options, F&& f, Args&&... args) {
+  try {
+    return MakeRootTask<R>(std::forward<F>(f), std::forward<Args>(args)...);
+  } catch (...) {
+    if (!options.borrow_cancellation && options.cancellation != nullptr) {
+      options.cancellation->DropReference();
+    }
+    throw;
+  }
+}
+
 // Creates the task (kScheduled, holding `refs` references, `flags` set) without submitting it.
 template <typename R, typename F, typename... Args>
 TaskHeader* CreateTask(Scheduler* scheduler, SpawnOptions options, uint64_t flags, uint64_t refs,
                        F&& f, Args&&... args) {
-  Task<R> task = MakeRootTask<R>(std::forward<F>(f), std::forward<Args>(args)...);
+  Task<R> task =
+      MakeRootTaskOrDropToken<R>(options, std::forward<F>(f), std::forward<Args>(args)...);
   std::coroutine_handle<TaskPromise<R>> root = TaskAccess::Release(task);
   root.promise().MarkSpawned();
   TaskHeader* header = TaskHeader::FromFrame(root.address());

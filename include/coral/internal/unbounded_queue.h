@@ -8,7 +8,8 @@
 //     and size takes it for a few pointer operations, and nothing else is done while it is held
 //     (no wake-up, no other lock). Not lock-free, unlike the bounded channel's ring
 //     (bounded_ring.h): a ring needs a capacity.
-//   - Never full: TryPush always succeeds. FIFO.
+//   - Never full: TryPush succeeds unless memory for a node cannot be allocated; it then throws
+//     std::bad_alloc and leaves the queue and the value as they were. FIFO.
 //   - Every push and pop ends, under the lock, with a seq_cst read-modify-write of published_,
 //     which places the change in the channel's store-then-load order against its waiter counts
 //     as the ring's seq_cst turn stores are (channel_state.h).
@@ -23,6 +24,7 @@
 #include <optional>
 #include <utility>
 
+#include "coral/internal/fault_injection.h"
 #include "coral/internal/spin_lock.h"
 
 namespace coral::internal {
@@ -34,8 +36,10 @@ class UnboundedQueue {
   UnboundedQueue(const UnboundedQueue&) = delete;
   UnboundedQueue& operator=(const UnboundedQueue&) = delete;
 
-  // Moves *value in and resets it.
+  // Moves *value in and resets it. Throws std::bad_alloc, with *value untouched, if a node
+  // cannot be allocated (std::deque::push_back's strong guarantee).
   bool TryPush(std::optional<T>* value) {
+    MaybeFailAllocation(AllocationSite::kChannelNode);  // Any push may need a node.
     SpinLockHolder hold(&lock_);
     deque_.push_back(std::move(**value));
     value->reset();
