@@ -15,6 +15,7 @@
 #include "coral/clock.h"
 #include "coral/copy.h"
 #include "coral/event.h"
+#include "coral/framing.h"
 #include "coral/interval.h"
 #include "coral/join_handle.h"
 #include "coral/latch.h"
