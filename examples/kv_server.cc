@@ -77,11 +77,12 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// Sends what `writer` holds. If the drain cancelled the connection's token meanwhile, the rest
-// goes out under `group` (cancelled only at the drain deadline): requests read are answered.
-coral::Task<absl::Status> Flush(coral::BufferedWriter<coral::TcpStream>& writer,
-                                const coral::CancellationToken& group) {
-  absl::Status status = co_await writer.Flush();
+// After a flush that the drain cut short (it cancels the connection's token to stop the reads):
+// sends the rest under `group`, which only the drain deadline cancels, so that the requests read
+// are answered.
+coral::Task<absl::Status> FlushAfterDrain(coral::BufferedWriter<coral::TcpStream>& writer,
+                                          absl::Status status,
+                                          const coral::CancellationToken& group) {
   if (absl::IsCancelled(status) && !group.IsCancelled()) {
     status = co_await coral::WithCancellation(group, writer.Flush());
   }
@@ -116,7 +117,10 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
     if (!replies.empty()) {
       writer.Append(replies);
       replies.clear();
-      if (!(co_await Flush(writer, group)).ok()) co_return;
+      absl::Status sent = co_await writer.Flush();
+      if (!sent.ok() && !(co_await FlushAfterDrain(writer, std::move(sent), group)).ok()) {
+        co_return;
+      }
     }
     if (!open) break;
     absl::StatusOr<size_t> n = co_await reader.Fill();
@@ -125,7 +129,7 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
       kv::AppendError(&replies, absl::StrCat("ERR Protocol error: request larger than ",
                                              server->max_request_bytes, " bytes"));
       writer.Append(replies);
-      (void)co_await Flush(writer, group);
+      (void)co_await FlushAfterDrain(writer, co_await writer.Flush(), group);
       co_return;
     }
     if (!n.ok() || *n == 0) break;  // End of stream, an error, or the drain.
