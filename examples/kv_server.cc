@@ -12,7 +12,8 @@
 // A connection is one task, a child of the server's TaskGroup, looping: answer every whole
 // request already buffered (pipelined requests in order, their replies appended to one buffer),
 // send those replies in one write, read more. So a batch of pipelined requests costs one read and
-// one write system call, however many requests it holds. Requests are read through a
+// one write system call, however many requests it holds (one write per 64 KiB of replies, when
+// they are larger: replies are not accumulated without bound). Requests are read through a
 // coral::BufferedReader holding at most --max_request_bytes: a larger request is refused with an
 // error reply and the connection closed, as is malformed input (Redis closes on protocol errors
 // too); errors of a command (wrong arguments, unknown command) only get an error reply.
@@ -89,6 +90,11 @@ coral::Task<absl::Status> FlushAfterDrain(coral::BufferedWriter<coral::TcpStream
   co_return status;
 }
 
+// The replies a connection builds before it sends them. Requests are bounded by the read buffer,
+// but not the replies they ask for (a batch of GETs of one large value): past this much, the
+// connection sends what it has before it answers the rest of the batch.
+constexpr size_t kMaxPendingReplies = 64 * 1024;
+
 coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
                                 coral::CancellationToken group) {
   (void)stream->SetNoDelay(true);
@@ -97,8 +103,13 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
   std::vector<absl::string_view> arguments;
   std::string replies;
   for (bool open = true; open;) {
-    // Every whole request buffered, in order.
+    // Every whole request buffered, in order, until the replies reach kMaxPendingReplies.
+    bool backlog = false;  // Whole requests are left, to answer before reading more.
     for (;;) {
+      if (replies.size() >= kMaxPendingReplies) {
+        backlog = true;
+        break;
+      }
       const kv::ParseResult parsed =
           kv::ParseRequest(reader.buffered(), server->limits, &arguments);
       if (parsed.kind == kv::ParseResult::Kind::kIncomplete) break;
@@ -123,6 +134,7 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
       }
     }
     if (!open) break;
+    if (backlog) continue;
     absl::StatusOr<size_t> n = co_await reader.Fill();
     if (absl::IsResourceExhausted(n.status())) {
       // A request larger than the limit: refused, never buffered further.
