@@ -38,7 +38,8 @@
 // an operation (JoinHandle::Abort, runtime shutdown) leaves the reader consistent as well, and
 // only the reader's owner could use it then.
 //
-// Misuse: Consume(n) with fewer than n bytes buffered aborts with a message naming it.
+// Misuse: Consume(n) with fewer than n bytes buffered, and ReadUntil with an empty delimiter,
+// abort with a message naming them.
 
 #ifndef CORAL_BUFFERED_READER_H_
 #define CORAL_BUFFERED_READER_H_
@@ -52,6 +53,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "coral/internal/check.h"
 #include "coral/internal/read_buffer.h"
 #include "coral/stream.h"
 #include "coral/task.h"
@@ -147,6 +149,7 @@ Task<absl::StatusOr<absl::string_view>> BufferedReader<S>::Peek(size_t n) {
 
 template <ReadStream S>
 Task<absl::StatusOr<absl::string_view>> BufferedReader<S>::ReadUntil(absl::string_view delimiter) {
+  CORAL_CHECK(!delimiter.empty(), "coral::BufferedReader::ReadUntil with an empty delimiter");
   size_t searched = 0;  // No occurrence starts before this offset.
   for (;;) {
     const absl::string_view data = buffer_.data();
