@@ -4,7 +4,8 @@
 // unbounded, through its public API, against a reference model of std::deques. As in
 // wait_queue_fuzzer.cc, a driver task on a one-worker runtime runs the input's program and the
 // sender and receiver tasks it spawns run only when it yields ("settle"), so every hand-over,
-// cancellation and close happens at a known point of the program:
+// cancellation and close happens at a known point of the program (a task awaits once in its turn,
+// so the cooperative budget never makes it yield instead):
 //   send / recv        spawn a task doing co_await Send(next value) / Recv(), with its own
 //                      cancellation source; settle
 //   try_send / try_recv  TrySend / TryRecv from the driver

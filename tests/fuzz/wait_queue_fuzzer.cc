@@ -1,21 +1,26 @@
 // Copyright 2026 The coral Authors.
 //
 // Operation-sequence fuzzer of the wait-queue protocol (coral/internal/wait_queue.h,
-// sync/wait_queue.cc) through its richest user, Semaphore: weighted FIFO grants, cancellation of
-// a waiter (QueuedWait::OnCancel), abort of a waiting or granted task (AbandonWait) and the
-// re-grant after a removal (WaitSite::after_removal). A driver task on a one-worker runtime runs
+// sync/wait_queue.cc) through two of its users: Semaphore (weighted FIFO grants) and AsyncMutex
+// (a direct hand-off, modelled as one permit). It exercises cancellation of a waiter
+// (QueuedWait::OnCancel), abort of a waiting or granted task (AbandonWait; the mutex passes a lock
+// handed to an aborted waiter on) and the re-grant after a removal (WaitSite::after_removal). The
+// input's first byte picks the primitive (and the semaphore's permits). A driver task on a
+// one-worker runtime runs
 // the input's program; waiter tasks run only when the driver yields ("settle"), so every grant
-// and cancellation happens at a known point of the program and a reference model can follow it:
-//   acquire n      spawn waiter i (own cancellation source) doing Acquire(n); settle
-//   release n      Semaphore::Release(n)
+// and cancellation happens at a known point of the program and a reference model can follow it
+// (a waiter awaits once in its turn, so the cooperative budget never makes it yield instead):
+//   acquire n      spawn waiter i (own cancellation source) doing Acquire(n) or Lock(); settle
+//   release n      Semaphore::Release(n) (nothing for the mutex)
 //   cancel i       waiter i's source.Cancel(): removes it if still queued; a grant already made
 //                  wins and the waiter gets its permits
 //   abort i        JoinHandle::Abort(): at the next settle the task is torn down; queued, it
 //                  leaves the queue; granted but not yet resumed, it gives the permits back
-//   return i       drops the permit waiter i obtained
-//   try n          TryAcquire(n): succeeds only with nobody queued and n permits free
+//   return i       drops the permit (or the lock's guard) waiter i obtained
+//   try n          TryAcquire(n) or TryLock(): succeeds only with nobody queued and n permits
+//                  free
 //   settle         the driver yields until every waiter the model says was woken has finished
-// Checked against the model: available() after every operation; at each settle, each waiter's
+// Checked against the model: the free permits after every operation; at each settle, each waiter's
 // outcome (still waiting, holding exactly its permits, CancelledError, or torn down without
 // resuming); a woken waiter that never runs is a lost wake-up. At the end every waiter is
 // cancelled and every permit returned: available() must be the initial permits plus all
@@ -30,6 +35,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "coral/async_mutex.h"
 #include "coral/cancellation.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
@@ -54,7 +60,46 @@ enum class State {
   kDone,       // Resumed with CancelledError, torn down, or its permits returned.
 };
 
+// The primitive under test, as permits: a Semaphore, or an AsyncMutex (one permit, every request
+// for one).
+class SemaphoreUnderTest {
+ public:
+  using Held = Semaphore::Permit;
+  static constexpr bool kWeighted = true;
+
+  explicit SemaphoreUnderTest(int64_t permits) : semaphore_(permits) {}
+
+  auto Acquire(int64_t n) { return semaphore_.Acquire(n); }
+  std::optional<Held> TryAcquire(int64_t n) { return semaphore_.TryAcquire(n); }
+  void Release(int64_t n) { semaphore_.Release(n); }
+  int64_t available() const { return semaphore_.available(); }
+  static int64_t Count(const Held& held) { return held.count(); }
+
+ private:
+  Semaphore semaphore_;
+};
+
+class MutexUnderTest {
+ public:
+  using Held = AsyncMutex::Guard;
+  static constexpr bool kWeighted = false;
+
+  explicit MutexUnderTest(int64_t /*permits: always 1*/) {}
+
+  auto Acquire(int64_t /*n: always 1*/) { return mutex_.Lock(); }
+  std::optional<Held> TryAcquire(int64_t /*n*/) { return mutex_.TryLock(); }
+  void Release(int64_t /*n*/) {}  // Only the holder releases a mutex.
+  // Free if TryLock succeeds; the guard unlocks at once, which hands nothing over: TryLock fails
+  // while anyone waits.
+  int64_t available() { return mutex_.TryLock().has_value() ? 1 : 0; }
+  static int64_t Count(const Held& held) { return held.owns_lock() ? 1 : 0; }
+
+ private:
+  AsyncMutex mutex_;
+};
+
 // What the harness and a waiter task share.
+template <typename Primitive>
 struct Slot {
   CancellationSource source;
   JoinHandle<void> handle;
@@ -62,21 +107,22 @@ struct Slot {
   bool started = false;
   bool resumed = false;
   bool finished = false;  // Set by the task's last local's destructor, also on teardown.
-  std::optional<Semaphore::Permit> permit;
+  std::optional<typename Primitive::Held> permit;
   absl::Status status;
 };
 
 // Marks the slot finished when the waiter's frame goes, however it goes.
 struct FinishedMark {
-  explicit FinishedMark(Slot* slot) : slot(slot) {}
-  ~FinishedMark() { slot->finished = true; }
-  Slot* slot;
+  explicit FinishedMark(bool* finished) : finished(finished) {}
+  ~FinishedMark() { *finished = true; }
+  bool* finished;
 };
 
-Task<void> AcquireInto(Semaphore* semaphore, Slot* slot) {
-  FinishedMark mark(slot);
+template <typename Primitive>
+Task<void> AcquireInto(Primitive* primitive, Slot<Primitive>* slot) {
+  FinishedMark mark(&slot->finished);
   slot->started = true;
-  absl::StatusOr<Semaphore::Permit> permit = co_await semaphore->Acquire(slot->weight);
+  absl::StatusOr<typename Primitive::Held> permit = co_await primitive->Acquire(slot->weight);
   slot->resumed = true;
   if (permit.ok()) {
     slot->permit.emplace(std::move(*permit));
@@ -85,13 +131,13 @@ Task<void> AcquireInto(Semaphore* semaphore, Slot* slot) {
   }
 }
 
+template <typename Primitive>
 class Harness {
  public:
-  explicit Harness(int64_t permits) : semaphore_(permits), model_permits_(permits) {
-    initial_ = permits;
-  }
+  explicit Harness(int64_t permits)
+      : primitive_(permits), initial_(permits), model_permits_(permits) {}
 
-  // The semaphore may go only once no waiter and no permit is left (it aborts otherwise).
+  // The primitive may go only once no waiter and no permit is left (it aborts otherwise).
   ~Harness() {
     for (size_t i = 0; i < count_; ++i) slots_[i].permit.reset();
   }
@@ -100,16 +146,16 @@ class Harness {
     if (count_ == kMaxWaiters) co_return;
     co_await Settle();
     const size_t i = count_++;
-    Slot& slot = slots_[i];
-    slot.weight = weight;
+    Slot<Primitive>& slot = slots_[i];
+    slot.weight = Primitive::kWeighted ? weight : 1;
     slot.handle = Spawn(
-        [](Semaphore* semaphore, Slot* slot) -> Task<void> {
-          co_await WithCancellation(slot->source.token(), AcquireInto(semaphore, slot));
+        [](Primitive* primitive, Slot<Primitive>* slot) -> Task<void> {
+          co_await WithCancellation(slot->source.token(), AcquireInto(primitive, slot));
         },
-        &semaphore_, &slot);
+        &primitive_, &slot);
     aborted_[i] = false;
-    if (model_queue_.empty() && model_permits_ >= weight) {
-      model_permits_ -= weight;
+    if (model_queue_.empty() && model_permits_ >= slot.weight) {
+      model_permits_ -= slot.weight;
       state_[i] = State::kHolding;
     } else {
       model_queue_.push_back(i);
@@ -119,7 +165,8 @@ class Harness {
   }
 
   void Release(int64_t n) {
-    semaphore_.Release(n);
+    if (!Primitive::kWeighted) return;
+    primitive_.Release(n);
     released_ += n;
     model_permits_ += n;
     ModelGrant();
@@ -153,11 +200,14 @@ class Harness {
   }
 
   void Try(int64_t n) {
-    std::optional<Semaphore::Permit> permit = semaphore_.TryAcquire(n);
+    if (!Primitive::kWeighted) n = 1;
+    std::optional<typename Primitive::Held> permit = primitive_.TryAcquire(n);
     const bool expected = model_queue_.empty() && model_permits_ >= n;
     FUZZ_CHECK(permit.has_value() == expected,
                "TryAcquire succeeds exactly when nobody waits and the permits are free");
-    if (permit.has_value()) FUZZ_CHECK(permit->count() == n, "TryAcquire takes what it asked");
+    if (permit.has_value()) {
+      FUZZ_CHECK(Primitive::Count(*permit) == n, "TryAcquire takes what it asked");
+    }
     // The permit returns here; with nobody queued that grants nothing.
   }
 
@@ -189,7 +239,7 @@ class Harness {
   }
 
   void CheckPermits() {
-    FUZZ_CHECK(semaphore_.available() == model_permits_, "available() matches the model");
+    FUZZ_CHECK(primitive_.available() == model_permits_, "the free permits match the model");
   }
 
   // Cancels every waiter, returns every permit: nothing may be left over.
@@ -215,13 +265,13 @@ class Harness {
   }
 
   void CheckOutcome(size_t i) {
-    const Slot& slot = slots_[i];
+    const Slot<Primitive>& slot = slots_[i];
     switch (state_[i]) {
       case State::kWaiting:
         FUZZ_CHECK(!slot.finished, "a queued waiter waits");
         break;
       case State::kHolding:
-        FUZZ_CHECK(slot.permit.has_value() && slot.permit->count() == slot.weight,
+        FUZZ_CHECK(slot.permit.has_value() && Primitive::Count(*slot.permit) == slot.weight,
                    "a granted waiter holds exactly its permits");
         break;
       case State::kDone:
@@ -260,8 +310,8 @@ class Harness {
     FUZZ_CHECK(false, "a waiting waiter is in the model's queue");
   }
 
-  Semaphore semaphore_;
-  std::array<Slot, kMaxWaiters> slots_;
+  Primitive primitive_;
+  std::array<Slot<Primitive>, kMaxWaiters> slots_;
   size_t count_ = 0;
   int64_t initial_ = 0;
   int64_t released_ = 0;
@@ -273,9 +323,9 @@ class Harness {
   std::array<bool, kMaxWaiters> torn_down_{};  // Aborted before it resumed.
 };
 
-Task<void> Drive(const uint8_t* data, size_t size) {
-  fuzz::FuzzInput input(data, size);
-  Harness harness(input.Below(4));
+template <typename Primitive>
+Task<void> Run(fuzz::FuzzInput& input, int64_t permits) {
+  Harness<Primitive> harness(permits);
   while (!input.done()) {
     switch (input.Below(7)) {
       case 0:
@@ -303,6 +353,16 @@ Task<void> Drive(const uint8_t* data, size_t size) {
     harness.CheckPermits();
   }
   co_await harness.Finish();
+}
+
+Task<void> Drive(const uint8_t* data, size_t size) {
+  fuzz::FuzzInput input(data, size);
+  const uint8_t primitive = input.Byte();
+  if (primitive & 4) {
+    co_await Run<MutexUnderTest>(input, 1);
+  } else {
+    co_await Run<SemaphoreUnderTest>(input, primitive % 4);
+  }
 }
 
 }  // namespace
