@@ -31,7 +31,10 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >&2
+  # A clang toolchain configured before clang-14 was installed (bazel/clang.bzl) is stale.
+  bazel/bazelw sync --configure >/dev/null 2>&1
 fi
+
 query() { bazel/bazelw query --noshow_progress --output=label "$1" 2>/dev/null; }
 
 mapfile -t fuzzers < <(query 'attr(tags, "\bcoral_fuzzer\b", //...)')
@@ -40,7 +43,7 @@ if ((${#fuzzers[@]} == 0)); then
   exit 0
 fi
 echo "fuzz: ${#fuzzers[@]} fuzzers, ${seconds} s each: ${fuzzers[*]}"
-bazel/bazelw build --config=fuzz --noshow_progress "${fuzzers[@]}"
+bazel/bazelw build --config=fuzz --noshow_progress --ui_event_filters=-info "${fuzzers[@]}"
 bin=$(bazel/bazelw info --config=fuzz bazel-bin 2>/dev/null)
 
 work=$(mktemp -d)

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
       ++inputs;
     }
   }
-  std::printf("fuzz_replay: %d inputs (the empty input and %d files) passed\n", inputs, inputs - 1);
+  std::printf("fuzz_replay: %d inputs passed (the empty input and %d from files)\n", inputs,
+              inputs - 1);
   return 0;
 }

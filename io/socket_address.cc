@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -31,9 +33,15 @@ absl::StatusOr<SocketAddress> SocketAddress::Parse(absl::string_view text) {
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
   }
+  // Decimal digits only: absl::SimpleAtoi alone also accepts a sign and surrounding whitespace.
   uint32_t port;
-  if (!absl::SimpleAtoi(port_text, &port) || port > 65535) {
+  if (port_text.empty() || !std::all_of(port_text.begin(), port_text.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port_text, &port) || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("bad port in socket address: ", text));
+  }
+  // inet_pton reads a C string: a NUL inside the host would end it early and accept the rest.
+  if (host.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("NUL in socket address: ", text));
   }
   const std::string host_string(host);
   SocketAddress address;

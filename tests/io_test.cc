@@ -786,6 +786,13 @@ TEST(SocketAddressTest, ParseAndFormat) {
   EXPECT_FALSE(SocketAddress::Parse("localhost:80").ok());
   EXPECT_FALSE(SocketAddress::Parse("1.2.3.4").ok());
   EXPECT_FALSE(SocketAddress::Parse("1.2.3.4:99999").ok());
+  // Found by tests/fuzz/socket_address_fuzzer: only digits make a port, and a NUL does not end
+  // the host early.
+  EXPECT_FALSE(SocketAddress::Parse("1.2.3.4:+80").ok());
+  EXPECT_FALSE(SocketAddress::Parse("1.2.3.4: 80").ok());
+  EXPECT_FALSE(SocketAddress::Parse("1.2.3.4:80\n").ok());
+  EXPECT_FALSE(SocketAddress::Parse(absl::string_view("1.2.3.4\0junk:80", 15)).ok());
+  EXPECT_FALSE(SocketAddress::Parse(absl::string_view("[::1\0junk]:80", 14)).ok());
   EXPECT_EQ(SocketAddress::Unix("/tmp/x")->ToString(), "unix:/tmp/x");
 }
 

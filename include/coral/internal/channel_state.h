@@ -55,6 +55,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coral/internal/bounded_ring.h"
@@ -411,7 +412,9 @@ class [[nodiscard]] SendAwaiter {
       return true;
     }
   }
-  bool await_suspend(std::coroutine_handle<> self) {
+  // No thread-safety analysis: the lock taken here is released by SuspendLocked, through a
+  // WaitSite the analysis cannot trace back to the lock.
+  ABSL_NO_THREAD_SAFETY_ANALYSIS bool await_suspend(std::coroutine_handle<> self) {
     if (budget_.YieldIfSpent(this, self)) {
       channel_.Hold();  // The retry on the next turn needs the channel, as a wait does.
       return true;
@@ -471,7 +474,8 @@ class [[nodiscard]] RecvAwaiter {
   }
 
   bool await_ready() { return SpendBudget() && state()->TryPop(&slot_); }
-  bool await_suspend(std::coroutine_handle<> self) {
+  // No thread-safety analysis: as in SendAwaiter.
+  ABSL_NO_THREAD_SAFETY_ANALYSIS bool await_suspend(std::coroutine_handle<> self) {
     if (budget_.YieldIfSpent(this, self)) {
       channel_.Hold();  // As in Send.
       return true;
