@@ -16,8 +16,11 @@
 //
 // Capacity. Bounded(n), n >= 1: Send waits while n values are buffered. Unbounded(): Send never
 // waits; it allocates for the values it buffers. A value handed to a waiting receiver skips the
-// buffer. Waiting senders and receivers are served in FIFO order; woken tasks are scheduled, never
-// resumed inside the call that woke them.
+// buffer. Waiting senders and receivers are served in FIFO order among themselves; woken tasks
+// are scheduled, never resumed inside the call that woke them. Not strict FIFO against newcomers:
+// waiting senders of a bounded channel are let in once a receive leaves the buffer at most half
+// full (one wake-up per half buffer, not per value), and until then a new Send or TrySend may take
+// a slot that receives freed.
 //
 // Closing. Receivers drain what is buffered, then get absl::OutOfRangeError. A sender blocked at
 // the close, or sending after it, gets absl::FailedPreconditionError and its value back in
