@@ -553,6 +553,13 @@ Task<absl::StatusOr<size_t>> TlsStream::Write(absl::string_view data) {
   internal::TlsSession& session =
       Checked("TlsStream::Write on a closed or moved-from coral::TlsStream");
   if (data.empty()) co_return 0;
+  {
+    // SSL_write would fail the session, and with it the reading side Shutdown leaves open.
+    internal::MutexLock hold(&session.lock);
+    if (session.close_notify_sent) {
+      co_return absl::FailedPreconditionError("TLS write: after Shutdown");
+    }
+  }
   const int size = static_cast<int>(std::min<size_t>(data.size(), 1 << 30));
   absl::StatusOr<int> n = co_await internal::Drive(
       &session, [&](SSL* ssl) { return SSL_write(ssl, data.data(), size); }, "TLS write",

@@ -220,6 +220,33 @@ TEST_F(TlsReviewTest, SecondShutdownDoesNotWaitForThePeer) {
   EXPECT_TRUE(status.ok()) << status;
 }
 
+// A Write after Shutdown is refused, and the reading side, which the contract keeps open until
+// the peer's close_notify, still works.
+TEST_F(TlsReviewTest, WriteAfterShutdownLeavesTheReadingSide) {
+  absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
+    absl::StatusOr<TlsContext> client_context = ClientContext();
+    absl::StatusOr<TlsContext> server_context = ServerContext();
+    if (!client_context.ok() || !server_context.ok()) co_return absl::InternalError("contexts");
+    absl::StatusOr<Pair> pair = co_await Connected(*client_context, *server_context);
+    if (!pair.ok()) co_return pair.status();
+    absl::Status shut = co_await pair->client.Shutdown();
+    if (!shut.ok()) co_return shut;
+    absl::StatusOr<size_t> late = co_await pair->client.Write("too late");
+    EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition) << late.status();
+    absl::Status sent = co_await pair->server.WriteAll("the server's answer");
+    if (!sent.ok()) co_return sent;
+    shut = co_await pair->server.Shutdown();
+    if (!shut.ok()) co_return shut;
+    absl::StatusOr<std::string> read = co_await ReadToEnd(&pair->client);
+    EXPECT_TRUE(read.ok()) << read.status();
+    if (read.ok()) {
+      EXPECT_EQ(*read, "the server's answer");
+    }
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
 // A peer that accepts the connection and never answers the handshake: the client's Connect under a
 // Timeout ends with the deadline and closes its socket (the peer reads the end of the stream).
 TEST_F(TlsReviewTest, ClientHandshakeCancelledByATimeoutClosesTheSocket) {
