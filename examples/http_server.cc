@@ -263,10 +263,12 @@ Task<void> Converse(Stream* stream, Server* server, Watched* watched) {
     output.clear();
     const bool go_on =
         session.Consume(absl::string_view(input.data(), *n), date.Get(server->second()), &output);
-    // Part of a request only: its clock goes on.
-    if (session.answered() == watched->answered && go_on) continue;
-    server->StopWaiting(watched);
-    watched->answered = session.answered();
+    // Until a request is complete, its clock goes on (also while a "100 Continue" is written).
+    if (session.answered() != watched->answered) {
+      server->StopWaiting(watched);
+      watched->answered = session.answered();
+    }
+    if (output.empty() && go_on) continue;
     // The write, inline: a task per write would cost an allocation per request.
     for (absl::string_view rest = output; !rest.empty();) {
       server->WriteProgress(watched);

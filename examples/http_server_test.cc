@@ -221,6 +221,21 @@ TEST(HttpServer, PipelinedRequestsWithBodies) {
                                       "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"}));
 }
 
+// "Expect: 100-continue" with a body: "100 Continue" as soon as the headers are in (the client
+// sends the body only then), then the response; without a body, no 100.
+TEST(HttpServer, ExpectContinueGets100BeforeTheBody) {
+  Server server;
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Send(fd, "POST /json HTTP/1.1\r\nContent-Length: 5\r\nEXPECT: 100-Continue\r\n\r\n");
+  std::string interim;
+  ASSERT_TRUE(ReadUntil(fd, "\r\n\r\n", &interim)) << interim;
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  Send(fd, "hello" + Request("/plaintext", "Expect: 100-continue\r\nConnection: close\r\n"));
+  EXPECT_EQ(StatusLines(ReadToEnd(fd)),
+            (std::vector<std::string>{"HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"}));
+}
+
 // A client that half-closes after its requests still gets every response.
 TEST(HttpServer, HalfClosedClientGetsItsResponses) {
   Server server;
