@@ -11,8 +11,9 @@
 // and write all those answers in one write. The read buffer, the output buffer and the parser
 // live as long as the connection, so serving a request allocates nothing. Keep-alive is the
 // default; the connection ends when the client closes it, asks for it (Connection: close), sends
-// a malformed request (400) or oversized headers (431), stays idle for --idle_timeout, or reads
-// nothing of its responses for as long (its write stalls).
+// a malformed request (400) or oversized headers (431), takes longer than --idle_timeout to send
+// its next request (whether it sends nothing or trickles it in), or reads nothing of its
+// responses for as long (its write stalls).
 //
 // One more task, the ticker, runs on a coral::Interval: it publishes the current second, from
 // which each connection formats its Date header once a second (not once per request), and it
@@ -67,8 +68,8 @@
 #include "examples/http_session.h"
 
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
-          "close a connection that has waited this long for a request, or for a write to make "
-          "progress (inf: never)");
+          "close a connection that has waited this long for a (whole) request, or for a write to "
+          "make progress (inf: never)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(3),
           "how long a shutdown waits for the connections to finish their requests");
 ABSL_FLAG(int, max_header_bytes, 8192, "limit on a request's URL, header names and values");
@@ -147,12 +148,17 @@ class Server {
     Watched* const connection_;
   };
 
-  // Before a connection waits for a request: false if the service is draining (then the
-  // connection closes instead). Paired with Drain: either this sees the drain, or Drain sees the
-  // connection waiting and cancels it (both stores and loads are seq_cst, so they cannot both
+  // Before a connection waits for a request, or for the rest of one: false if the service is
+  // draining (then the connection closes instead). The clock starts at the first wait and runs
+  // until StopWaiting, so a request trickled in byte by byte gets no longer than an idle one.
+  // Paired with Drain: either this sees the drain, or Drain sees the connection waiting and
+  // cancels it (both the store, or the earlier one, and the loads are seq_cst, so they cannot both
   // miss each other).
   bool StartWaiting(Watched* connection) {
-    connection->idle_since.store(tick_.load(std::memory_order_relaxed));
+    // Relaxed load: only this connection's task writes idle_since.
+    if (connection->idle_since.load(std::memory_order_relaxed) == Watched::kNotWaiting) {
+      connection->idle_since.store(tick_.load(std::memory_order_relaxed));
+    }
     return !draining_.load();
   }
   void StopWaiting(Watched* connection) {
@@ -253,12 +259,16 @@ Task<void> Converse(Stream* stream, Server* server, Watched* watched) {
   for (;;) {
     if (!server->StartWaiting(watched)) break;
     absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(input));
-    server->StopWaiting(watched);
     if (!n.ok() || *n == 0) co_return;  // Closed, failed, idle or drained.
     output.clear();
     const bool go_on =
         session.Consume(absl::string_view(input.data(), *n), date.Get(server->second()), &output);
-    watched->answered = session.answered();
+    // Until a request is complete, its clock goes on (also while a "100 Continue" is written).
+    if (session.answered() != watched->answered) {
+      server->StopWaiting(watched);
+      watched->answered = session.answered();
+    }
+    if (output.empty() && go_on) continue;
     // The write, inline: a task per write would cost an allocation per request.
     for (absl::string_view rest = output; !rest.empty();) {
       server->WriteProgress(watched);

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -204,6 +205,67 @@ TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(absl::EndsWith(responses, "\r\n\r\nHello, World!")) << responses;
 }
 
+// Bodies (Content-Length and chunked) inside a pipelined batch are read past, not taken for
+// requests.
+TEST(HttpServer, PipelinedRequestsWithBodies) {
+  Server server;
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Send(fd, "POST /plaintext HTTP/1.1\r\nContent-Length: 26\r\n\r\nGET /json HTTP/1.1\r\n\r\nxxxx" +
+               Request("/json") +
+               "POST /json HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nGET /\r\n0\r\n\r\n" +
+               Request("/plaintext", "Connection: close\r\n"));
+  EXPECT_EQ(StatusLines(ReadToEnd(fd)),
+            (std::vector<std::string>{"HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK",
+                                      "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"}));
+}
+
+// "Expect: 100-continue" with a body: "100 Continue" as soon as the headers are in (the client
+// sends the body only then), then the response; without a body, no 100.
+TEST(HttpServer, ExpectContinueGets100BeforeTheBody) {
+  Server server;
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Send(fd, "POST /json HTTP/1.1\r\nContent-Length: 5\r\nEXPECT: 100-Continue\r\n\r\n");
+  std::string interim;
+  ASSERT_TRUE(ReadUntil(fd, "\r\n\r\n", &interim)) << interim;
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  Send(fd, "hello" + Request("/plaintext", "Expect: 100-continue\r\nConnection: close\r\n"));
+  EXPECT_EQ(StatusLines(ReadToEnd(fd)),
+            (std::vector<std::string>{"HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"}));
+}
+
+// A client that half-closes after its requests still gets every response.
+TEST(HttpServer, HalfClosedClientGetsItsResponses) {
+  Server server;
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Send(fd, Request("/plaintext") + Request("/json") + Request("/plaintext"));
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  EXPECT_EQ(StatusLines(ReadToEnd(fd)),
+            (std::vector<std::string>{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK"}));
+}
+
+// The header limit counts the URL, the names and the values: exactly at it passes, one more byte
+// does not, also when the request arrives in pieces.
+TEST(HttpServer, HeadersExactlyAtTheLimit) {
+  Server server({"--max_header_bytes=100"});
+  const auto status_of = [&](size_t value_bytes) {
+    const int fd = Connect(server.port());
+    EXPECT_GE(fd, 0) << std::strerror(errno);
+    // "/plaintext" (10) + "X" (1) + the value.
+    const std::string request =
+        absl::StrCat("GET /plaintext HTTP/1.1\r\nX: ", std::string(value_bytes, 'v'), "\r\n\r\n");
+    for (size_t at = 0; at < request.size(); at += 3) Send(fd, request.substr(at, 3));
+    ::shutdown(fd, SHUT_WR);
+    const std::vector<std::string> statuses = StatusLines(ReadToEnd(fd));
+    return statuses.empty() ? std::string("none") : statuses[0];
+  };
+  EXPECT_EQ(status_of(89), "HTTP/1.1 200 OK");
+  EXPECT_EQ(status_of(90), "HTTP/1.1 431 Request Header Fields Too Large");
+}
+
 TEST(HttpServer, RequestSplitAcrossWritesIsAnswered) {
   Server server;
   const int fd = Connect(server.port());
@@ -272,6 +334,27 @@ TEST(HttpServer, IdleConnectionsAreClosed) {
   EXPECT_EQ(ReadToEnd(fd), "");
   // A connection that never sends anything is closed too.
   EXPECT_EQ(ReadToEnd(Connect(server.port())), "");
+}
+
+// Slowloris: a request that never completes, one byte at a time, each well within the idle
+// timeout. The timeout bounds the whole request, not each read, so the connection is closed.
+TEST(HttpServer, RequestsTrickledByteByByteAreClosedAtTheIdleTimeout) {
+  Server server({"--idle_timeout=300ms"});
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Send(fd, "GET /plaintext HTTP/1.1\r\n");
+  bool closed = false;
+  // 8 s of trickling (up to 80 bytes of a header that never ends), if the server allowed it.
+  for (int i = 0; i < 80 && !closed; ++i) {
+    if (::send(fd, "X", 1, MSG_NOSIGNAL) != 1) break;
+    pollfd poll_fd{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&poll_fd, 1, /*timeout_ms=*/100) == 1) {
+      char byte;
+      closed = ::read(fd, &byte, 1) <= 0;
+    }
+  }
+  EXPECT_TRUE(closed) << "a request trickled in for 8 s with a 300 ms idle timeout";
+  ::close(fd);
 }
 
 TEST(HttpServer, ClientsThatReadNoResponsesAreClosed) {

@@ -2,6 +2,9 @@
 
 #include "examples/http_session.h"
 
+#include <climits>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace coral::examples {
@@ -73,7 +76,7 @@ const http_parser_settings HttpSession::kSettings = {
     .on_status = nullptr,
     .on_header_field = &HttpSession::OnHeaderField,
     .on_header_value = &HttpSession::OnHeaderValue,
-    .on_headers_complete = nullptr,
+    .on_headers_complete = &HttpSession::OnHeadersComplete,
     .on_body = nullptr,  // Bodies are read past, not kept: no route takes one.
     .on_message_complete = &HttpSession::OnMessageComplete,
     .on_chunk_header = nullptr,
@@ -113,7 +116,29 @@ int HttpSession::OnMessageBegin(http_parser* parser) {
   self->header_bytes_ = 0;
   self->headers_ = 0;
   self->in_header_field_ = false;
+  self->name_length_ = 0;
+  self->value_length_ = 0;
+  self->expect_continue_ = false;
   return 0;
+}
+
+// Appends the lowercase of `at` to `text` (`capacity` bytes), counting every byte in `*length`.
+template <size_t capacity>
+void AppendLower(const char* at, size_t length, char (&text)[capacity], size_t* total) {
+  for (size_t i = 0; i < length && *total + i < capacity; ++i) {
+    text[*total + i] = absl::ascii_tolower(static_cast<unsigned char>(at[i]));
+  }
+  *total += length;
+}
+
+void HttpSession::EndHeader() {
+  if (name_length_ == sizeof(name_) && absl::string_view(name_, sizeof(name_)) == "expect" &&
+      value_length_ == sizeof(value_) &&
+      absl::string_view(value_, sizeof(value_)) == "100-continue") {
+    expect_continue_ = true;
+  }
+  name_length_ = 0;
+  value_length_ = 0;
 }
 
 bool HttpSession::CountHeaderBytes(size_t length) {
@@ -130,22 +155,36 @@ int HttpSession::OnUrl(http_parser* parser, const char* at, size_t length) {
   return 0;
 }
 
-int HttpSession::OnHeaderField(http_parser* parser, const char* /*at*/, size_t length) {
+int HttpSession::OnHeaderField(http_parser* parser, const char* at, size_t length) {
   HttpSession* self = SessionOf(parser);
   if (!self->in_header_field_) {
     self->in_header_field_ = true;
+    self->EndHeader();  // The previous one's.
     if (++self->headers_ > self->limits_.max_headers) {
       self->limit_exceeded_ = true;
       return 1;
     }
   }
+  AppendLower(at, length, self->name_, &self->name_length_);
   return self->CountHeaderBytes(length) ? 0 : 1;
 }
 
-int HttpSession::OnHeaderValue(http_parser* parser, const char* /*at*/, size_t length) {
+int HttpSession::OnHeaderValue(http_parser* parser, const char* at, size_t length) {
   HttpSession* self = SessionOf(parser);
   self->in_header_field_ = false;
+  AppendLower(at, length, self->value_, &self->value_length_);
   return self->CountHeaderBytes(length) ? 0 : 1;
+}
+
+int HttpSession::OnHeadersComplete(http_parser* parser) {
+  HttpSession* self = SessionOf(parser);
+  self->EndHeader();
+  const bool body = (parser->flags & F_CHUNKED) != 0 ||
+                    (parser->content_length > 0 && parser->content_length != ULLONG_MAX);
+  if (self->expect_continue_ && body && parser->http_major == 1 && parser->http_minor >= 1) {
+    self->out_->append("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  return 0;
 }
 
 int HttpSession::OnMessageComplete(http_parser* parser) {

@@ -10,9 +10,10 @@
 //   GET /plaintext  200, text/plain, "Hello, World!"
 //   GET /json       200, application/json, {"message":"Hello, World!"} (serialized per request)
 //   anything else   404
-// HEAD gets the same status and headers without the body. The query string is not part of the
-// path. Every response carries Server, Date and Content-Length. A malformed request gets 400, a
-// request whose headers exceed the limits 431; either ends the connection.
+// HEAD gets the same status and headers without the body. A request with a body and "Expect:
+// 100-continue" gets "100 Continue" once its headers are in (RFC 9110, 10.1.1). The query string is
+// not part of the path. Every response carries Server, Date and Content-Length. A malformed request
+// gets 400, a request whose headers exceed the limits 431; either ends the connection.
 //
 // Nothing is allocated per request once the session's buffers have grown to their working size
 // (the URL buffer to the longest URL seen, the caller's output buffer to the largest batch).
@@ -57,11 +58,14 @@ class HttpSession {
   static int OnUrl(http_parser* parser, const char* at, size_t length);
   static int OnHeaderField(http_parser* parser, const char* at, size_t length);
   static int OnHeaderValue(http_parser* parser, const char* at, size_t length);
+  static int OnHeadersComplete(http_parser* parser);
   static int OnMessageComplete(http_parser* parser);
   static const http_parser_settings kSettings;
 
   // Counts `length` more header bytes; false (and limit_exceeded_) past the limit.
   bool CountHeaderBytes(size_t length);
+  // Records whether the header just parsed is "Expect: 100-continue".
+  void EndHeader();
   void Respond();
 
   const HttpLimits limits_;
@@ -70,6 +74,13 @@ class HttpSession {
   size_t header_bytes_ = 0;
   int headers_ = 0;
   bool in_header_field_ = false;
+  // The current header's name and value, lowercased, as far as "Expect: 100-continue" needs; the
+  // lengths count every byte.
+  char name_[6];
+  size_t name_length_ = 0;
+  char value_[12];
+  size_t value_length_ = 0;
+  bool expect_continue_ = false;
   bool limit_exceeded_ = false;
   bool closing_ = false;  // The last response has been produced.
   size_t answered_ = 0;

@@ -77,6 +77,8 @@ struct TlsSession {
   absl::Status failed ABSL_GUARDED_BY(lock);
   // The socket error behind the last call's SSL_ERROR_SYSCALL.
   absl::Status io_error ABSL_GUARDED_BY(lock);
+  // Shutdown has sent close_notify: SSL_shutdown called again would wait for the peer's.
+  bool close_notify_sent ABSL_GUARDED_BY(lock) = false;
 };
 
 namespace {
@@ -551,6 +553,13 @@ Task<absl::StatusOr<size_t>> TlsStream::Write(absl::string_view data) {
   internal::TlsSession& session =
       Checked("TlsStream::Write on a closed or moved-from coral::TlsStream");
   if (data.empty()) co_return 0;
+  {
+    // SSL_write would fail the session, and with it the reading side Shutdown leaves open.
+    internal::MutexLock hold(&session.lock);
+    if (session.close_notify_sent) {
+      co_return absl::FailedPreconditionError("TLS write: after Shutdown");
+    }
+  }
   const int size = static_cast<int>(std::min<size_t>(data.size(), 1 << 30));
   absl::StatusOr<int> n = co_await internal::Drive(
       &session, [&](SSL* ssl) { return SSL_write(ssl, data.data(), size); }, "TLS write",
@@ -576,10 +585,18 @@ Task<absl::Status> TlsStream::Shutdown() {
   internal::TlsSession& session =
       Checked("TlsStream::Shutdown on a closed or moved-from coral::TlsStream");
   // SSL_shutdown returns 0 once close_notify is sent (1 if the peer's came first): either is done
-  // for this side; waiting for the peer's is Read's business.
+  // for this side; waiting for the peer's is Read's business. Called again after that, it would
+  // read the socket (under a reader's feet) until the peer's close_notify: a later Shutdown only
+  // repeats the socket's.
   absl::StatusOr<int> sent = co_await internal::Drive(
-      &session, [](SSL* ssl) { return SSL_shutdown(ssl) >= 0 ? 1 : -1; }, "TLS shutdown",
-      /*cancel_keeps=*/false);
+      &session,
+      [&session](SSL* ssl) ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Drive holds session.lock.
+        if (session.close_notify_sent) return 1;
+        if (SSL_shutdown(ssl) < 0) return -1;
+        session.close_notify_sent = true;
+        return 1;
+      },
+      "TLS shutdown", /*cancel_keeps=*/false);
   if (!sent.ok()) co_return sent.status();
   co_return session.socket.ShutdownWrite();
 }

@@ -168,7 +168,9 @@ class TlsStream {
   // Cancellation: as Write.
   [[nodiscard]] Task<absl::Status> WriteAll(absl::string_view data);
   // Sends close_notify, then shuts down the socket's writing side: the peer reads the end of the
-  // stream, and this side can still Read what the peer sends (until its close_notify).
+  // stream, and this side can still Read what the peer sends (until its close_notify). Once
+  // close_notify is out, calling it again sends nothing and does not wait for the peer, and a
+  // Write returns absl::FailedPreconditionError (the session is not failed: Read goes on).
   //
   // Cancellation: as Write.
   [[nodiscard]] Task<absl::Status> Shutdown();
