@@ -308,6 +308,10 @@ absl::StatusOr<TlsContext> TlsContext::Create(bool server) {
   // Write's contract, as a socket's: a partial write returns what was sent, and the caller passes
   // the rest later, possibly from another address.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // No TLS 1.2 renegotiation, either way (as Go, rustls and BoringSSL by default): mid-stream it
+  // would make a Write wait for reading and a Read for writing, which a reader task and a writer
+  // task sharing the stream cannot hand each other.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   if (!server) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   return TlsContext(std::move(state));
 }
@@ -519,6 +523,8 @@ Task<absl::StatusOr<TlsStream>> TlsStream::Handshake(TlsContext context, StreamS
       }
     } else {
       ERR_clear_error();
+      // A wildcard matches a whole label only ("*.example.com", never "f*.example.com").
+      SSL_set_hostflags(session->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       if (SSL_set_tlsext_host_name(session->ssl, server_name.c_str()) != 1 ||
           SSL_set1_host(session->ssl, server_name.c_str()) != 1) {
         co_return internal::InvalidArgument(absl::StrCat("the server name \"", server_name, "\""));

@@ -19,7 +19,9 @@
 //
 // Every handshake and record is driven by the socket's readiness (OpenSSL reads and writes the
 // socket through a BIO of coral's, non-blocking, and the task awaits readiness whenever OpenSSL
-// would block): no thread ever blocks in OpenSSL. Protocol versions: TLS 1.2 and 1.3.
+// would block): no thread ever blocks in OpenSSL. Protocol versions: TLS 1.2 and 1.3; TLS 1.2
+// renegotiation is refused (a peer asking for it gets no_renegotiation). Host names match a
+// certificate's wildcard only as a whole label.
 //
 // Errors are absl::Status values whose message carries OpenSSL's reason:
 //   - absl::UnauthenticatedError: the peer's certificate failed verification (an untrusted
