@@ -8,6 +8,7 @@
 #include "coral/async_fd.h"
 #include "coral/async_mutex.h"
 #include "coral/async_shared_mutex.h"
+#include "coral/broadcast.h"
 #include "coral/cancellation.h"
 #include "coral/channel.h"
 #include "coral/clock.h"
@@ -31,6 +32,7 @@
 #include "coral/tcp.h"
 #include "coral/udp.h"
 #include "coral/unix_socket.h"
+#include "coral/watch.h"
 #include "coral/yield.h"
 
 #endif  // CORAL_CORAL_H_
