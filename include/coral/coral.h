@@ -15,6 +15,7 @@
 #include "coral/event.h"
 #include "coral/interval.h"
 #include "coral/join_handle.h"
+#include "coral/join_set.h"
 #include "coral/latch.h"
 #include "coral/notify.h"
 #include "coral/oneshot.h"
