@@ -18,6 +18,7 @@
 #include "coral/join_set.h"
 #include "coral/latch.h"
 #include "coral/notify.h"
+#include "coral/once_cell.h"
 #include "coral/oneshot.h"
 #include "coral/resolve.h"
 #include "coral/runtime.h"
