@@ -8,6 +8,7 @@
 #include "coral/async_fd.h"
 #include "coral/async_mutex.h"
 #include "coral/async_shared_mutex.h"
+#include "coral/barrier.h"
 #include "coral/broadcast.h"
 #include "coral/cancellation.h"
 #include "coral/channel.h"
