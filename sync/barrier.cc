@@ -5,6 +5,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral {
 namespace internal {
@@ -63,6 +64,10 @@ Barrier::Barrier(size_t participants) : participants_(participants) {
 }
 
 Barrier::~Barrier() {
+  internal::LetBorrowersGoAtShutdown([this] {
+    internal::SpinLockHolder hold(&lock_);
+    return !queue_.empty() || !budget_yielders_.none();
+  });
   internal::SpinLockHolder hold(&lock_);
   CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
               "a coral::Barrier destroyed while a task waits on it");

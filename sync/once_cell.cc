@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral {
 namespace internal {
@@ -62,6 +63,12 @@ OnceAcquireAwaiter::~OnceAcquireAwaiter() {
 }
 
 OnceCellCore::~OnceCellCore() {
+  LetBorrowersGoAtShutdown([this] {
+    SpinLockHolder hold(&lock_);
+    // relaxed: under lock_, which orders every write.
+    return !queue_.empty() || !budget_yielders_.none() ||
+           state_.load(std::memory_order_relaxed) == kInitializing;
+  });
   SpinLockHolder hold(&lock_);
   CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
               "a coral::OnceCell destroyed while a task waits on it");

@@ -6,6 +6,7 @@
 #include "coral/barrier.h"
 
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -101,6 +102,33 @@ TEST(BarrierTest, AbortedWaiterWithdrawsItsArrival) {
     EXPECT_TRUE((co_await barrier.Wait())->is_leader);
     (void)co_await group.Join();
   }());
+}
+
+TEST(BarrierTest, ShutdownWithABorrowerWaitingOnTheOwnersBarrier) {
+  // The owner's frame holds the barrier and joins a borrower waiting on it; Shutdown may reach
+  // the owner first, and must then let the borrower go instead of aborting.
+  for (int i = 0; i < 20; ++i) {
+    Runtime runtime({.num_workers = 2});
+    std::atomic<bool> borrowing{false};
+    runtime
+        .Spawn(
+            [](std::atomic<bool>* borrowing) -> Task<void> {
+              Barrier barrier(2);
+              JoinHandle<void> borrower = Spawn(
+                  [](Barrier& barrier, std::atomic<bool>* borrowing) -> Task<void> {
+                    borrowing->store(true);
+                    (void)co_await barrier.Wait();
+                  },
+                  std::ref(barrier), borrowing);
+              (void)co_await std::move(borrower);
+            },
+            &borrowing)
+        .Detach();
+    runtime.BlockOn([&]() -> Task<void> {
+      while (!borrowing.load()) co_await Yield();
+    }());
+    runtime.Shutdown();
+  }
 }
 
 void DestroyWhileWaiting() {

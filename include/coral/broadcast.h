@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "coral/internal/broadcast_state.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral {
 
@@ -172,6 +173,9 @@ class BroadcastReceiver {
   }
   void Drop() {
     if (state_ == nullptr) return;
+    // relaxed: see BroadcastCursor::busy.
+    internal::LetBorrowersGoAtShutdown(
+        [this] { return cursor_.busy.load(std::memory_order_relaxed); });
     CORAL_CHECK(!cursor_.busy.load(std::memory_order_relaxed),
                 "a coral::BroadcastReceiver destroyed or assigned to while a task awaits its Recv");
     std::exchange(state_, nullptr)->DropReceiver();

@@ -49,6 +49,7 @@
 #include "absl/status/status.h"
 #include "coral/internal/check.h"
 #include "coral/internal/join_set_state.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/scheduling.h"
 #include "coral/join_handle.h"
 #include "coral/task.h"
@@ -151,6 +152,9 @@ class JoinSet {
   }
   void AbortAndDrop() {
     if (state_ == nullptr) return;
+    // relaxed: see JoinSetState::joining.
+    internal::LetBorrowersGoAtShutdown(
+        [this] { return state_->joining.load(std::memory_order_relaxed); });
     CheckNotJoining("destroyed");
     for (auto& [id, handle] : tasks_) handle.Abort();
     tasks_.clear();

@@ -39,6 +39,7 @@
 
 #include "absl/status/status.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/watch_state.h"
 
 namespace coral {
@@ -159,6 +160,9 @@ class WatchReceiver {
   }
   void Drop() {
     if (state_ == nullptr) return;
+    // relaxed: see WatchSeen::busy.
+    internal::LetBorrowersGoAtShutdown(
+        [this] { return seen_.busy.load(std::memory_order_relaxed); });
     seen_.CheckIdle();
     std::exchange(state_, nullptr)->DropReceiver();
   }
