@@ -57,7 +57,7 @@ uint32_t Idle::LoadAfterPush() {
   // a parker's decrement just as well, at the price of a write to a shared cache line.
   return state_.fetch_add(0);
 #else
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  AtomicThreadFence(std::memory_order_seq_cst);
   return state_.load();
 #endif
 }
