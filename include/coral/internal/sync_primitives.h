@@ -58,23 +58,25 @@ using SystemMutex = std::mutex;
 
 #include <source_location>
 
-// Relacy's headers define macros for its own test programs (new, delete, malloc, assert,
-// memory_order_*, ...); coral's code uses none of them.
-#include <relacy/relacy.hpp>
-#undef new
-#undef delete
-#undef malloc
-#undef calloc
-#undef realloc
-#undef free
-#undef assert
-#undef errno
-#undef memory_order_relaxed
-#undef memory_order_consume
-#undef memory_order_acquire
-#undef memory_order_release
-#undef memory_order_acq_rel
-#undef memory_order_seq_cst
+// Relacy's parts that coral's models use; relacy/relacy.hpp would also bring its Windows and
+// pthread emulations, whose macros break the system headers included later, and macros for its
+// own test programs (new, delete, memory_order_*, ...). They must come in this order.
+// clang-format off
+#include <relacy/base.hpp>
+#include <relacy/context.hpp>
+#include <relacy/context_base_impl.hpp>
+#include <relacy/backoff.hpp>
+#include <relacy/atomic_fence.hpp>
+#include <relacy/atomic.hpp>
+#include <relacy/var.hpp>
+#include <relacy/thread_local.hpp>
+#include <relacy/test_suite.hpp>
+#include <relacy/dyn_thread.hpp>
+#include <relacy/stdlib/mutex.hpp>
+#include <relacy/stdlib/condition_variable.hpp>
+#include <relacy/stdlib/semaphore.hpp>
+#include <relacy/stdlib/event.hpp>
+// clang-format on
 
 namespace coral::internal {
 
