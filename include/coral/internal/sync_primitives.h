@@ -21,6 +21,19 @@
 
 #include <atomic>
 
+namespace coral::internal {
+
+// A StoreLoad handshake (scheduler.cc, "Parking") reads the shared word with a read-modify-write
+// instead of a seq_cst fence and a load: under ThreadSanitizer, which does not model fences, and
+// in the model check of that variant (CORAL_STORE_LOAD_BY_RMW).
+#if defined(__SANITIZE_THREAD__) || defined(CORAL_STORE_LOAD_BY_RMW)
+inline constexpr bool kStoreLoadByRmw = true;
+#else
+inline constexpr bool kStoreLoadByRmw = false;
+#endif
+
+}  // namespace coral::internal
+
 #if !defined(CORAL_MODEL_CHECK)
 
 #include <mutex>
@@ -58,6 +71,14 @@ using SystemMutex = std::mutex;
 
 #include <source_location>
 
+// Relacy's C++ mode orders a seq_cst fence only against other seq_cst fences, short of the
+// standard's rule that a seq_cst operation after the fence in the total order sees what preceded
+// the fence ([atomics.order] p4), on which parking relies (scheduler.cc, "Parking"): without
+// this option Relacy reports a lost wake-up that the standard rules out. With it, a seq_cst
+// read-modify-write also acts as a seq_cst fence, which is that rule for the patterns coral uses
+// and slightly stronger than C++ for relaxed accesses around such an RMW (docs/reliability.md).
+#define RL_IMPROVED_SEQ_CST_RMW
+
 // Relacy's parts that coral's models use; relacy/relacy.hpp would also bring its Windows and
 // pthread emulations, whose macros break the system headers included later, and macros for its
 // own test programs (new, delete, memory_order_*, ...). They must come in this order.
@@ -77,6 +98,12 @@ using SystemMutex = std::mutex;
 #include <relacy/stdlib/semaphore.hpp>
 #include <relacy/stdlib/event.hpp>
 // clang-format on
+
+// Relacy replaces the global operator new and delete (inside a simulation, to find leaks), but
+// not the sized deletes that C++14 code calls; these send them to its replacements, so that no
+// block reaches a deallocator that did not allocate it.
+inline void operator delete(void* block, std::size_t) noexcept { ::operator delete(block); }
+inline void operator delete[](void* block, std::size_t) noexcept { ::operator delete[](block); }
 
 namespace coral::internal {
 
