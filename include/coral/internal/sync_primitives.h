@@ -101,9 +101,14 @@ using SystemMutex = std::mutex;
 
 // Relacy replaces the global operator new and delete (inside a simulation, to find leaks), but
 // not the sized deletes that C++14 code calls; these send them to its replacements, so that no
-// block reaches a deallocator that did not allocate it.
-inline void operator delete(void* block, std::size_t) noexcept { ::operator delete(block); }
-inline void operator delete[](void* block, std::size_t) noexcept { ::operator delete[](block); }
+// block reaches a deallocator that did not allocate it. `used`: emitted even where this file does
+// not call them, so that the libraries of the test binary bind to them too.
+[[gnu::used]] inline void operator delete(void* block, std::size_t) noexcept {
+  ::operator delete(block);
+}
+[[gnu::used]] inline void operator delete[](void* block, std::size_t) noexcept {
+  ::operator delete[](block);
+}
 
 namespace coral::internal {
 
