@@ -8,12 +8,12 @@
 #ifndef CORAL_RUNTIME_GLOBAL_QUEUE_H_
 #define CORAL_RUNTIME_GLOBAL_QUEUE_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/spin_lock.h"
+#include "coral/internal/sync_primitives.h"
 #include "coral/internal/task_header.h"
 
 namespace coral::internal {
@@ -52,7 +52,7 @@ class GlobalQueue {
   TaskHeader* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Mirrors the list length for lock-free emptiness checks; written only under mu_.
-  std::atomic<size_t> size_{0};
+  Atomic<size_t> size_{0};
 };
 
 }  // namespace coral::internal

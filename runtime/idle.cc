@@ -52,14 +52,14 @@ std::vector<int> Idle::NotifyAllParked(int except) {
 }
 
 uint32_t Idle::LoadAfterPush() {
-#if defined(__SANITIZE_THREAD__)
-  // ThreadSanitizer does not model fences; an RMW (adding zero) orders the caller's push against
-  // a parker's decrement just as well, at the price of a write to a shared cache line.
-  return state_.fetch_add(0);
-#else
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  return state_.load();
-#endif
+  if constexpr (kStoreLoadByRmw) {
+    // ThreadSanitizer does not model fences; an RMW (adding zero) orders the caller's push against
+    // a parker's decrement just as well, at the price of a write to a shared cache line.
+    return state_.fetch_add(0);
+  } else {
+    AtomicThreadFence(std::memory_order_seq_cst);
+    return state_.load();
+  }
 }
 
 int Idle::WorkerToNotify() {

@@ -7,11 +7,11 @@
 #ifndef CORAL_RUNTIME_IDLE_H_
 #define CORAL_RUNTIME_IDLE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "coral/internal/sync_primitives.h"
 #include "runtime/mutex.h"
 
 namespace coral::internal {
@@ -53,7 +53,7 @@ class Idle {
   const uint32_t num_workers_;
   // Searching count in the low 16 bits, unparked count above. Every access is seq_cst: it is
   // one side of the Dekker-style handshake between submitters and parkers.
-  std::atomic<uint32_t> state_;
+  Atomic<uint32_t> state_;
   Mutex mu_;
   std::vector<int> sleepers_ ABSL_GUARDED_BY(mu_);
 };

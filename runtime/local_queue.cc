@@ -36,10 +36,11 @@ void LocalQueue::PushBack(TaskHeader* task, GlobalQueue& overflow) {
 bool LocalQueue::PushOverflow(TaskHeader* task, uint32_t head_real, GlobalQueue& overflow) {
   constexpr uint32_t kMoved = kCapacity / 2;
   uint64_t expected = Pack(head_real, head_real);
-  // relaxed: the CAS only has to exclude thieves from the claimed range; the slots being moved
-  // were written by this thread.
+  // release on success: as in Pop, a thief that reads the advanced head also sees a tail_ at
+  // least as far. The slots being moved were written by this thread. relaxed on failure: the
+  // caller retries from a fresh load.
   if (!head_.compare_exchange_strong(expected, Pack(head_real + kMoved, head_real + kMoved),
-                                     std::memory_order_relaxed)) {
+                                     std::memory_order_release, std::memory_order_relaxed)) {
     return false;
   }
   TaskHeader* first = buffer_[head_real & kMask].load(std::memory_order_relaxed);
@@ -56,15 +57,20 @@ bool LocalQueue::PushOverflow(TaskHeader* task, uint32_t head_real, GlobalQueue&
 }
 
 TaskHeader* LocalQueue::Pop() {
-  // relaxed (here and in the CAS): the owner only reads slots it wrote itself; the CAS just has
-  // to be atomic with respect to thieves' claims.
+  // relaxed: the owner only reads slots it wrote itself; the CAS below orders what thieves see.
   uint64_t head = head_.load(std::memory_order_relaxed);
   for (;;) {
     const uint32_t steal = Steal(head);
     const uint32_t real = Real(head);
     if (real == tail_.load(std::memory_order_relaxed)) return nullptr;
     const uint64_t next = steal == real ? Pack(real + 1, real + 1) : Pack(steal, real + 1);
-    if (head_.compare_exchange_weak(head, next, std::memory_order_relaxed)) {
+    // release on success: a thief that reads this head or a later one (acquire; a thief's CAS of
+    // head_ continues this release sequence) also sees the tail_ that the new real does not pass,
+    // so ClaimHalf never takes tail - real over a stale tail (an underflow: a claim of ~2^31
+    // slots). The model check found this (tests/model/local_queue_model_test.cc). relaxed on
+    // failure: we only retry.
+    if (head_.compare_exchange_weak(head, next, std::memory_order_release,
+                                    std::memory_order_relaxed)) {
       return buffer_[real & kMask].load(std::memory_order_relaxed);
     }
   }

@@ -12,9 +12,9 @@
 #ifndef CORAL_RUNTIME_LOCAL_QUEUE_H_
 #define CORAL_RUNTIME_LOCAL_QUEUE_H_
 
-#include <atomic>
 #include <cstdint>
 
+#include "coral/internal/sync_primitives.h"
 #include "coral/internal/task_header.h"
 
 namespace coral::internal {
@@ -24,8 +24,9 @@ class GlobalQueue;
 class LocalQueue {
  public:
   // 256, as tokio's: large enough that a burst of spawns rarely overflows, small enough that
-  // stealing half is a short copy.
-  static constexpr uint32_t kCapacity = 256;
+  // stealing half is a short copy. 4 under the model checker, as under loom, so that a few pushes
+  // reach a full queue and its overflow.
+  static constexpr uint32_t kCapacity = kModelCheck ? 4 : 256;
 
   LocalQueue() = default;
   LocalQueue(const LocalQueue&) = delete;
@@ -60,12 +61,12 @@ class LocalQueue {
   // Thief: after copying the claimed range out, advances steal to real.
   void ReleaseClaim();
 
-  std::atomic<uint64_t> head_{0};
+  Atomic<uint64_t> head_{0};
   // Written only by the owner; read by thieves.
-  std::atomic<uint32_t> tail_{0};
+  Atomic<uint32_t> tail_{0};
   // Slots are atomics only so that a thief's read of a slot the owner may later reuse is not a
   // data race on paper; every access is relaxed and ordered by head_/tail_.
-  std::atomic<TaskHeader*> buffer_[kCapacity] = {};
+  Atomic<TaskHeader*> buffer_[kCapacity] = {};
 };
 
 }  // namespace coral::internal

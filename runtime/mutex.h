@@ -3,14 +3,14 @@
 // coral::internal::Mutex: std::mutex with Abseil's thread-safety annotations, so ABSL_GUARDED_BY
 // documents (and clang checks) coral's locking. Used instead of absl::Mutex because Debian's
 // prebuilt Abseil is not TSan-instrumented, whereas TSan intercepts the pthread calls under
-// std::mutex.
+// std::mutex. The mutex comes through internal/sync_primitives.h, so that parking (Idle) runs under
+// the model checker.
 
 #ifndef CORAL_RUNTIME_MUTEX_H_
 #define CORAL_RUNTIME_MUTEX_H_
 
-#include <mutex>
-
 #include "absl/base/thread_annotations.h"
+#include "coral/internal/sync_primitives.h"
 
 namespace coral::internal {
 
@@ -20,7 +20,7 @@ class ABSL_LOCKABLE Mutex {
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
 
  private:
-  std::mutex mu_;
+  SystemMutex mu_;
 };
 
 class ABSL_SCOPED_LOCKABLE MutexLock {

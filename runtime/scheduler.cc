@@ -223,7 +223,16 @@
 //
 // coral's internal lists (wait queues, I/O waiters, a reactor's registrations, cancellation
 // callbacks) are one intrusive list (internal/intrusive_list.h), and every spin-wait pauses through
-// one architecture-neutral CpuRelax (internal/spin_lock.h).
+// one architecture-neutral CpuRelax (internal/sync_primitives.h).
+//
+// Model checking
+// --------------
+// The lock-free cores (the local and global queues, Idle, the task state word, the wait queue, the
+// bounded ring, cancellation state, the frame depot) take their atomics, fences, spin-wait steps
+// and mutex from internal/sync_primitives.h: std::atomic and std::mutex by default, Relacy's
+// simulated ones when CORAL_MODEL_CHECK is defined (the local queue then has 4 slots, as tokio's
+// under loom). The models in tests/model/ run the shipped code under Relacy's context-bound and
+// random schedulers (docs/reliability.md, "Model checking").
 //
 // Shutdown
 // --------

@@ -35,13 +35,14 @@
 #ifndef CORAL_INTERNAL_BOUNDED_RING_H_
 #define CORAL_INTERNAL_BOUNDED_RING_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <new>
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include "coral/internal/sync_primitives.h"
 
 namespace coral::internal {
 
@@ -127,7 +128,7 @@ class BoundedRing {
 
  private:
   struct Cell {
-    std::atomic<uint64_t> turn{0};
+    Atomic<uint64_t> turn{0};
     alignas(T) unsigned char storage[sizeof(T)];
   };
   // Cells that share a 64-byte cache line (1 unless a Cell divides 64 bytes evenly).
@@ -158,8 +159,8 @@ class BoundedRing {
   const int shift_;
   const int spread_bits_;  // log2 of the number of lines positions are spread over (L above).
   std::vector<Cell> cells_;
-  alignas(64) std::atomic<uint64_t> head_{0};  // Producers' cursor.
-  alignas(64) std::atomic<uint64_t> tail_{0};  // Consumers' cursor.
+  alignas(64) Atomic<uint64_t> head_{0};  // Producers' cursor.
+  alignas(64) Atomic<uint64_t> tail_{0};  // Consumers' cursor.
 };
 
 }  // namespace coral::internal

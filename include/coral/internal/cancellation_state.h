@@ -7,7 +7,6 @@
 #ifndef CORAL_INTERNAL_CANCELLATION_STATE_H_
 #define CORAL_INTERNAL_CANCELLATION_STATE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <thread>
 
@@ -15,6 +14,7 @@
 #include "absl/time/time.h"
 #include "coral/internal/intrusive_list.h"
 #include "coral/internal/spin_lock.h"
+#include "coral/internal/sync_primitives.h"
 
 namespace coral {
 class Instant;  // coral/clock.h, which includes this header through task.h.
@@ -35,11 +35,12 @@ struct CancellationNode {
   bool linked = false;
   // Set (release) by the canceller once the callback has returned; a deregistration that found
   // the callback running on another thread waits for it (acquire).
-  std::atomic<bool> finished{false};
+  Atomic<bool> finished{false};
   // The registrant's own flag, in what would be padding; the state never touches it.
   bool registrant_flag = false;
 };
-static_assert(sizeof(CancellationNode) == 32, "every pending wait carries one: keep it packed");
+static_assert(kModelCheck || sizeof(CancellationNode) == 32,
+              "every pending wait carries one: keep it packed");
 
 class CancellationState {
  public:
@@ -105,9 +106,9 @@ class CancellationState {
   bool TryAddReference() noexcept;
   static void CancelFromParent(CancellationNode* node);
 
-  std::atomic<uint32_t> references_{1};
-  std::atomic<bool> cancelled_{false};
-  std::atomic<bool> observed_{false};
+  Atomic<uint32_t> references_{1};
+  Atomic<bool> cancelled_{false};
+  Atomic<bool> observed_{false};
   bool cancelled_by_parent_ = false;  // Written under lock_ before cancelled_'s release store.
   bool has_deadline_ = false;         // Immutable: this is a DeadlineState (cancellation.cc).
   SpinLock lock_;                     // Critical sections are a few pointer writes.

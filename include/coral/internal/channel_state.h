@@ -45,7 +45,6 @@
 #ifndef CORAL_INTERNAL_CHANNEL_STATE_H_
 #define CORAL_INTERNAL_CHANNEL_STATE_H_
 
-#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -64,6 +63,7 @@
 #include "coral/internal/check.h"
 #include "coral/internal/fault_injection.h"
 #include "coral/internal/spin_lock.h"
+#include "coral/internal/sync_primitives.h"
 #include "coral/internal/unbounded_queue.h"
 #include "coral/internal/wait_queue.h"
 
@@ -297,7 +297,7 @@ class ChannelState {
   WaitSite recv_site() { return {&lock_, &receivers_list_, &ReceiverRemoved, this}; }
 
  private:
-  static void Add(std::atomic<int64_t>* count, int64_t delta, std::memory_order order) {
+  static void Add(Atomic<int64_t>* count, int64_t delta, std::memory_order order) {
     // relaxed load: under lock_, the last store was ours or ordered by the lock.
     count->store(count->load(std::memory_order_relaxed) + delta, order);
   }
@@ -343,18 +343,18 @@ class ChannelState {
   }
 
   ChannelBuffer<T> buffer_;
-  std::atomic<bool> closed_{false};
-  std::atomic<int64_t> senders_waiting_{0};    // Changed under lock_ (see the header comment).
-  std::atomic<int64_t> receivers_waiting_{0};  // Changed under lock_.
+  Atomic<bool> closed_{false};
+  Atomic<int64_t> senders_waiting_{0};    // Changed under lock_ (see the header comment).
+  Atomic<int64_t> receivers_waiting_{0};  // Changed under lock_.
   SpinLock lock_;
-  bool closed_flag_ = false;              // Guarded by lock_ (closed_ for lock-free readers).
-  WaiterList senders_list_;               // Guarded by lock_; payload: std::optional<T>* offered.
-  WaiterList receivers_list_;             // Guarded by lock_; payload: std::optional<T>* slot.
-  std::deque<T> spilled_;                 // Guarded by lock_: values re-offered when nobody could.
-  std::atomic<size_t> spilled_count_{0};  // spilled_.size(), for TryPop to look without the lock.
-  std::atomic<uint32_t> senders_{1};
-  std::atomic<uint32_t> receivers_{1};
-  std::atomic<uint32_t> references_{2};
+  bool closed_flag_ = false;         // Guarded by lock_ (closed_ for lock-free readers).
+  WaiterList senders_list_;          // Guarded by lock_; payload: std::optional<T>* offered.
+  WaiterList receivers_list_;        // Guarded by lock_; payload: std::optional<T>* slot.
+  std::deque<T> spilled_;            // Guarded by lock_: values re-offered when nobody could.
+  Atomic<size_t> spilled_count_{0};  // spilled_.size(), for TryPop to look without the lock.
+  Atomic<uint32_t> senders_{1};
+  Atomic<uint32_t> receivers_{1};
+  Atomic<uint32_t> references_{2};
 };
 
 // The channels an awaiter works on (one for Send and Recv, one per branch for Select), and the

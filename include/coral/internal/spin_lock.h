@@ -9,28 +9,16 @@
 // attempts yield the CPU so that a preempted holder can run (a runtime may have more threads
 // than the machine has cores).
 //
-// CpuRelax(): one step of every spin-wait in coral. It tells the core that the thread is spinning
-// (`pause` on x86, `yield` on AArch64), which frees the core's resources for a sibling hardware
-// thread and, on x86, avoids the memory-order mis-speculation penalty when the awaited store
-// arrives. Elsewhere it does nothing.
+// CpuRelax() and ThreadYield(), the steps of every spin-wait in coral, live in
+// internal/sync_primitives.h with the atomics, so that the model checker sees a spinning thread.
 
 #ifndef CORAL_INTERNAL_SPIN_LOCK_H_
 #define CORAL_INTERNAL_SPIN_LOCK_H_
 
-#include <atomic>
-#include <thread>
-
 #include "absl/base/thread_annotations.h"
+#include "coral/internal/sync_primitives.h"
 
 namespace coral::internal {
-
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 class ABSL_LOCKABLE SpinLock {
  public:
@@ -43,7 +31,7 @@ class ABSL_LOCKABLE SpinLock {
         if (spins++ < kSpinsBeforeYield) {
           CpuRelax();
         } else {
-          std::this_thread::yield();
+          ThreadYield();
         }
       }
     }
@@ -55,7 +43,7 @@ class ABSL_LOCKABLE SpinLock {
 
  private:
   static constexpr int kSpinsBeforeYield = 100;
-  std::atomic<bool> locked_{false};
+  Atomic<bool> locked_{false};
 };
 
 class ABSL_SCOPED_LOCKABLE SpinLockHolder {

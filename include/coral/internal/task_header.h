@@ -10,7 +10,6 @@
 #ifndef CORAL_INTERNAL_TASK_HEADER_H_
 #define CORAL_INTERNAL_TASK_HEADER_H_
 
-#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +18,7 @@
 
 #include "coral/internal/cancellation_state.h"
 #include "coral/internal/check.h"
+#include "coral/internal/sync_primitives.h"
 
 namespace coral::internal {
 
@@ -185,7 +185,7 @@ class alignas(16) TaskHeader {
   // destroyed: its locals may use the token, and a scope's locals put the task's own back.
   void DropOwnToken() noexcept;
 
-  std::atomic<uint64_t> state_{0};
+  Atomic<uint64_t> state_{0};
   Scheduler* scheduler_ = nullptr;
   // Size of the frame that follows; set once by AllocateFrame.
   uint32_t frame_size_ = 0;
@@ -197,7 +197,7 @@ class alignas(16) TaskHeader {
   // The task awaiting this one, or null. A waiter claims it by a CAS from null (the detection of
   // a second waiter); the completer takes it after it observed kJoinWaiter, ordered by the
   // acq_rel CASes on state_ that flip those bits (runtime/task_header.cc, RegisterJoinWaiter).
-  std::atomic<TaskHeader*> join_waiter_{nullptr};
+  Atomic<TaskHeader*> join_waiter_{nullptr};
   static constexpr uintptr_t kBorrowedToken = 1;  // Low bit of cancellation_.
   uintptr_t cancellation_ = 0;
   OwnedScope* scopes_ = nullptr;

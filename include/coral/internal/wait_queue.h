@@ -6,7 +6,6 @@
 #ifndef CORAL_INTERNAL_WAIT_QUEUE_H_
 #define CORAL_INTERNAL_WAIT_QUEUE_H_
 
-#include <atomic>
 #include <coroutine>
 #include <cstdint>
 
@@ -15,6 +14,7 @@
 #include "coral/internal/intrusive_list.h"
 #include "coral/internal/scheduling.h"
 #include "coral/internal/spin_lock.h"
+#include "coral/internal/sync_primitives.h"
 #include "coral/internal/task_header.h"
 
 namespace coral::internal {
@@ -29,7 +29,7 @@ struct SelectClaim {
     int expected = kNone;
     return winner.compare_exchange_strong(expected, branch, std::memory_order_acq_rel);
   }
-  std::atomic<int> winner{kNone};
+  Atomic<int> winner{kNone};
 };
 
 // A task waiting in a primitive's queue; lives in the awaitable.
@@ -56,7 +56,7 @@ struct Waiter {
   bool linked = false;
   bool granted = false;
 };
-static_assert(sizeof(Waiter) == 64, "every queued wait holds one: keep it packed");
+static_assert(kModelCheck || sizeof(Waiter) == 64, "every queued wait holds one: keep it packed");
 
 // An intrusive FIFO of waiters. Not synchronized: the primitive's lock guards it.
 using WaiterList = IntrusiveList<Waiter>;
