@@ -1,0 +1,222 @@
+// Copyright 2026 The coral Authors.
+//
+// kv_server: a Redis-protocol (RESP2) key-value server on coral, which redis-cli and
+// redis-benchmark drive as they drive redis-server.
+//
+//   bazel/bazelw build //examples:kv_server && bazel-bin/examples/kv_server 6379
+//   redis-cli -p 6379 SET greeting hello        (PORT 0: any free port, printed)
+//
+// The commands are in kv_commands.h, the protocol in kv_resp.h, the data in kv_store.h. The
+// server listens on 127.0.0.1:PORT with --workers coral workers (2, as the peer benchmarks run).
+//
+// A connection is one task, a child of the server's TaskGroup, looping: answer every whole
+// request already buffered (pipelined requests in order, their replies appended to one buffer),
+// send those replies in one write, read more. So a batch of pipelined requests costs one read and
+// one write system call, however many requests it holds. Requests are read through a
+// coral::BufferedReader holding at most --max_request_bytes: a larger request is refused with an
+// error reply and the connection closed, as is malformed input (Redis closes on protocol errors
+// too); errors of a command (wrong arguments, unknown command) only get an error reply.
+//
+// Shutdown. On SIGINT or SIGTERM (received as events through coral::SignalListener) the server
+// stops accepting, stops reading, answers the requests it has already read, and closes each
+// connection; connections still busy after --drain_timeout are cut off (the group is cancelled).
+// Then it exits 0. Tokens: the accept loop, the expiry task and the connections are children of
+// one TaskGroup, and wait under `drain`, a child of the group's token, so cancelling `drain` ends
+// their waits for input; a flush that the drain cuts short goes on under the group's token alone,
+// which only the drain deadline cancels.
+//
+// Expiry: keys with a deadline are dead as soon as it passes (checked on every access), and a
+// task on a coral::Interval frees those nobody touches, every 100 ms.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "coral/buffered_reader.h"
+#include "coral/buffered_writer.h"
+#include "coral/cancellation.h"
+#include "coral/clock.h"
+#include "coral/interval.h"
+#include "coral/runtime.h"
+#include "coral/signal.h"
+#include "coral/task.h"
+#include "coral/task_group.h"
+#include "coral/tcp.h"
+#include "examples/kv_commands.h"
+#include "examples/kv_resp.h"
+#include "examples/kv_store.h"
+
+ABSL_FLAG(int, workers, 2, "coral worker threads");
+ABSL_FLAG(int64_t, max_request_bytes, 8 << 20,
+          "the largest request accepted (a command with its arguments, as sent)");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(2),
+          "how long a shutdown waits for connections to finish answering");
+
+namespace {
+
+struct Server {
+  kv::Store store;
+  kv::RespLimits limits;
+  size_t max_request_bytes = 0;
+};
+
+void Say(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+// Sends what `writer` holds. If the drain cancelled the connection's token meanwhile, the rest
+// goes out under `group` (cancelled only at the drain deadline): requests read are answered.
+coral::Task<absl::Status> Flush(coral::BufferedWriter<coral::TcpStream>& writer,
+                                const coral::CancellationToken& group) {
+  absl::Status status = co_await writer.Flush();
+  if (absl::IsCancelled(status) && !group.IsCancelled()) {
+    status = co_await coral::WithCancellation(group, writer.Flush());
+  }
+  co_return status;
+}
+
+coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
+                                coral::CancellationToken group) {
+  (void)stream->SetNoDelay(true);
+  coral::BufferedReader reader(stream, {.max_buffered = server->max_request_bytes});
+  coral::BufferedWriter writer(stream, {.capacity = 64 * 1024});
+  std::vector<absl::string_view> arguments;
+  std::string replies;
+  for (bool open = true; open;) {
+    // Every whole request buffered, in order.
+    for (;;) {
+      const kv::ParseResult parsed =
+          kv::ParseRequest(reader.buffered(), server->limits, &arguments);
+      if (parsed.kind == kv::ParseResult::Kind::kIncomplete) break;
+      if (parsed.kind == kv::ParseResult::Kind::kError) {
+        kv::AppendError(&replies, absl::StrCat("ERR ", parsed.error));
+        open = false;
+        break;
+      }
+      if (!arguments.empty() &&
+          kv::Execute(arguments, &server->store, &replies) == kv::AfterCommand::kClose) {
+        open = false;
+      }
+      reader.Consume(parsed.consumed);  // After Execute: the arguments point into the buffer.
+      if (!open) break;
+    }
+    if (!replies.empty()) {
+      writer.Append(replies);
+      replies.clear();
+      if (!(co_await Flush(writer, group)).ok()) co_return;
+    }
+    if (!open) break;
+    absl::StatusOr<size_t> n = co_await reader.Fill();
+    if (absl::IsResourceExhausted(n.status())) {
+      // A request larger than the limit: refused, never buffered further.
+      kv::AppendError(&replies, absl::StrCat("ERR Protocol error: request larger than ",
+                                             server->max_request_bytes, " bytes"));
+      writer.Append(replies);
+      (void)co_await Flush(writer, group);
+      co_return;
+    }
+    if (!n.ok() || *n == 0) break;  // End of stream, an error, or the drain.
+  }
+}
+
+// A child of the group, so under the group's token: the connection's requests are served under
+// `drain` instead, a child of it.
+coral::Task<void> ServeConnection(coral::TcpStream stream, Server* server,
+                                  coral::CancellationToken drain, coral::CancellationToken group) {
+  co_await coral::WithCancellation(std::move(drain),
+                                   ServeRequests(&stream, server, std::move(group)));
+}
+
+coral::Task<void> AcceptConnections(coral::TcpListener listener, coral::TaskGroup* connections,
+                                    Server* server, coral::CancellationToken drain) {
+  for (;;) {
+    absl::StatusOr<coral::TcpStream> stream =
+        co_await coral::WithCancellation(drain, listener.Accept());
+    if (absl::IsCancelled(stream.status())) break;
+    if (!stream.ok()) continue;
+    connections->Spawn(ServeConnection, *std::move(stream), server, drain, connections->token());
+  }
+  listener.Close();
+}
+
+// Frees expired keys that no request touches, until the drain.
+coral::Task<void> RemoveExpiredKeys(Server* server, coral::CancellationToken drain) {
+  coral::Interval interval(absl::Milliseconds(100));
+  while ((co_await coral::WithCancellation(drain, interval.Tick())).ok()) {
+    server->store.RemoveExpired(1000);
+  }
+}
+
+coral::Task<absl::Status> Serve(coral::TcpListener listener, coral::SignalListener* signals,
+                                Server* server) {
+  coral::TaskGroup connections(coral::TaskGroup::OnFailure::kKeepGoing);
+  // Cancelled at the signal, or with the whole group at the deadline.
+  coral::CancellationSource drain(connections.token());
+  connections.Spawn(AcceptConnections, std::move(listener), &connections, server, drain.token());
+  connections.Spawn(RemoveExpiredKeys, server, drain.token());
+
+  absl::StatusOr<int> signal = co_await signals->Next();
+  if (!signal.ok()) co_return signal.status();
+  Say(absl::StrCat("kv_server: ", *signal == SIGTERM ? "SIGTERM" : "SIGINT", ", draining"));
+  drain.Cancel();
+  const coral::CancellationSource deadline =
+      coral::CancellationSource::WithDeadline(coral::Now() + absl::GetFlag(FLAGS_drain_timeout));
+  {
+    coral::CancellationCallback cut_off(deadline.token(), [&connections] { connections.Cancel(); });
+    (void)co_await connections.Join();
+  }
+  Say("kv_server: stopped");
+  co_return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("kv_server PORT: a RESP2 key-value server on 127.0.0.1:PORT");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  int port = -1;
+  if (positional.size() != 2 || !absl::SimpleAtoi(positional[1], &port) || port < 0 ||
+      port > 65535) {
+    std::fprintf(stderr, "usage: kv_server [flags] PORT (0: any free port)\n");
+    return 2;
+  }
+  absl::StatusOr<coral::TcpListener> listener =
+      coral::TcpListener::Bind(coral::SocketAddress::Loopback(static_cast<uint16_t>(port)));
+  if (!listener.ok()) {
+    std::fprintf(stderr, "kv_server: %s\n", listener.status().ToString().c_str());
+    return 1;
+  }
+  absl::StatusOr<coral::SignalListener> signals = coral::SignalListener::Create({SIGINT, SIGTERM});
+  if (!signals.ok()) {
+    std::fprintf(stderr, "kv_server: %s\n", signals.status().ToString().c_str());
+    return 1;
+  }
+  Server server;
+  server.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
+  server.limits.max_bulk = server.max_request_bytes;
+  Say(absl::StrCat("kv_server: listening on ", listener->LocalAddress()->ToString(), " (pid ",
+                   ::getpid(), ")"));
+  absl::Status status;
+  {
+    coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
+    status = runtime.BlockOn(Serve(*std::move(listener), &*signals, &server));
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "kv_server: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
