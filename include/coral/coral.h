@@ -8,6 +8,8 @@
 #include "coral/async_fd.h"
 #include "coral/async_mutex.h"
 #include "coral/async_shared_mutex.h"
+#include "coral/barrier.h"
+#include "coral/broadcast.h"
 #include "coral/buffered_reader.h"
 #include "coral/buffered_writer.h"
 #include "coral/cancellation.h"
@@ -18,8 +20,10 @@
 #include "coral/framing.h"
 #include "coral/interval.h"
 #include "coral/join_handle.h"
+#include "coral/join_set.h"
 #include "coral/latch.h"
 #include "coral/notify.h"
+#include "coral/once_cell.h"
 #include "coral/oneshot.h"
 #include "coral/resolve.h"
 #include "coral/runtime.h"
@@ -36,6 +40,7 @@
 #include "coral/tcp.h"
 #include "coral/udp.h"
 #include "coral/unix_socket.h"
+#include "coral/watch.h"
 #include "coral/yield.h"
 
 #endif  // CORAL_CORAL_H_
