@@ -12,7 +12,8 @@
 // A connection is one task, a child of the server's TaskGroup, looping: answer every whole
 // request already buffered (pipelined requests in order, their replies appended to one buffer),
 // send those replies in one write, read more. So a batch of pipelined requests costs one read and
-// one write system call, however many requests it holds. Requests are read through a
+// one write system call, however many requests it holds (one write per 64 KiB of replies, when
+// they are larger: replies are not accumulated without bound). Requests are read through a
 // coral::BufferedReader holding at most --max_request_bytes: a larger request is refused with an
 // error reply and the connection closed, as is malformed input (Redis closes on protocol errors
 // too); errors of a command (wrong arguments, unknown command) only get an error reply.
@@ -77,16 +78,22 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// Sends what `writer` holds. If the drain cancelled the connection's token meanwhile, the rest
-// goes out under `group` (cancelled only at the drain deadline): requests read are answered.
-coral::Task<absl::Status> Flush(coral::BufferedWriter<coral::TcpStream>& writer,
-                                const coral::CancellationToken& group) {
-  absl::Status status = co_await writer.Flush();
+// After a flush that the drain cut short (it cancels the connection's token to stop the reads):
+// sends the rest under `group`, which only the drain deadline cancels, so that the requests read
+// are answered.
+coral::Task<absl::Status> FlushAfterDrain(coral::BufferedWriter<coral::TcpStream>& writer,
+                                          absl::Status status,
+                                          const coral::CancellationToken& group) {
   if (absl::IsCancelled(status) && !group.IsCancelled()) {
     status = co_await coral::WithCancellation(group, writer.Flush());
   }
   co_return status;
 }
+
+// The replies a connection builds before it sends them. Requests are bounded by the read buffer,
+// but not the replies they ask for (a batch of GETs of one large value): past this much, the
+// connection sends what it has before it answers the rest of the batch.
+constexpr size_t kMaxPendingReplies = 64 * 1024;
 
 coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
                                 coral::CancellationToken group) {
@@ -96,8 +103,13 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
   std::vector<absl::string_view> arguments;
   std::string replies;
   for (bool open = true; open;) {
-    // Every whole request buffered, in order.
+    // Every whole request buffered, in order, until the replies reach kMaxPendingReplies.
+    bool backlog = false;  // Whole requests are left, to answer before reading more.
     for (;;) {
+      if (replies.size() >= kMaxPendingReplies) {
+        backlog = true;
+        break;
+      }
       const kv::ParseResult parsed =
           kv::ParseRequest(reader.buffered(), server->limits, &arguments);
       if (parsed.kind == kv::ParseResult::Kind::kIncomplete) break;
@@ -116,16 +128,20 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
     if (!replies.empty()) {
       writer.Append(replies);
       replies.clear();
-      if (!(co_await Flush(writer, group)).ok()) co_return;
+      absl::Status sent = co_await writer.Flush();
+      if (!sent.ok() && !(co_await FlushAfterDrain(writer, std::move(sent), group)).ok()) {
+        co_return;
+      }
     }
     if (!open) break;
+    if (backlog) continue;
     absl::StatusOr<size_t> n = co_await reader.Fill();
     if (absl::IsResourceExhausted(n.status())) {
       // A request larger than the limit: refused, never buffered further.
       kv::AppendError(&replies, absl::StrCat("ERR Protocol error: request larger than ",
                                              server->max_request_bytes, " bytes"));
       writer.Append(replies);
-      (void)co_await Flush(writer, group);
+      (void)co_await FlushAfterDrain(writer, co_await writer.Flush(), group);
       co_return;
     }
     if (!n.ok() || *n == 0) break;  // End of stream, an error, or the drain.

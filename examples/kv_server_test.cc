@@ -136,6 +136,23 @@ TEST(KvServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(server.Stop());
 }
 
+// Each reply is 100 KB: the server sends the batch's replies as it makes them instead of
+// accumulating 10 MB.
+TEST(KvServerTest, LargeRepliesToAPipelinedBatch) {
+  Server server;
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string value(100000, 'v');
+  std::string requests = Command({"SET", "big", value});
+  for (int i = 0; i < 100; ++i) requests += Command({"GET", "big"});
+  ASSERT_TRUE(Send(fd, requests));
+  std::string expected = "+OK\r\n";
+  for (int i = 0; i < 100; ++i) expected += "$100000\r\n" + value + "\r\n";
+  EXPECT_EQ(Receive(fd, expected.size()), expected);
+  ::close(fd);
+  EXPECT_TRUE(server.Stop());
+}
+
 TEST(KvServerTest, ARequestCutIntoPieces) {
   Server server;
   const int fd = Connect(server.port());

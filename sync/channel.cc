@@ -2,6 +2,9 @@
 
 #include "coral/channel.h"
 
+#include <cstddef>
+#include <random>
+
 #include "coral/internal/check.h"
 #include "coral/internal/scheduling.h"
 #include "coral/select.h"
@@ -21,6 +24,12 @@ TaskHeader* CurrentTaskForSelect() {
   TaskHeader* task = CurrentTask();
   CORAL_CHECK(task != nullptr, "coral::Select awaited outside a coral task");
   return task;
+}
+
+size_t SelectStart(size_t branches) {
+  // One generator per thread, seeded once: fairness needs no more than an even spread.
+  thread_local std::minstd_rand generator(std::random_device{}());
+  return std::uniform_int_distribution<size_t>(0, branches - 1)(generator);
 }
 
 }  // namespace coral::internal

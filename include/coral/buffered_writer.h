@@ -94,34 +94,12 @@ class BufferedWriter {
   }
 
  private:
-  // Writes buffer_, erasing from it what was written.
-  Task<absl::Status> WriteBuffer();
-
   S* stream_;
   BufferedWriterOptions options_;
   std::string buffer_;
   bool reported_ = false;  // The last Write or Flush failed, with buffer_ not empty.
   bool busy_ = false;      // Inside a Write or Flush (stays set if the task is torn down there).
 };
-
-template <WriteStream S>
-Task<absl::Status> BufferedWriter<S>::WriteBuffer() {
-  busy_ = true;
-  size_t written = 0;
-  absl::Status status;
-  while (written < buffer_.size()) {
-    absl::StatusOr<size_t> n = co_await stream_->Write(absl::string_view(buffer_).substr(written));
-    if (!n.ok()) {
-      status = n.status();
-      break;
-    }
-    written += *n;
-  }
-  buffer_.erase(0, written);
-  reported_ = !status.ok();
-  busy_ = false;
-  co_return status;
-}
 
 template <WriteStream S>
 Task<absl::Status> BufferedWriter<S>::Write(absl::string_view data) {
@@ -144,16 +122,26 @@ Task<absl::Status> BufferedWriter<S>::Write(absl::string_view data) {
   }
   Append(data);
   if (buffer_.size() < options_.capacity) co_return absl::OkStatus();
-  co_return co_await WriteBuffer();
+  co_return co_await Flush();
 }
 
 template <WriteStream S>
 Task<absl::Status> BufferedWriter<S>::Flush() {
-  if (buffer_.empty()) {
-    reported_ = false;
-    co_return absl::OkStatus();
+  busy_ = true;
+  size_t written = 0;
+  absl::Status status;
+  while (written < buffer_.size()) {
+    absl::StatusOr<size_t> n = co_await stream_->Write(absl::string_view(buffer_).substr(written));
+    if (!n.ok()) {
+      status = n.status();
+      break;
+    }
+    written += *n;
   }
-  co_return co_await WriteBuffer();
+  buffer_.erase(0, written);
+  reported_ = !status.ok();
+  busy_ = false;
+  co_return status;
 }
 
 }  // namespace coral

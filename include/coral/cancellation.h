@@ -24,7 +24,8 @@
 // the waiting task). An operation that can finish without waiting still finishes. A task that
 // computes without awaiting checks CurrentCancellationToken().IsCancelled() itself.
 //
-// Shielded(task) runs cleanup that must finish even though the task around it is cancelled.
+// Shielded(task) runs cleanup that must finish even though the task around it is cancelled;
+// Shielded(awaitable) awaits anything else (a JoinHandle, a lock) with the cancellation masked.
 //
 // Callbacks. CancellationCallback registers a function to run when the token is cancelled: on the
 // thread calling Cancel(), at once if the token is already cancelled. Its destructor deregisters
@@ -36,6 +37,8 @@
 #define CORAL_CANCELLATION_H_
 
 #include <coroutine>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
@@ -307,6 +310,75 @@ Task<T> WithCancellation(CancellationToken token, Task<T> task) {
 template <typename T>
 Task<T> Shielded(Task<T> task) {
   return WithCancellation(CancellationToken(), std::move(task));
+}
+
+namespace internal {
+
+// The awaiter an awaitable yields: its operator co_await() if it has a member one, else itself
+// (by reference: the awaitable is a temporary of the co_await expression, or an lvalue).
+template <typename A>
+decltype(auto) AwaiterOf(A&& awaitable) {
+  if constexpr (requires { std::forward<A>(awaitable).operator co_await(); }) {
+    return std::forward<A>(awaitable).operator co_await();
+  } else {
+    return static_cast<std::remove_reference_t<A>&>(awaitable);
+  }
+}
+
+// co_await Shielded(awaitable), for any awaitable but a Task: the inner awaiter's protocol with
+// the task's token swapped for none from await_ready to await_resume (or to the teardown).
+template <typename A>
+class [[nodiscard]] ShieldedAwaiter {
+ public:
+  explicit ShieldedAwaiter(A&& awaitable) : inner_(AwaiterOf(std::forward<A>(awaitable))) {}
+  ShieldedAwaiter(const ShieldedAwaiter&) = delete;
+  ShieldedAwaiter& operator=(const ShieldedAwaiter&) = delete;
+
+  bool await_ready() {
+    scope_.emplace(nullptr);
+    return inner_.await_ready();
+  }
+  template <typename Handle>
+  decltype(auto) await_suspend(Handle awaiting) {
+    return inner_.await_suspend(awaiting);
+  }
+  decltype(auto) await_resume() {
+    RestoreOnExit restore{&scope_};
+    return inner_.await_resume();
+  }
+
+ private:
+  struct RestoreOnExit {
+    std::optional<ScopedTaskCancellation>* scope;
+    ~RestoreOnExit() { scope->reset(); }
+  };
+
+  // Declared first, destroyed last: a teardown destroys the inner awaiter (which deregisters its
+  // wait) before the task's token is restored.
+  std::optional<ScopedTaskCancellation> scope_;
+  decltype(AwaiterOf(std::declval<A>())) inner_;
+};
+
+}  // namespace internal
+
+// Awaits `awaitable` (a JoinHandle, a lock, a channel receive, ...: anything co_await accepts
+// but a Task, which has the overload above) with the current task's cancellation masked: the
+// awaited operation does not observe the task's token, so it runs to its normal end, e.g. joining
+// a child whose result must be collected while the task is being cancelled:
+//
+//   absl::StatusOr<Lease> lease = co_await coral::Shielded(std::move(release_handle));
+//
+// Await the result in the same expression (it refers to `awaitable`, which is usually a
+// temporary of that expression). Must be awaited inside a coral task.
+//
+// Cancellation: none inside. Afterwards the task's token is observed again, as it is: a
+// cancellation that happened during the shielded await is not lost, and the task's next
+// operation that would wait returns absl::CancelledError at once. Shielded masks the token only:
+// JoinHandle::Abort and runtime shutdown still tear the task down, destroying the awaitable.
+template <typename A>
+requires(!internal::IsTask<std::remove_cvref_t<A>>::value) internal::ShieldedAwaiter<A> Shielded(
+    A&& awaitable) {
+  return internal::ShieldedAwaiter<A>(std::forward<A>(awaitable));
 }
 
 }  // namespace coral

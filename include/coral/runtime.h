@@ -37,6 +37,8 @@
 // blocking pool is waited for. Nothing leaks and nothing hangs. BlockOn waiting on another
 // thread, or called after Shutdown, returns the task's cancellation (see BlockOn).
 //
+// A plain thread that holds a JoinHandle waits for it with coral::BlockingJoin (below).
+//
 // Misuse (aborts with a message): BlockOn from a worker thread (of any coral runtime), destroying
 // or shutting down a runtime from one of its own workers, coral::Spawn outside a worker, a BlockOn
 // whose result type cannot carry an error (void, int...) cancelled by shutdown.
@@ -144,6 +146,40 @@ auto Spawn(F&& f, Args&&... args) {
   return internal::JoinHandleFactory::Adopt<R>(
       internal::CreateAndSubmit<R>(scheduler, {internal::InheritedCancellation()},
                                    std::forward<F>(f), std::forward<Args>(args)...));
+}
+
+namespace internal {
+template <typename T>
+Task<JoinResult<T>> AwaitHandle(JoinHandle<T> handle) {
+  co_return co_await std::move(handle);
+}
+}  // namespace internal
+
+// Blocks the calling thread, which must not be a coral worker, until the task of `handle`
+// finishes, and returns what awaiting the handle would (JoinResult<T>, join_handle.h; a task that
+// threw has its exception rethrown here). For plain threads (main, a thread of another library)
+// that started a task with Runtime::Spawn and now need its result. The handle's runtime must still
+// exist (it may be shutting down).
+//
+// Shutdown: if the runtime shuts down before the task finishes (or already has), returns
+// absl::CancelledError promptly. Cancellation: none; the calling thread has no token.
+//
+// Misuse (aborts with a message): calling it on a worker thread of any coral runtime (it would
+// block the worker: co_await the handle instead), or with an empty, moved-from or detached handle.
+template <typename T>
+JoinResult<T> BlockingJoin(JoinHandle<T> handle) {
+  internal::TaskHeader* task = internal::JoinHandleFactory::TaskOf(handle);
+  CORAL_CHECK(task != nullptr,
+              "coral::BlockingJoin on an empty, moved-from or detached coral::JoinHandle");
+  CORAL_CHECK(internal::CurrentScheduler() == nullptr,
+              "coral::BlockingJoin called from a coral worker thread; it would block the worker "
+              "(co_await the handle instead)");
+  internal::BlockingResult<JoinResult<T>> result;
+  // A task (under no token) awaits the handle for us and hands the result over.
+  internal::CreateAndSubmitDetached<void>(
+      task->scheduler(), {.cancellation = nullptr}, &internal::RunToBlockingResult<JoinResult<T>>,
+      internal::AwaitHandle(std::move(handle)), internal::FinishOnDestroy<JoinResult<T>>(&result));
+  return result.Wait();
 }
 
 }  // namespace coral
