@@ -36,6 +36,8 @@
 ABSL_FLAG(int, workers, 2, "coral worker threads");
 ABSL_FLAG(int64_t, max_line, 1024, "the longest line a client may send, in bytes");
 ABSL_FLAG(int64_t, backlog, 256, "the messages a room keeps for its slowest members");
+ABSL_FLAG(int, send_buffer, 0,
+          "SO_SNDBUF of each connection in bytes (0: the kernel's default, which grows to MBs)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(2),
           "how long a shutdown waits for pending output");
 
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   chat::Server server({.max_line = static_cast<size_t>(max_line),
                        .backlog = static_cast<size_t>(backlog),
+                       .send_buffer = absl::GetFlag(FLAGS_send_buffer),
                        .drain_timeout = absl::GetFlag(FLAGS_drain_timeout)});
   absl::Status status;
   {
