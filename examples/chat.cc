@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -61,11 +62,11 @@ struct Connection {
   std::shared_ptr<Room> room;  // The reader's.
   // The receiver of the room the connection moved to, until its writer reaches the kSwitch in
   // the room it left. A later move replaces it: the writer then goes straight to the latest room.
-  absl::Mutex mu;
-  std::optional<coral::BroadcastReceiver<Message>> next ABSL_GUARDED_BY(mu);
+  std::mutex mu;                                          // See rooms_mu_.
+  std::optional<coral::BroadcastReceiver<Message>> next;  // Guarded by mu.
 
   std::optional<coral::BroadcastReceiver<Message>> TakeNext() {
-    absl::MutexLock hold(&mu);
+    std::lock_guard hold(mu);
     return std::exchange(next, std::nullopt);
   }
 };
@@ -122,7 +123,8 @@ coral::Task<absl::Status> WriteMessages(coral::TcpStream* stream, Connection* co
             writer.Append(*message->text);
             break;
           case Message::Kind::kSwitch:
-            receiver = *connection->TakeNext();  // Set before the kSwitch was sent.
+            // Set before the kSwitch was sent; already taken if a lag in this room took it.
+            if (auto next = connection->TakeNext()) receiver = *std::move(next);
             break;
           case Message::Kind::kQuit:
             quit = true;
@@ -142,12 +144,12 @@ coral::Task<absl::Status> WriteMessages(coral::TcpStream* stream, Connection* co
 }  // namespace
 
 size_t Server::room_count() const {
-  absl::MutexLock hold(&rooms_mu_);
+  std::lock_guard hold(rooms_mu_);
   return rooms_.size();
 }
 
 void Server::Remove(const std::shared_ptr<Room>& room) {
-  absl::MutexLock hold(&rooms_mu_);
+  std::lock_guard hold(rooms_mu_);
   auto it = rooms_.find(room->name);
   if (it != rooms_.end() && it->second == room) rooms_.erase(it);
 }
@@ -157,7 +159,7 @@ coral::Task<void> Server::Move(Connection* connection, const std::string& name) 
   for (;;) {
     std::shared_ptr<Room> to;
     if (!name.empty()) {
-      absl::MutexLock hold(&rooms_mu_);
+      std::lock_guard hold(rooms_mu_);
       std::shared_ptr<Room>& slot = rooms_[name];
       if (slot == nullptr) slot = std::make_shared<Room>(name, options_.backlog);
       to = slot;
@@ -181,7 +183,7 @@ coral::Task<void> Server::Move(Connection* connection, const std::string& name) 
     if (to != nullptr && to->removed) continue;
 
     if (to != nullptr) {
-      absl::MutexLock hold(&connection->mu);
+      std::lock_guard hold(connection->mu);
       connection->next = to->channel.Subscribe();  // Before anything is announced in `to`.
     }
     std::erase(from->members, connection);

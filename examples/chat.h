@@ -49,11 +49,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
 #include "coral/task.h"
@@ -122,8 +122,10 @@ class Server {
   const Options options_;
   Stats stats_;
   std::atomic<uint64_t> next_id_{1};
-  mutable absl::Mutex rooms_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Room>> rooms_ ABSL_GUARDED_BY(rooms_mu_);
+  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread mutexes, while Debian's
+  // prebuilt Abseil is not instrumented. Held for a map operation, never across co_await.
+  mutable std::mutex rooms_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Room>> rooms_;  // Guarded by rooms_mu_.
 };
 
 }  // namespace chat

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,7 +32,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "coral/buffered_reader.h"
 #include "coral/cancellation.h"
@@ -66,17 +66,17 @@ std::string RoomName(int room) { return absl::StrCat("room", room); }
 class Failures {
  public:
   void Add(std::string failure) {
-    absl::MutexLock hold(&mu_);
+    std::lock_guard hold(mu_);
     failures_.push_back(std::move(failure));
   }
   std::vector<std::string> Get() {
-    absl::MutexLock hold(&mu_);
+    std::lock_guard hold(mu_);
     return failures_;
   }
 
  private:
-  absl::Mutex mu_;
-  std::vector<std::string> failures_ ABSL_GUARDED_BY(mu_);
+  std::mutex mu_;                      // Not absl::Mutex: see chat.h.
+  std::vector<std::string> failures_;  // Guarded by mu_.
 };
 
 // A line of sender `sender`: "NICK: s<sender> <seq> <padding>"; false for any other line.
