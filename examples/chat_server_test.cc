@@ -3,8 +3,8 @@
 // The chat service in process, on loopback: 2,000 clients (200 under the sanitizers) in rooms of
 // 40, of which 34 per room join and then never read. Four clients per room each send kLines
 // lines, one at a time (the next once its own copy came back). The slow clients' kernel buffers
-// are kept small (SO_SNDBUF on the server, SO_RCVBUF on the client), so they fill after a few
-// hundred lines. The test shows:
+// are kept small (SO_SNDBUF on the server, SO_RCVBUF on the client), so they fill after about
+// 150 of the 400 lines. The test shows:
 //   - every reading client receives every line of its room, in each sender's order, none missing,
 //     and never a "messages dropped" notice, within a generous deadline;
 //   - the clients that do not read stall nobody, cost the server a bounded amount of memory (the
@@ -60,7 +60,7 @@ constexpr int kSenders = 4;
 constexpr int kLines = 100;  // Per sender.
 constexpr size_t kBacklog = 32;
 constexpr size_t kMaxLine = 1024;
-const std::string kPadding(160, '.');
+const std::string kPadding(400, '.');
 
 std::string RoomName(int room) { return absl::StrCat("room", room); }
 
