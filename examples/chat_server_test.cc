@@ -3,8 +3,8 @@
 // The chat service in process, on loopback: 2,000 clients (200 under the sanitizers) in rooms of
 // 40, of which 34 per room join and then never read. Four clients per room each send kLines
 // lines, one at a time (the next once its own copy came back). The slow clients' kernel buffers
-// are kept small (SO_SNDBUF on the server, SO_RCVBUF on the client), so they fill after about
-// 150 of the 400 lines. The test shows:
+// are kept small (SO_SNDBUF on the server, SO_RCVBUF on the client), so they fill well before
+// a room's 400 lines (about 170 KB) end. The test shows:
 //   - every reading client receives every line of its room, in each sender's order, none missing,
 //     and never a "messages dropped" notice, within a generous deadline;
 //   - the clients that do not read stall nobody, cost the server a bounded amount of memory (the
