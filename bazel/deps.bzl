@@ -13,8 +13,10 @@ and in its .bazelrc `build --cxxopt=-std=c++20` (coral is C++20). Its targets th
 
 Everything comes from Debian 12 packages, offline (bazel/bazelw installs them): Bazel 4.2 from
 bazel-bootstrap, the platforms from bazel-platforms, Abseil, GoogleTest, Benchmark and oneTBB from
-their -dev packages. The library itself needs only @absl; @googletest, @benchmark and @tbb serve
-coral's tests and benchmarks, and Bazel reads a repository only when a target being built needs it.
+their -dev packages, OpenSSL 3 from libssl-dev and http-parser from libhttp-parser-dev. The
+library itself needs only @absl; @openssl serves the separate TLS target (@coral//:coral_tls),
+@googletest, @benchmark and @tbb coral's tests and benchmarks, @http_parser the HTTP example, and
+Bazel reads a repository only when a target being built needs it.
 The stubs of rules_cc, rules_java and remote_coverage_tools stand in for the repositories Bazel's
 built-in tools would otherwise download.
 
@@ -75,4 +77,16 @@ def coral_dependencies():
         native.new_local_repository,
         path = "/usr/include/benchmark",
         build_file = str(Label("//bazel:benchmark.BUILD")),
+    )
+    _declare(
+        "http_parser",
+        native.new_local_repository,
+        path = "/usr/include",
+        build_file = str(Label("//bazel:http_parser.BUILD")),
+    )
+    _declare(
+        "openssl",
+        native.new_local_repository,
+        path = "/usr/include/openssl",
+        build_file = str(Label("//bazel:openssl.BUILD")),
     )

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/sleep.h"
 
 namespace coral {
@@ -15,6 +16,7 @@ Interval::Interval(absl::Duration period, MissedTicks missed, Instant start)
 }
 
 Interval::~Interval() {
+  internal::LetBorrowersGoAtShutdown([this] { return ticking_; });
   CORAL_CHECK(!ticking_, "a coral::Interval destroyed while a task awaits its Tick");
 }
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/task_header.h"
 #include "runtime/scheduler.h"
 
@@ -146,6 +147,7 @@ bool IoRegistration::Awaited() {
 }
 
 void IoRegistration::Release(int fd) {
+  LetBorrowersGoAtShutdown([this] { return Awaited(); });
   CORAL_CHECK(!Awaited(), "an AsyncFd was closed while a task was waiting on it");
   std::shared_ptr<ReactorCore> core;
   {

@@ -245,6 +245,14 @@
 // Event owned by main), so a task joins the registry (sharded by address, about four shards per
 // worker) at its first suspension that is not a yield, and leaves when it completes or is freed.
 //
+// The order of teardowns is arbitrary, and a task may have lent a primitive of its frame to a task
+// it spawned and joins (std::ref): torn down first, its primitive would be destroyed under the
+// borrower's wait. So a primitive's destructor that finds itself in use during Shutdown first has
+// Shutdown tear down every remaining task, this thread's teardowns in progress excepted
+// (LetBorrowersGoAtShutdown, scheduler_entry.h); only then does its misuse check run. Shutdown
+// keeps the tasks it has yet to tear down (those it took from the queues and those it claimed from
+// the registry) in one list for that.
+//
 // Seeded schedules and the deterministic mode
 // -------------------------------------------
 // Stress tests sample schedules; a seed makes them sample more of them, and names the sample.
@@ -350,6 +358,8 @@ constexpr std::chrono::microseconds kSearchSpin(20);
 thread_local Worker* current_worker = nullptr;
 // True while this thread destroys the frame of a task being torn down (TaskGroup's misuse check).
 thread_local bool in_teardown = false;
+// The scheduler whose Shutdown this thread is running, while it tears tasks down.
+thread_local Scheduler* shutdown_on_this_thread = nullptr;
 // The running task's cooperative budget ("Cooperative budget"): reset at each turn, -1 once spent.
 // Off a task's turn it starts so high that SpendBudget's slow path, which resets it, is rare.
 constexpr int32_t kNoBudget = INT32_MAX;
@@ -846,20 +856,19 @@ void Scheduler::Shutdown() {
   clock_.Shutdown();
   for (auto& worker : workers_) worker->reactor().Unpark();
   for (auto& worker : workers_) worker->Join();
+  shutdown_on_this_thread = this;
   TaskHeader* queued = global_queue_.Close();
-  while (queued != nullptr) {
-    TaskHeader* next = queued->queue_next;
-    TearDown(queued);
-    queued = next;
-  }
+  for (; queued != nullptr; queued = queued->queue_next) queued_at_shutdown_.push_back(queued);
   for (auto& worker : workers_) {
-    while (TaskHeader* task = worker->TakeLocalTask()) TearDown(task);
+    while (TaskHeader* task = worker->TakeLocalTask()) queued_at_shutdown_.push_back(task);
   }
+  TearDownQueued();
   // Tasks waiting for I/O or timers: waking them now tears them down (the queue is closed).
   for (auto& worker : workers_) worker->reactor().Shutdown();
   // Tasks waiting on anything else (a primitive, a channel, another runtime's task or fd, a
   // blocking call): only the registry knows them.
   TearDownSuspended();
+  shutdown_on_this_thread = nullptr;
   // Blocking calls still running finish; the tasks that awaited them are gone.
   blocking_pool_.Shutdown();
   // A thread that queued a woken task just before the queue closed may still be notifying a
@@ -867,23 +876,39 @@ void Scheduler::Shutdown() {
   while (foreign_submits_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
-void Scheduler::TearDownSuspended() {
-  std::vector<TaskHeader*> batch;
-  for (;;) {
-    // An idle task becomes ours as an abort makes it the queue's (kCancelled, kScheduled, one
-    // reference). A task that is not idle is in another thread's hands: a waker (or an abort) that
-    // is submitting it tears it down itself, since the queue is closed; a TaskGroup's owner is
-    // finished by its last child; a task whose last reference was just dropped is being destroyed.
-    const size_t registered = suspended_.ForEach([&batch](TaskHeader* task) {
-      if (task->TransitionToCancelled()) batch.push_back(task);
-    });
-    if (registered == 0) return;
-    // Each teardown leaves the registry (in Complete), after we released its shard's lock.
-    for (TaskHeader* task : batch) TearDown(task);
-    // Nothing of ours: wait for the other threads to finish theirs.
-    if (batch.empty()) std::this_thread::yield();
-    batch.clear();
+void Scheduler::TearDownQueued() {
+  // By index, not by iterator: a teardown may come back here (TearDownRemainingAtShutdown).
+  while (next_queued_at_shutdown_ < queued_at_shutdown_.size()) {
+    TearDown(queued_at_shutdown_[next_queued_at_shutdown_++]);
   }
+}
+
+size_t Scheduler::TearDownIdleSuspended() {
+  // An idle task becomes ours as an abort makes it the queue's (kCancelled, kScheduled, one
+  // reference): queued, as far as Shutdown is concerned. A task that is not idle is in another
+  // thread's hands: a waker (or an abort) that is submitting it tears it down itself, since the
+  // queue is closed; a TaskGroup's owner is finished by its last child; a task whose last
+  // reference was just dropped is being destroyed; a task this thread is tearing down already
+  // holds kRunning.
+  size_t claimed = 0;
+  const size_t registered = suspended_.ForEach([this, &claimed](TaskHeader* task) {
+    if (!task->TransitionToCancelled()) return;
+    queued_at_shutdown_.push_back(task);
+    ++claimed;
+  });
+  // Each teardown leaves the registry (in Complete), after we released its shard's lock.
+  TearDownQueued();
+  return registered - claimed;
+}
+
+void Scheduler::TearDownSuspended() {
+  // Until none is left; while only other threads' tasks are, wait for them to finish theirs.
+  while (TearDownIdleSuspended() != 0) std::this_thread::yield();
+}
+
+void Scheduler::TearDownRemaining() {
+  TearDownQueued();
+  TearDownIdleSuspended();
 }
 
 // --- Entry points for the public templates (coral/internal/scheduling.h) ------------------------
@@ -893,6 +918,12 @@ Scheduler* CurrentScheduler() noexcept {
 }
 
 bool InTeardown() { return in_teardown; }
+
+bool ShutdownOnThisThread() { return shutdown_on_this_thread != nullptr; }
+
+void TearDownRemainingAtShutdown() {
+  if (shutdown_on_this_thread != nullptr) shutdown_on_this_thread->TearDownRemaining();
+}
 
 TaskHeader* CurrentTask() noexcept {
   return current_worker != nullptr ? current_worker->current_task() : nullptr;

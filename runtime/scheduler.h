@@ -244,6 +244,9 @@ class Scheduler {
 
   // Destroys the frame of a task that holds a queue reference (or kRunning), and completes it.
   static void TearDown(TaskHeader* task);
+  // Shutdown, on its thread: tears down every queued task not torn down yet and every idle
+  // registered task (TearDownRemainingAtShutdown, scheduler_entry.h).
+  void TearDownRemaining();
 
   // TaskHeader: a task suspends for the first time (it holds kRunning) / a registered task
   // completes, or is destroyed unfinished. Any thread.
@@ -254,6 +257,11 @@ class Scheduler {
   // Shutdown, once no worker runs: tears down every registered task, and returns once none is
   // left (the ones other threads are tearing down meanwhile included).
   void TearDownSuspended();
+  // Shutdown: tears down the tasks found in the queues, in queue order, from where it left off.
+  void TearDownQueued();
+  // One pass over the registry: claims every idle task onto the list of queued ones and tears
+  // them down; returns how many were left to other threads.
+  size_t TearDownIdleSuspended();
 
   // Sum of the workers' tasks_started(): a paused clock's sign of progress.
   uint64_t TasksStarted() const;
@@ -270,6 +278,10 @@ class Scheduler {
   Monitor monitor_{this};
   BlockingPool blocking_pool_;
   SuspendedTasks suspended_;
+  // The tasks Shutdown took from the queues, and how many of them it has torn down. Only the
+  // thread running Shutdown touches them.
+  std::vector<TaskHeader*> queued_at_shutdown_;
+  size_t next_queued_at_shutdown_ = 0;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> shut_down_{false};
   // SubmitWoken calls from threads that are not this runtime's running workers, in progress. On

@@ -241,6 +241,7 @@ TaskGroup::~TaskGroup() {
               "a coral::TaskGroup with children was destroyed without co_await group.Join() "
               "after the last Spawn");
   // A task inside co_await Join() would read the freed state when it resumed.
+  internal::LetBorrowersGoAtShutdown([this] { return !state_->budget_yielders()->none(); });
   CORAL_CHECK(state_->budget_yielders()->none(),
               "a coral::TaskGroup destroyed while a task awaits its Join");
   state_->Unlink();

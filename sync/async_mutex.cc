@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 #include "coral/internal/scheduling.h"
 
 namespace coral {
@@ -71,6 +72,8 @@ AsyncMutexGuard& AsyncMutexGuard::operator=(AsyncMutexGuard&& other) noexcept {
 }  // namespace internal
 
 AsyncMutex::~AsyncMutex() {
+  internal::LetBorrowersGoAtShutdown(
+      [this] { return state_.load(std::memory_order_relaxed) != 0 || !budget_yielders_.none(); });
   // relaxed: the last unlock happened before the destruction in a correct program (the destroyer
   // synchronized with the last owner somehow); in a misuse, any nonzero value will do.
   CORAL_CHECK(state_.load(std::memory_order_relaxed) == 0 && budget_yielders_.none(),

@@ -3,6 +3,7 @@
 #include "coral/async_shared_mutex.h"
 
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral {
 namespace internal {
@@ -60,6 +61,10 @@ template class SharedLockAwaiter<false>;
 }  // namespace internal
 
 AsyncSharedMutex::~AsyncSharedMutex() {
+  internal::LetBorrowersGoAtShutdown([this] {
+    internal::SpinLockHolder hold(&lock_);
+    return readers_ != 0 || writer_ || !queue_.empty() || !budget_yielders_.none();
+  });
   internal::SpinLockHolder hold(&lock_);
   CORAL_CHECK(readers_ == 0 && !writer_ && queue_.empty() && budget_yielders_.none(),
               "a coral::AsyncSharedMutex destroyed while locked or waited for");

@@ -4,6 +4,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral::internal {
 
@@ -31,6 +32,10 @@ absl::Status Gate::Awaiter::await_resume() {
 }
 
 Gate::~Gate() {
+  LetBorrowersGoAtShutdown([this] {
+    SpinLockHolder hold(&lock_);
+    return !queue_.empty() || !budget_yielders_.none();
+  });
   SpinLockHolder hold(&lock_);
   CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
               "a coral::Event/Latch destroyed while a task waits on it");

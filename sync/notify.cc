@@ -4,6 +4,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral {
 namespace internal {
@@ -42,6 +43,10 @@ NotifiedAwaiter::~NotifiedAwaiter() {
 }  // namespace internal
 
 Notify::~Notify() {
+  internal::LetBorrowersGoAtShutdown([this] {
+    internal::SpinLockHolder hold(&lock_);
+    return !queue_.empty() || !budget_yielders_.none();
+  });
   internal::SpinLockHolder hold(&lock_);
   CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
               "a coral::Notify destroyed while a task waits on it");

@@ -4,6 +4,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "coral/internal/check.h"
+#include "coral/internal/scheduler_entry.h"
 
 namespace coral {
 namespace internal {
@@ -67,6 +68,10 @@ void SemaphorePermit::Release() noexcept {
 }  // namespace internal
 
 Semaphore::~Semaphore() {
+  internal::LetBorrowersGoAtShutdown([this] {
+    internal::SpinLockHolder hold(&lock_);
+    return !queue_.empty() || !budget_yielders_.none() || lent_ != 0;
+  });
   internal::SpinLockHolder hold(&lock_);
   CORAL_CHECK(queue_.empty() && budget_yielders_.none(),
               "a coral::Semaphore destroyed while a task waits on it");

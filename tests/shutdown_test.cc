@@ -262,6 +262,108 @@ TEST(ShutdownTest, TearsDownManyWaitersAndTheirJoiners) {
   semaphore.Release(200);
 }
 
+// --- Borrowers before owners. ---------------------------------------------------------------
+
+// A task that lends a primitive of its frame to a task it spawned (std::ref) and then joins it is
+// correct code; Shutdown may still reach the owner first. The borrower, still waiting on the
+// primitive (or holding a permit of it), is then torn down before the primitive is destroyed,
+// instead of the destructor aborting. Many pairs, so that both orders occur.
+TEST(ShutdownTest, TearsDownBorrowersBeforeTheOwnerOfWhatTheyWaitOn) {
+  constexpr int kPairs = 60;
+  Event outside;
+  std::atomic<int> waiting{0};
+  std::atomic<int> drops{0};
+  {
+    Runtime runtime({.num_workers = 2});
+    for (int i = 0; i < kPairs; ++i) {
+      runtime
+          .Spawn(
+              [](int kind, Event& outside, std::atomic<int>& waiting, DropCounter) -> Task<void> {
+                Event event;
+                Latch latch(1);
+                Notify notify;
+                Semaphore semaphore(0);
+                AsyncMutex mutex;
+                AsyncSharedMutex shared;
+                std::optional<AsyncMutex::Guard> held = mutex.TryLock();
+                std::optional<AsyncSharedMutex::Guard> held_shared = shared.TryLock();
+                JoinHandle<void> borrower = Spawn(
+                    [](int kind, Event& event, Latch& latch, Notify& notify, Semaphore& semaphore,
+                       AsyncMutex& mutex, AsyncSharedMutex& shared, Event& outside,
+                       std::atomic<int>& waiting) -> Task<void> {
+                      waiting.fetch_add(1);
+                      switch (kind) {
+                        case 0:
+                          (void)co_await event.Wait();
+                          break;
+                        case 1:
+                          (void)co_await latch.Wait();
+                          break;
+                        case 2:
+                          (void)co_await notify.Notified();
+                          break;
+                        case 3:
+                          (void)co_await semaphore.Acquire();
+                          break;
+                        case 4:
+                          (void)co_await mutex.Lock();
+                          break;
+                        case 5:
+                          (void)co_await shared.LockShared();
+                          break;
+                        default: {
+                          semaphore.Release(1);
+                          auto permit = co_await semaphore.Acquire();
+                          (void)co_await outside.Wait();  // Holding a permit of the owner's.
+                        }
+                      }
+                      ADD_FAILURE() << "the borrower's wait completed";
+                    },
+                    kind, std::ref(event), std::ref(latch), std::ref(notify), std::ref(semaphore),
+                    std::ref(mutex), std::ref(shared), std::ref(outside), std::ref(waiting));
+                (void)co_await std::move(borrower);
+                ADD_FAILURE() << "the borrower finished";
+              },
+              i % 7, std::ref(outside), std::ref(waiting), DropCounter(&drops))
+          .Detach();
+    }
+    ASSERT_TRUE(Eventually([&] { return waiting.load() == kPairs; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // Let them suspend.
+  }
+  EXPECT_EQ(drops.load(), kPairs);
+  outside.Set();
+}
+
+// The same when the borrower is not waiting but in a budget yield inside an await on the owner's
+// mutex (its lock always free), and the owner is queued too (yielding): the queue order decides.
+TEST(ShutdownTest, TearsDownBudgetYieldingBorrowersBeforeTheirOwners) {
+  constexpr int kPairs = 20;
+  std::atomic<int> running{0};
+  std::atomic<int> drops{0};
+  {
+    Runtime runtime({.num_workers = 2});
+    for (int i = 0; i < kPairs; ++i) {
+      runtime
+          .Spawn(
+              [](std::atomic<int>& running, DropCounter) -> Task<void> {
+                AsyncMutex mutex;
+                JoinHandle<void> borrower = Spawn(
+                    [](AsyncMutex& mutex, std::atomic<int>& running) -> Task<void> {
+                      running.fetch_add(1);
+                      for (;;) (void)co_await mutex.Lock();
+                    },
+                    std::ref(mutex), std::ref(running));
+                for (;;) co_await Yield();
+              },
+              std::ref(running), DropCounter(&drops))
+          .Detach();
+    }
+    ASSERT_TRUE(Eventually([&] { return running.load() == kPairs; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(drops.load(), kPairs);
+}
+
 // Wakes from another thread racing the shutdown: each wake either runs the task (before the
 // shutdown) or tears it down; none touches the scheduler once the runtime is gone.
 TEST(ShutdownTest, WakesRacingShutdown) {

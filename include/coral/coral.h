@@ -1,6 +1,7 @@
 // Copyright 2026 The coral Authors.
 //
-// The whole public API of coral in one include.
+// The whole public API of coral in one include, but TLS (coral/tls.h, in //:coral_tls: it links
+// OpenSSL).
 
 #ifndef CORAL_CORAL_H_
 #define CORAL_CORAL_H_

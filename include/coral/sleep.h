@@ -196,7 +196,11 @@ class [[nodiscard]] TimeoutAwaiter {
 // on any Select, sleep, I/O, lock, channel or join. A task spawned inside (Spawn, a TaskGroup
 // child) inherits the deadline, but its waits are its own: the deadline cutting them short does
 // not decide the Timeout's outcome; awaiting such a task's JoinHandle is a wait of the task,
-// which counts if the deadline cuts it short, and a TaskGroup's Join never ends early. The tasks
+// which counts if the deadline cuts it short, and a TaskGroup's Join never ends early. A join
+// that the joined task's completion ends first returns that task's result and counts as nothing,
+// even when the deadline has also fired: the Timeout then returns whatever the task returns (the
+// joined task's CancelledError, if the inherited deadline cut it short and the task passes the
+// error on). Which of the two ends the join first is up to the schedule. The tasks
 // given to WhenAll and WhenAny are the awaited work itself, as if run in place (tokio's join! and
 // select! inside a timeout): their own waits count too (for WhenAny, the winner's). If the
 // surrounding token was cancelled instead, the task's result is returned as it is.

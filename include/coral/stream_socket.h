@@ -39,6 +39,8 @@
 namespace coral {
 
 namespace internal {
+struct TlsSession;
+
 // The system calls behind StreamSocket's reads and writes (and UdpSocket's connected ones), as
 // IoAwaiter calls (async_fd.h). `kStream`: a stream socket, where a short transfer means the
 // socket buffer was drained (or filled); false for a connected datagram socket. A template
@@ -110,6 +112,9 @@ class StreamSocket {
 
  protected:
   explicit StreamSocket(AsyncFd fd) : fd_(std::move(fd)) {}
+
+  // TlsStream's OpenSSL BIO reads and writes fd_ and awaits its readiness (tls.h).
+  friend struct internal::TlsSession;
 
   AsyncFd fd_;
 };

@@ -19,6 +19,22 @@ Scheduler* CurrentScheduler() noexcept;
 TaskHeader* CurrentTask() noexcept;
 // True on a thread that is tearing a task down (destroying its frame without resuming it).
 bool InTeardown();
+// True on a thread running a runtime's Shutdown, while it tears the tasks down.
+bool ShutdownOnThisThread();
+// During Shutdown, on its thread: tears down every task it has not torn down yet, but those this
+// thread is tearing down already. Elsewhere does nothing.
+void TearDownRemainingAtShutdown();
+
+// For the destructor of an object that tasks may borrow (a primitive in a task's frame, lent to a
+// task it spawned): Shutdown tears tasks down in no particular order, and may reach the owner
+// before the borrower, which still waits on the object (or holds it, or is in a budget yield in
+// an await on it). If `in_use()` holds during a teardown by Shutdown, the remaining tasks are torn
+// down first, the borrower among them, and it lets go of the object. The destructor then checks
+// as always, and aborts if the object is still in use: outside Shutdown that is misuse.
+template <typename InUse>
+void LetBorrowersGoAtShutdown(InUse in_use) {
+  if (ShutdownOnThisThread() && in_use()) TearDownRemainingAtShutdown();
+}
 // Hands a waker's reference on `task` to the scheduler: queues the task if it is idle.
 void Wake(TaskHeader* task);
 // The current task's token with a new reference for a task it spawns, or null outside a task.
