@@ -2,6 +2,8 @@
 
 #include "runtime/local_queue.h"
 
+#include <algorithm>
+
 #include "coral/internal/check.h"
 #include "runtime/global_queue.h"
 
@@ -88,7 +90,7 @@ uint32_t LocalQueue::Size() const {
   return tail_.load(std::memory_order_relaxed) - Real(head_.load(std::memory_order_relaxed));
 }
 
-uint32_t LocalQueue::ClaimHalf(uint32_t* first) {
+uint32_t LocalQueue::ClaimHalf(uint32_t max_count, uint32_t* first) {
   // acquire: see ReleaseClaim/PushOverflow's updates of head_ before deciding what to claim.
   uint64_t head = head_.load(std::memory_order_acquire);
   for (;;) {
@@ -99,7 +101,7 @@ uint32_t LocalQueue::ClaimHalf(uint32_t* first) {
     // visible.
     const uint32_t tail = tail_.load(std::memory_order_acquire);
     uint32_t count = tail - real;
-    count -= count / 2;
+    count = std::min(count - count / 2, max_count);
     if (count == 0) return 0;
     // acq_rel on success: acquire keeps the slot reads below after the claim; release is
     // harmless. acquire on failure: the reloaded head is used like the first load.
@@ -124,11 +126,11 @@ void LocalQueue::ReleaseClaim() {
   }
 }
 
-TaskHeader* LocalQueue::StealHalfInto(LocalQueue& dst) {
+TaskHeader* LocalQueue::StealHalfInto(LocalQueue& dst, uint32_t max_count) {
   // relaxed: the caller owns dst.
   const uint32_t dst_tail = dst.tail_.load(std::memory_order_relaxed);
   uint32_t first = 0;
-  const uint32_t count = ClaimHalf(&first);
+  const uint32_t count = ClaimHalf(max_count, &first);
   if (count == 0) return nullptr;
   for (uint32_t i = 0; i < count; ++i) {
     // relaxed: ordered by the acquire load of tail_ in ClaimHalf (source) and by the release

@@ -41,9 +41,10 @@ class LocalQueue {
   bool MaybeHasTasks() const;
   // Owner only: number of queued tasks.
   uint32_t Size() const;
-  // Called by a thief that owns `dst` (which must be empty). Moves about half of this queue into
-  // `dst` and returns one of the stolen tasks, or null if there was nothing to steal.
-  TaskHeader* StealHalfInto(LocalQueue& dst);
+  // Called by a thief that owns `dst` (which must be empty). Moves about half of this queue, but
+  // at most `max_count` tasks (a seeded schedule's choice), into `dst` and returns one of the
+  // stolen tasks, or null if there was nothing to steal.
+  TaskHeader* StealHalfInto(LocalQueue& dst, uint32_t max_count = kCapacity);
 
  private:
   static constexpr uint32_t kMask = kCapacity - 1;
@@ -56,8 +57,9 @@ class LocalQueue {
   // Moves half the queue plus `task` to `overflow`. Returns false (nothing moved) if a thief
   // raced us and took tasks first.
   bool PushOverflow(TaskHeader* task, uint32_t head_real, GlobalQueue& overflow);
-  // Thief: claims about half of the tasks. Returns the number claimed, starting at `*first`.
-  uint32_t ClaimHalf(uint32_t* first);
+  // Thief: claims about half of the tasks, at most `max_count`. Returns the number claimed,
+  // starting at `*first`.
+  uint32_t ClaimHalf(uint32_t max_count, uint32_t* first);
   // Thief: after copying the claimed range out, advances steal to real.
   void ReleaseClaim();
 

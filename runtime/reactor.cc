@@ -62,7 +62,8 @@ int Wait(int epoll_fd, epoll_event* events, int max_events, int64_t timeout_ns) 
 
 }  // namespace
 
-Reactor::Reactor(const Clock* clock) : clock_(clock) {
+Reactor::Reactor(const Clock* clock, bool shuffle_wakes)
+    : clock_(clock), shuffle_wakes_(shuffle_wakes) {
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) FatalErrno("epoll_create1");
   core_ = std::make_shared<ReactorCore>(epoll_fd);
@@ -101,6 +102,9 @@ int Reactor::Turn(int64_t timeout_ns, bool owner, int max_events, std::vector<Ta
       }
       registration->SetReadiness(ReadinessBits(events[i].events), woken);
     }
+  }
+  if (shuffle_wakes_ && woken->size() > 1) {
+    if (Worker* worker = CurrentWorker()) worker->ShuffleWoken(woken);
   }
   for (TaskHeader* task : *woken) Wake(task);
   return static_cast<int>(woken->size()) + FireExpiredTimers();

@@ -27,7 +27,9 @@ class Reactor {
   // The most fd events one turn takes.
   static constexpr int kMaxEvents = 256;
 
-  explicit Reactor(const Clock* clock);
+  // `shuffle_wakes`: a seeded schedule's; a turn's wakes are shuffled by the polling worker's
+  // generator ("Seeded schedules and the deterministic mode" in scheduler.cc).
+  Reactor(const Clock* clock, bool shuffle_wakes);
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
   ~Reactor();
@@ -66,6 +68,7 @@ class Reactor {
   int FireExpiredTimers();
 
   const Clock* const clock_;
+  const bool shuffle_wakes_;
   int event_fd_ = -1;
   std::shared_ptr<ReactorCore> core_;
   TimerQueue timers_;

@@ -25,7 +25,8 @@ Runtime::Runtime() : Runtime(Options{}) {}
 Runtime::Runtime(Options options)
     : scheduler_(std::make_unique<internal::Scheduler>(
           options.num_workers > 0 ? options.num_workers : DefaultWorkerCount(),
-          options.start_paused, options.auto_advance)) {}
+          options.start_paused, options.auto_advance, options.schedule_seed,
+          options.deterministic)) {}
 
 Runtime::~Runtime() { Shutdown(); }
 

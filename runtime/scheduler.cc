@@ -78,7 +78,8 @@
 // ([atomics.order] p4). The fence (on x86 one locked instruction) is paid by every announced push.
 // TSan does not model fences, so TSan builds use fetch_add(0) on the word: two RMWs of one word
 // are ordered by its modification order, the later reading the earlier, the same guarantee. (TSan
-// builds also send a quarter of local spawns and wakes past the LIFO slot, as Go's race builds do.)
+// builds also send a quarter of local spawns and wakes past the LIFO slot, as Go's race builds do;
+// see "Seeded schedules".)
 //
 // Pushes are announced on an edge only. A worker parks only after finding its own slot and queue
 // empty, and the last searcher to park re-checks every queue, so a queue that stays non-empty is
@@ -261,6 +262,32 @@
 // keeps the tasks it has yet to tear down (those it took from the queues and those it claimed from
 // the registry) in one list for that.
 //
+// Seeded schedules and the deterministic mode
+// -------------------------------------------
+// Stress tests sample schedules; a seed makes them sample more of them, and names the sample.
+// With a seed (Runtime::Options::schedule_seed, else CORAL_SCHEDULE_SEED for the whole process,
+// coral/internal/schedule_seed.h), each worker draws its free choices from its xorshift generator,
+// seeded with MixSeed(seed + index):
+//   - a task spawned or woken here skips the LIFO slot one time in four (what TSan builds do
+//     unseeded, after Go's randomizeScheduler);
+//   - the victim a search starts from (random anyway, now from the seed), and in half the rounds a
+//     steal of 1 to 4 tasks instead of half a queue;
+//   - a global batch of 1 to its fair share;
+//   - in half the turns a budget of 0 to 7 instead of 128: a yield injected at one of the task's
+//     first ready awaits, where it would have run on (the budget's Resumer makes it safe);
+//   - the order of the tasks one reactor turn woke.
+// None changes what a correct program may observe; each changes which of its legal schedules runs.
+// The threads still race, so a seed does not replay a multi-threaded run: it fixes the choices, so
+// a failure it found tends to recur under it. Unseeded, a choice point costs one predictable
+// branch on a per-worker constant; it is not compiled out, so a seed reproduces in any build.
+//
+// The deterministic mode (Options::deterministic: one worker, a paused clock) removes the race:
+// every task spawned, woken or requeued joins one vector of ready tasks, from which the seed picks
+// the next to run, and the worker never searches (a spin timed in real time would draw from the
+// generator a varying number of times). Timers fire from the idle check, in deadline order. A test
+// whose tasks wait only on coral's primitives, channels, groups and timers then runs one
+// interleaving per seed, every time; tests/deterministic_schedule_test.cc checks that it does.
+//
 // Tunables
 // --------
 //   Local queue: 256 slots          tokio's: bursts rarely overflow; stealing half is a short copy.
@@ -281,6 +308,7 @@
 //   Frame blocks: at least 128 B    smaller ones are glibc fastbins: spawn_outside ran 20% slower.
 //   TaskGroup errors: first 256     an accept loop's group must not grow.
 //   Channel senders: at half        let in once half the buffer is free: one lock per half buffer.
+//   Seeded yields: 0-7, half turns  often enough to move every await, and tasks still progress.
 //
 // Alternatives rejected
 // ---------------------
@@ -317,6 +345,7 @@
 
 #include "coral/internal/budget.h"
 #include "coral/internal/check.h"
+#include "coral/internal/schedule_seed.h"
 #include "coral/internal/scheduler_entry.h"
 #include "coral/yield.h"
 
@@ -324,7 +353,8 @@ namespace coral::internal {
 namespace {
 
 // Under ThreadSanitizer, a quarter of the tasks spawned or woken on a worker skip the LIFO slot,
-// so that the tests explore orders a real load would produce (after Go's randomizeScheduler).
+// so that the tests explore orders a real load would produce (after Go's randomizeScheduler); with
+// a seed, every free choice is perturbed ("Seeded schedules and the deterministic mode").
 #if defined(__SANITIZE_THREAD__)
 constexpr bool kRandomizeScheduling = true;
 #else
@@ -354,8 +384,13 @@ Worker* CurrentWorker() noexcept { return current_worker; }
 Worker::Worker(Scheduler* scheduler, int index)
     : scheduler_(scheduler),
       index_(index),
-      reactor_(&scheduler->clock()),
-      random_state_(0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1)) {}
+      perturbed_(scheduler->schedule_seed().has_value()),
+      deterministic_(scheduler->deterministic()),
+      reactor_(&scheduler->clock(), /*shuffle_wakes=*/perturbed_),
+      // xorshift needs a non-zero state.
+      random_state_(perturbed_
+                        ? MixSeed(*scheduler->schedule_seed() + static_cast<uint64_t>(index)) | 1
+                        : 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(index + 1)) {}
 
 void Worker::Start() {
   thread_ = std::thread([this] { Run(); });
@@ -401,17 +436,30 @@ void Worker::ParkInOwnReactor() {
 }
 
 void Worker::PushBack(TaskHeader* task) {
+  if (deterministic_) {
+    ready_.push_back(task);
+    return;
+  }
   const uint32_t before = RunnableHere();
   queue_.PushBack(task, scheduler_->global_queue());
   NotifyIfCrossed(before);
 }
 
 void Worker::ScheduleLocal(TaskHeader* task) {
+  // Outside TSan builds, one predictable branch unless the schedule is seeded.
+  if (kRandomizeScheduling || perturbed_) {
+    if (deterministic_) {
+      ready_.push_back(task);
+      return;
+    }
+    if (NextRandom() % 4 == 0) {
+      // Shake out code that assumes a woken task runs next.
+      PushBack(task);
+      return;
+    }
+  }
   const uint32_t before = RunnableHere();
-  if (kRandomizeScheduling && NextRandom() % 4 == 0) {
-    // Shake out code that assumes a woken task runs next.
-    queue_.PushBack(task, scheduler_->global_queue());
-  } else if (lifo_slot_.load(std::memory_order_relaxed) == nullptr) {
+  if (lifo_slot_.load(std::memory_order_relaxed) == nullptr) {
     // A plain store suffices: only this thread fills the slot, so it stays empty until then.
     // (relaxed load: this thread's own write, or a thief's exchange, which only empties it.)
     // release: a thief that takes the task (acquire) sees it as this thread left it.
@@ -454,10 +502,16 @@ TaskHeader* Worker::PopGlobalBatch() {
   if (!global.MaybeHasTasks()) return nullptr;
   const uint32_t fair_share =
       static_cast<uint32_t>(global.ApproximateSize() / scheduler_->num_workers()) + 1;
-  return global.PopBatchInto(queue_, std::min<uint32_t>(LocalQueue::kCapacity / 2, fair_share));
+  uint32_t batch = std::min<uint32_t>(LocalQueue::kCapacity / 2, fair_share);
+  if (perturbed_) batch = 1 + NextRandom() % batch;
+  return global.PopBatchInto(queue_, batch);
 }
 
 TaskHeader* Worker::NextLocalTask() {
+  if (deterministic_) {
+    while (TaskHeader* task = PopGlobalBatch()) ready_.push_back(task);
+    return TakeReadyTask();
+  }
   if (tick_ % kGlobalQueueInterval == 0) {
     if (TaskHeader* task = PopGlobalBatch()) return task;
   }
@@ -479,6 +533,9 @@ TaskHeader* Worker::NextLocalTask() {
 }
 
 TaskHeader* Worker::Search() {
+  // The deterministic mode's one worker has nobody to steal from, and a spin counted in real time
+  // would draw from the generator a varying number of times.
+  if (deterministic_) return nullptr;
   // relaxed: see watching_own_reactor().
   watching_own_reactor_.store(true, std::memory_order_relaxed);
   if (!searching_) searching_ = scheduler_->idle().TransitionToSearching();
@@ -517,11 +574,14 @@ void Worker::StopSearchingForOwnIo() {
 TaskHeader* Worker::StealOnce() {
   const int n = scheduler_->num_workers();
   const int start = static_cast<int>(NextRandom() % static_cast<uint32_t>(n));
+  // Seeded: every other round takes a few tasks instead of half a queue.
+  const uint32_t most =
+      perturbed_ && NextRandom() % 2 == 0 ? 1 + NextRandom() % 4 : LocalQueue::kCapacity;
   for (int i = 0; i < n; ++i) {
     const int victim = (start + i) % n;
     if (victim == index_) continue;
     Worker& other = scheduler_->worker(victim);
-    if (TaskHeader* task = other.queue().StealHalfInto(queue_)) return task;
+    if (TaskHeader* task = other.queue().StealHalfInto(queue_, most)) return task;
     if (TaskHeader* task = other.StealLifoTask()) return task;
   }
   if (TaskHeader* task = PopGlobalBatch()) return task;
@@ -537,6 +597,7 @@ TaskHeader* Worker::StealOnce() {
 }
 
 TaskHeader* Worker::TakeLocalTask() {
+  if (deterministic_) return TakeReadyTask();
   // relaxed: see RunnableHere.
   if (lifo_slot_.load(std::memory_order_relaxed) != nullptr) {
     if (TaskHeader* task = TakeLifoTask()) return task;
@@ -565,7 +626,7 @@ void Worker::RunTask(TaskHeader* task) {
     return;
   }
   current_task_ = task;
-  budget = kTaskBudget;
+  budget = perturbed_ ? TurnBudget() : kTaskBudget;
   task->Resume();
   current_task_ = nullptr;
   if (task->root().done()) {
@@ -582,6 +643,28 @@ void Worker::RunTask(TaskHeader* task) {
       Scheduler::TearDown(task);
       return;
   }
+}
+
+TaskHeader* Worker::TakeReadyTask() {
+  // Tasks that a global batch or a search left in the queue join the ready ones first.
+  while (TaskHeader* task = queue_.Pop()) ready_.push_back(task);
+  if (ready_.empty()) return nullptr;
+  std::swap(ready_[NextRandom() % ready_.size()], ready_.back());
+  TaskHeader* task = ready_.back();
+  ready_.pop_back();
+  return task;
+}
+
+int32_t Worker::TurnBudget() {
+  // Half the turns end at one of their first eight ready awaits: a yield injected where the task
+  // would have run on.
+  if (NextRandom() % 2 == 0) return kTaskBudget;
+  return static_cast<int32_t>(NextRandom() % 8);
+}
+
+void Worker::ShuffleWoken(std::vector<TaskHeader*>* woken) {
+  // Fisher-Yates, on this worker's generator.
+  for (size_t i = woken->size(); i > 1; --i) std::swap((*woken)[i - 1], (*woken)[NextRandom() % i]);
 }
 
 void Worker::Park() {
@@ -639,14 +722,21 @@ void SuspendedTasks::Remove(TaskHeader* task) {
 
 // --- Scheduler ----------------------------------------------------------------------------------
 
-Scheduler::Scheduler(int num_workers, bool start_paused, bool auto_advance)
-    : clock_(start_paused, auto_advance),
+Scheduler::Scheduler(int num_workers, bool start_paused, bool auto_advance,
+                     std::optional<uint64_t> schedule_seed, bool deterministic)
+    : schedule_seed_(schedule_seed.has_value() ? schedule_seed
+                     : deterministic           ? ProcessScheduleSeed().value_or(0)
+                                               : ProcessScheduleSeed()),
+      deterministic_(deterministic),
+      clock_(start_paused, auto_advance),
       idle_(num_workers),
       blocking_pool_(start_paused ? std::function<void()>([this] { RequestIdleCheck(); })
                                   : nullptr),
       suspended_(num_workers) {
   CORAL_CHECK(num_workers > 0 && num_workers < (1 << 15),
               "coral::Runtime needs between 1 and 32767 workers");
+  CORAL_CHECK(!deterministic || (num_workers == 1 && start_paused),
+              "coral::Runtime::Options::deterministic needs num_workers = 1 and start_paused");
   workers_.reserve(num_workers);
   for (int i = 0; i < num_workers; ++i) workers_.push_back(std::make_unique<Worker>(this, i));
   for (auto& worker : workers_) worker->Start();

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,8 @@ class Worker {
   TaskHeader* current_task() const { return current_task_; }
   Scheduler* scheduler() const { return scheduler_; }
   int index() const { return index_; }
+  // Seeded schedules: shuffles the tasks one turn of a reactor woke, before they are scheduled.
+  void ShuffleWoken(std::vector<TaskHeader*>* woken);
 
   // --- Any thread. ---
   LocalQueue& queue() { return queue_; }
@@ -90,6 +93,10 @@ class Worker {
   void Run();
   TaskHeader* NextLocalTask();
   TaskHeader* PopGlobalBatch();
+  // The deterministic mode's pick: a ready task chosen by the seeded generator, or null.
+  TaskHeader* TakeReadyTask();
+  // The cooperative budget of a turn about to start.
+  int32_t TurnBudget();
   TaskHeader* Search();
   TaskHeader* StealOnce();
   void RunTask(TaskHeader* task);
@@ -117,6 +124,12 @@ class Worker {
 
   Scheduler* const scheduler_;
   const int index_;
+  // Seeded schedules ("Seeded schedules and the deterministic mode" in scheduler.cc): whether the
+  // free choices follow random_state_, seeded by the runtime's seed; and in the deterministic
+  // mode, the ready tasks (they bypass the slot and queues: the seed alone orders them).
+  const bool perturbed_;
+  const bool deterministic_;
+  std::vector<TaskHeader*> ready_;
   LocalQueue queue_;
   Reactor reactor_;
   std::thread thread_;
@@ -178,14 +191,22 @@ class SuspendedTasks {
 
 class Scheduler {
  public:
-  // A paused clock (`start_paused`) is a test clock: see coral/clock.h.
-  explicit Scheduler(int num_workers, bool start_paused = false, bool auto_advance = true);
+  // A paused clock (`start_paused`) is a test clock: see coral/clock.h. A seed (else the process's,
+  // coral/internal/schedule_seed.h) perturbs the workers' free choices; `deterministic` (one
+  // worker, a paused clock) makes the seed order every ready task. See "Seeded schedules and the
+  // deterministic mode" in scheduler.cc.
+  explicit Scheduler(int num_workers, bool start_paused = false, bool auto_advance = true,
+                     std::optional<uint64_t> schedule_seed = std::nullopt,
+                     bool deterministic = false);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
 
   int num_workers() const { return static_cast<int>(workers_.size()); }
   Clock& clock() { return clock_; }
+  // The seed the workers' free choices follow; none: they are not perturbed.
+  std::optional<uint64_t> schedule_seed() const { return schedule_seed_; }
+  bool deterministic() const { return deterministic_; }
 
   // Queues a task that holds one queue reference: on the calling worker if it is one of ours,
   // else on the global queue. After shutdown, tears it down instead.
@@ -245,6 +266,8 @@ class Scheduler {
   // Sum of the workers' tasks_started(): a paused clock's sign of progress.
   uint64_t TasksStarted() const;
 
+  const std::optional<uint64_t> schedule_seed_;
+  const bool deterministic_;
   Clock clock_;
   // A paused clock's confirmation round (see "Timers and the clock"), guarded by clock_.mu().
   bool confirming_ = false;

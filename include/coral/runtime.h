@@ -42,14 +42,35 @@
 //
 // A plain thread that holds a JoinHandle waits for it with coral::BlockingJoin (below).
 //
+// Seeded schedules (tests). Where a worker has a free choice (run a woken task next or queue it,
+// which worker to steal from and how much, whether a task that could go on at a ready await
+// yields, the order of the tasks one poll of the reactor woke, how many tasks to take from the
+// global queue), a seed makes a generator choose, so that a stress test run under many seeds
+// explores many schedules. Set it with Options::schedule_seed or, for every runtime of a process
+// whose options leave it unset, the environment variable CORAL_SCHEDULE_SEED (a decimal number).
+// A multi-threaded run is not replayed by its seed (the threads still race), but a failure found
+// under a seed tends to come back under it: rerunning with the seed a failing test printed (see
+// docs/reliability.md) is the first step of reproduction. Unseeded, each choice costs one
+// predictable branch. Seeds change how often a task yields, so tests that count the cooperative
+// budget's yields hold only unseeded.
+//
+// The deterministic mode (Options::deterministic) runs one worker on a paused clock (clock.h) and
+// lets the seed pick which ready task runs next, among all of them. A test whose tasks wait only
+// on coral's primitives, channels, task groups and timers (no fds, blocking calls or threads
+// outside the runtime) then runs the same interleaving every time it runs with a seed, and
+// different seeds give different interleavings: a failure replays exactly from its seed.
+//
 // Misuse (aborts with a message): BlockOn from a worker thread (of any coral runtime), destroying
 // or shutting down a runtime from one of its own workers, coral::Spawn outside a worker, a BlockOn
-// whose result type cannot carry an error (void, int...) cancelled by shutdown.
+// whose result type cannot carry an error (void, int...) cancelled by shutdown, the deterministic
+// mode without num_workers = 1 and start_paused, a CORAL_SCHEDULE_SEED that is not a number.
 
 #ifndef CORAL_RUNTIME_H_
 #define CORAL_RUNTIME_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -79,6 +100,13 @@ class Runtime {
     // With start_paused: whether the clock jumps to the earliest pending deadline whenever the
     // runtime is idle (tokio::time::pause's rule). If false, only AdvanceTime moves it.
     bool auto_advance = true;
+    // Seeded schedules, for tests (see "Seeded schedules" above). If set, the workers take their
+    // free choices from a generator seeded with this value; if not, from the process's seed,
+    // CORAL_SCHEDULE_SEED in the environment, if set; with neither they are unperturbed.
+    std::optional<uint64_t> schedule_seed = std::nullopt;
+    // The deterministic mode, for tests (see "Seeded schedules" above): needs num_workers = 1 and
+    // start_paused (else aborts). The seed (0 if none is set anywhere) orders every ready task.
+    bool deterministic = false;
   };
 
   Runtime();
