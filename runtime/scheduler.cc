@@ -20,93 +20,73 @@
 // first waits on it; an accepted connection, the acceptor's at once.
 //
 // A task suspends only in coral's awaitables. Each records where the task resumes; whoever wakes
-// it pushes it onto the waking worker's LIFO slot, or the global queue if the waker is not one of
-// this runtime's workers, so a task may run on another worker after every suspension. The resume
+// it pushes it onto the waking worker's LIFO slot (the global queue if the waker is not one of
+// this runtime's workers), so a task may run on another worker after every suspension. The resume
 // point may be a Resumer: an awaitable that runs first on the resuming worker and may wait again
 // without resuming the coroutine (AsyncFd's retry after a stale wake-up, a budget retry).
 //
-// Layers. The code is layered as the build graph says (.ci/check_layers): the scheduler core
-// (workers, queues, parking, reactors, timers, the clock, the task header, the frame allocator,
-// the cancellation state a task holds) knows nothing above it; Task, cancellation tokens,
-// JoinHandle, sleeps, Interval, SpawnBlocking, TaskGroup and Runtime are built on it; sync/ and io/
-// on those. The core calls up in one place: a torn-down task's TaskGroups must see their children
-// finish before the frame they borrow from is destroyed. It does so through OwnedScope, an
-// interface the core defines (task_header.h) and a group's state implements and links on its
-// owner, so the core never names a TaskGroup.
+// Layers (.ci/check_layers): the scheduler core (workers, queues, parking, reactors, timers, the
+// clock, the task header, the frame allocator, a task's cancellation state) knows nothing above
+// it; Task, tokens, JoinHandle, sleeps, Interval, SpawnBlocking, TaskGroup and Runtime build on
+// it; sync/ and io/ on those. The core calls up once, through OwnedScope (task_header.h): a
+// torn-down task's TaskGroups must see their children finish before the frame they borrow from
+// is destroyed, and the core never names a TaskGroup.
 //
 // The worker loop
 // ---------------
 // Worker::Run repeats until shutdown:
-//   0. Every 61st tick, poll its own reactor without sleeping, so that a busy worker's fds do not
-//      starve. The poll takes no more fd events than the local queue has room for; the rest wait
-//      in order in epoll's ready list. The cap bounds fd events, not wake-ups: every expired timer
-//      fires, and one event may wake several tasks (a reader and a writer), so a poll can still
-//      overflow into the global queue.
-//   1. Every 61st tick, a global batch first, so that injected tasks do not starve either.
-//   2. The LIFO slot, at most 3 times in a row while other tasks are queued (then its occupant
-//      goes to the back of the queue); with nothing queued it runs on.
+//   0. Every 61st tick, poll its own reactor without sleeping, so a busy worker's fds do not
+//      starve; it takes no more fd events than its queue has room for (the rest wait in epoll's
+//      ready list). The cap bounds fd events, not wake-ups: every expired timer fires, and one
+//      event may wake a reader and a writer, so a poll can still overflow to the global queue.
+//   1. Every 61st tick, a global batch first, so injected tasks do not starve either.
+//   2. The LIFO slot, at most 3 times in a row while other tasks are queued.
 //   3. The local queue.
 //   4. A global batch: len / workers + 1, at most half the local queue's capacity.
 //   5. Search, unless half the workers already do: from a random victim on, steal half a queue
 //      (or the LIFO slot of a worker found stuck), then a global batch, then poll the reactors of
-//      workers running a task, then its own; sched_yield between rounds (giving the core to any
-//      runnable thread, such as a load generator), for up to 20 us.
+//      workers running a task, then its own; sched_yield between rounds, for up to 20 us.
 //   6. Park in its reactor.
-// The last searcher to find work wakes a parked worker, since where there was work to steal there
-// is likely more: with the bound on searchers, parallelism ramps up a worker at a time. Work from
-// its own reactor says nothing of a surplus elsewhere: then it wakes one only if work is left
-// queued (its own queue beyond the edge below). Searchers leave alone the reactor of a worker that
-// runs no task: taking its events would move the task and its cache lines to another core.
+// The last searcher to find work wakes a parked worker (where there was work to steal there is
+// likely more), so parallelism ramps up a worker at a time; work from its own reactor wakes one
+// only if work is left queued. Searchers leave alone the reactor of a worker that runs no task:
+// taking its events would move the task and its cache lines to another core.
 //
 // Parking and its memory-ordering rule
 // ------------------------------------
 // A submitter (a push onto a queue another worker could take from) calls NotifyParked: if no
 // worker searches and one is parked, it wakes that one and counts it as searching. A parker
-// decrements the unparked count (and the searching count, if it searched) in Idle's state word;
-// then the last searcher re-checks every queue, any other parker the global queue (whose tasks
-// have no owner), and wakes a worker if it finds work. The lost wake-up this closes: a submitter
-// reads "someone searches" while that worker, having found the queues empty, parks. The rule is
-// Go's #StoreLoad:
+// decrements the unparked (and searching) counts in Idle's state word; then the last searcher
+// re-checks every queue, any other parker the global queue, and wakes a worker if it finds work.
+// The lost wake-up this closes (a submitter reads "someone searches" while that worker parks) is
+// closed by Go's #StoreLoad rule:
 //
 //   submitter: push (a release store); seq_cst fence; load Idle's state word.
 //   parker:    seq_cst read-modify-write of the state word; seq_cst loads of the queues.
 //
-// In the total order of seq_cst operations, either the RMW precedes the fence, and the submitter's
-// load sees it and wakes a worker; or the fence precedes the RMW, and the parker's loads see the
-// push. A release push suffices: a parker's load that missed it is coherence-ordered before it,
-// hence precedes the fence, as does the RMW before that load, which the submitter's load then sees
-// ([atomics.order] p4). The fence (on x86 one locked instruction) is paid by every announced push.
-// TSan does not model fences, so TSan builds use fetch_add(0) on the word: two RMWs of one word
-// are ordered by its modification order, the later reading the earlier, the same guarantee. (TSan
-// builds also send a quarter of local spawns and wakes past the LIFO slot, as Go's race builds do;
-// see "Seeded schedules".)
+// In the seq_cst total order either the RMW precedes the fence, and the submitter's load sees it,
+// or the fence precedes the RMW, and the parker's loads see the push (a parker's load that missed
+// the release push is coherence-ordered before it, hence before the fence; [atomics.order] p4).
+// TSan does not model fences, so TSan builds use fetch_add(0) on the word instead: two RMWs of one
+// word are ordered by its modification order. Both variants are model-checked (tests/model).
 //
-// Pushes are announced on an edge only. A worker parks only after finding its own slot and queue
-// empty, and the last searcher to park re-checks every queue, so a queue that stays non-empty is
-// never stranded: a push onto the worker's own slot or queue notifies only when the worker goes
-// from holding at most the one task it runs next to holding more, or when it overflowed into the
-// global queue (a fence per push cost yield_many 14%). Tasks woken by its own reactor move the
-// edge by one: an I/O task's turn takes microseconds, less than a parked worker takes to wake, so
-// the polling worker reaches a backlog of one first. If that proves wrong, the monitor sends help.
-//
-// Searching spins before parking, for about what a park and unpark cost (an eventfd write and a
-// context switch), which bounds the waste at twice the optimum (ski rental); while a worker
-// searches, submitters write no eventfd. A worker refused the search spins as long on its own fds
-// alone, if it has any. A reactor remembers an Unpark that precedes its Park, so the eventfd is
-// written only to a worker asleep. An idle runtime uses no CPU.
+// Pushes are announced on an edge only: a worker parks only with its own slot and queue empty and
+// the last searcher re-checks every queue, so a push onto the worker's own slot or queue notifies
+// only when the worker goes from holding at most the task it runs next to holding more, or when
+// it overflowed (a fence per push cost yield_many 14%). Tasks woken by its own reactor move the
+// edge by one: the polling worker reaches a backlog of one before a woken worker would. Searching
+// spins for about what a park and unpark cost (ski rental: at most twice the optimum); while a
+// worker searches, submitters write no eventfd, and a reactor remembers an Unpark that precedes
+// its Park. An idle runtime uses no CPU.
 //
 // Stuck workers
 // -------------
-// One long task (heavy computation, a blocking call that belonged in SpawnBlocking) would strand
-// its worker's fd events, timers and queued tasks while the others sleep. The Monitor, the part
-// of Go's sysmon needed here, reads each worker's count of tasks started every interval; a worker
-// still on the task of the last look, with fds, timers, queued tasks or a LIFO task, gets a parked
-// worker sent to search, which steals its tasks and polls its reactor. The interval is 1 ms while
-// a worker is seen on one task, doubling up to 8 ms while every running worker starts new ones.
-// The monitor runs no tasks, and with every worker parked it sleeps until one unparks (a StoreLoad
-// handshake of its flag against Idle's word). A stuck worker's LIFO slot is stealable, as Go's
-// runnext is, but only once the monitor marked it (until the worker starts another task); the
-// owner fills an empty slot with a release store and takes with an exchange, as a thief does.
+// One long task would strand its worker's fd events, timers and queued tasks. The Monitor (the
+// part of Go's sysmon needed here) reads each worker's count of tasks started every 1 ms, backing
+// off to 8 ms while all make progress; a worker still on the task of the last look, with work
+// behind it, gets a parked worker sent to search, which steals its tasks and polls its reactor.
+// Its LIFO slot then becomes stealable (as Go's runnext) until it starts another task. With every
+// worker parked the monitor sleeps until one unparks (a StoreLoad handshake against Idle's word).
 //
 // Task state and references
 // -------------------------
@@ -115,125 +95,88 @@
 //   kScheduled       in a run queue, or notified while running (requeued when it suspends).
 //   kRunning         a worker is resuming or tearing it down; only it touches the frame.
 //   kComplete        returned, threw, or was torn down. Terminal.
-//   kCancelled       aborted: the worker that would resume it destroys the frame instead (the
-//                    locals' destructors run; each pending awaitable takes itself off its wait).
+//   kCancelled       aborted: the worker that would resume it destroys the frame instead.
 //   kJoinInterest    the JoinHandle still exists.
 //   kJoinWaiter      a task awaiting the JoinHandle is registered, to be woken at completion.
 //   kFrameDestroyed  torn down before completion: there is no output.
 //   kRegistered      in the registry of suspended tasks ("Shutdown").
 //
-// The count is the number of owners of the block: the run queue while kScheduled (the reference
-// becomes the running worker's, dropped when the task goes idle or completes); the JoinHandle; a
-// task awaiting the handle, while it waits; each outstanding waker (a join_waiter_ slot, an fd
-// waiter, an armed timer, a wait-queue entry, a blocking call). Waking hands the waker's
-// reference to a queue, or drops it if the task is queued, running or complete. Whoever drops the
-// last reference frees the block, on any thread: it destroys the frame if it still exists, and
-// only then releases the task's own token (the frame's locals may use it). A task that goes idle
-// with no reference is freed then.
-// The header is in front of the frame, not in the promise, because an aborted task's frame is
-// destroyed at once while wakers may hold references: the header stays, marked kFrameDestroyed.
-//
-// Who may touch what: the frame, resume point and Task<T>'s rendezvous flags, the worker holding
-// kRunning (handed on by queue pushes and pops and the acq_rel transitions of state_); the output,
-// the completer before it sets kComplete and the handle's owner after observing it; join_waiter_,
-// claimed by a waiting task with a CAS from null (a second waiter at the same time finds it taken
-// and aborts) and emptied, before its waiter is woken, by the completer after it set kComplete
-// over kJoinWaiter or by the unregistration that cleared kJoinWaiter.
+// The count is the number of owners of the block: the run queue while kScheduled (then the
+// running worker); the JoinHandle; a task awaiting it; each outstanding waker (a join_waiter_
+// slot, an fd waiter, an armed timer, a wait-queue entry, a blocking call). Waking hands the
+// waker's reference to a queue, or drops it if the task is queued, running or complete. Whoever
+// drops the last reference frees the block, on any thread: the frame first if it still exists,
+// then the task's own token (the frame's locals may use it). The header sits in front of the
+// frame, not in the promise, because an aborted frame is destroyed at once while wakers may still
+// hold references. Who touches what: the frame and resume point, the worker holding kRunning
+// (handed on by queue pushes and pops and the acq_rel transitions of state_); the output, the
+// completer before kComplete and the handle's owner after; join_waiter_, claimed by one CAS from
+// null (a second waiter aborts), emptied by the completer, which keeps its running reference until
+// the waiter is woken.
 //
 // Cooperative budget
 // ------------------
 // An await whose resource is ready does not suspend, so a task receiving from a channel that
-// always has values would hold its worker for ever. Each turn of a task grants 128 units, and
-// every awaitable that can complete without suspending spends one before its operation. When none
-// is left it suspends as Yield does, behind its worker's queue, with a Resumer that runs its
-// await_ready and await_suspend again on the next turn. Spending first keeps hand-offs safe: a
-// task that yields holds no value, permit or lock. A task in a budget yield still awaits its
-// object: a channel Send or Recv, a Select, a Oneshot and a JoinHandle await hold a reference
-// across the yield; the primitives, AsyncFd and TaskGroup::Join, which are not reference-counted,
-// count the task in a BudgetYielders member that their destructors check beside their waiter
-// lists, so destroying the object during the yield aborts as under a waiting task.
+// always has values would hold its worker for ever. Each turn grants 128 units; every awaitable
+// that can complete at once spends one before its operation, and when none is left it yields
+// behind its worker's queue with a Resumer that retries the operation on the next turn: a task
+// that yields holds no value, permit or lock. It still awaits its object, so channel, Select,
+// Oneshot and JoinHandle awaits hold a reference across the yield, and the primitives, AsyncFd
+// and TaskGroup::Join count the task in a BudgetYielders that their destructors check.
 //
 // Cancellation
 // ------------
-// Every task runs under a cancellation token, inherited at Spawn from the spawning task (a
-// TaskGroup child: the group's). A token's state is a flag, a parent and a list of callbacks under
-// a spin lock; Cancel runs them, children's too, on the cancelling thread, outside the lock.
-// Cancelling never touches a task's state word: every suspending awaitable embeds a
-// CancellableWait, a callback node it arms on the token after registering its waker. Whichever of
-// completion and callback takes the registration back owns the waker reference and wakes the
-// task, so a task is woken once and a grant is never lost. The awaitable disarms on resuming or on
-// teardown, waiting out a callback running on another thread. A wait cut short returns
-// CancelledError; one that would begin under a cancelled token does not start.
+// Every task runs under a token inherited at Spawn (a TaskGroup child: the group's). A token's
+// state is a flag, a parent and a list of callbacks under a spin lock; Cancel runs them, children's
+// too, on the cancelling thread, outside the lock. Cancelling never touches a task's state word:
+// every suspending awaitable embeds a CancellableWait, a callback node armed after its waker is
+// registered; whichever of completion and callback takes the registration back owns the waker
+// reference, so a task is woken once and a grant is never lost. The awaitable disarms on resuming
+// or teardown, waiting out a callback running on another thread.
 //
-// WithCancellation(token, task), Shielded(task) (a never-cancelled token) and Timeout(d, task) run
-// the task in place with the header's token swapped, and restore it after. A teardown destroys
-// frames outermost first, so each scope destroys its sub-task before it restores the token it
-// replaced, or an inner scope would reinstall a freed token. Timeout's token is a child with a
-// deadline: a timer entry in the token's own block (no task), taken back when the token is
-// cancelled otherwise or only the timer still refers to it. A wait cut short or refused is
-// recorded, so that Timeout tells a deadline that interrupted its task (DeadlineExceeded) from
-// one that fired as the task finished (its result stands). The record belongs to the task the
-// Timeout runs in: a wait cut short marks only the deadline states its own task observes, so
-// tasks spawned under the deadline do not decide the outcome; WhenAll and WhenAny children
-// forward their observation to the task that awaits them.
+// WithCancellation, Shielded and Timeout run the task in place with the header's token swapped,
+// and restore it after; a teardown destroys frames outermost first, so each scope destroys its
+// sub-task before restoring the token it replaced. Timeout's token is a child with a deadline (a
+// timer entry in the token's block, no task). A wait cut short or refused by the deadline is
+// recorded for the task the Timeout runs in (WhenAll and WhenAny children forward theirs), so
+// Timeout tells a deadline that interrupted its task from one that fired as it finished.
 //
-// The forceful form is JoinHandle::Abort: it sets kCancelled. A task not yet started never runs; a
+// The forceful form is JoinHandle::Abort (kCancelled): a task not yet started never runs; a
 // queued or running one is torn down by the next worker that would resume it; an idle one is
-// queued by the abort itself. A task that owns a TaskGroup with live children cannot have its
-// frame destroyed (they may borrow its locals): its teardown cancels the group and leaves the rest
-// to it, through the task's OwnedScopes (see Layers), and the last child to
-// finish runs the teardown again. Meanwhile the owner stays kRunning, so nothing else touches it.
+// queued by the abort itself. A task owning a TaskGroup with live children cannot lose its frame
+// (they may borrow its locals): its teardown cancels the group, and the last child to finish runs
+// the teardown again (OwnedScope); the owner stays kRunning meanwhile.
 //
 // Timers and the clock
 // --------------------
-// Deadlines are coral::Instants on CLOCK_MONOTONIC, so a step of the wall clock moves no timer (an
-// absl::Time argument is converted once, at the call). A worker's timers are a binary heap under a
-// mutex: armed on the task's worker, fired by turns of that reactor (its owner's or a searcher's).
-//
-// Paused time (Options::start_paused) makes the clock virtual, for tests. It moves only when the
-// last worker to park finds the runtime idle: every worker parked, no blocking call in flight, the
-// global queue empty, a non-blocking poll of every reactor waking nothing. As a worker counted
-// parked may still hold events it took from its epoll, with several workers the check then wakes
-// the others once and checks again after they parked; if no task started meanwhile, the clock
-// jumps to the earliest deadline within its limit (none with auto-advance, else the furthest
-// target of an AdvanceTime still under way, or now: one that finishes, is cancelled or is torn
-// down withdraws its target), and the timers due fire, in deadline order, each at exactly its
-// deadline.
-// Wakes from outside the runtime race with the advance, as in tokio.
+// Deadlines are coral::Instants on CLOCK_MONOTONIC (an absl::Time argument is converted once). A
+// worker's timers are a binary heap under a mutex, armed on the task's worker and fired by turns
+// of that reactor. Paused time (Options::start_paused) makes the clock virtual: it moves only when
+// the last worker to park finds the runtime idle (every worker parked, no blocking call, the
+// global queue empty, a non-blocking poll of every reactor waking nothing, confirmed once more
+// after waking the others); then it jumps to the earliest deadline within its limit (an
+// AdvanceTime's target) and the timers due fire in deadline order, each at its deadline.
 //
 // Synchronization primitives and channels
 // ---------------------------------------
 // AsyncMutex, AsyncSharedMutex, Semaphore, Event, Notify, Latch and the waiting side of channels
-// share one wait queue: a FIFO of waiters under the primitive's spin lock, each holding a waker
-// reference. Exactly one of "granted by the primitive" and "removed by its cancellation callback"
-// takes a waiter out, under the lock, and wakes the task after releasing it. Granting is a
-// hand-off: the lock, permits or value are the waiter's before it runs, so nobody barges past the
-// queue, a cancelled waiter never holds what it waited for, and one torn down gives it back.
+// share one wait queue: a FIFO of waiters under the primitive's spin lock. Exactly one of
+// "granted" and "removed by its cancellation callback" takes a waiter out, under the lock, and
+// wakes the task after releasing it. Granting is a hand-off (the lock, permits or value are the
+// waiter's before it runs), so nobody barges past the queue, a cancelled waiter never holds what
+// it waited for, and one torn down gives it back.
 //
-// A bounded channel's buffer is a lock-free ring (Vyukov's bounded MPMC queue: each side claims
-// positions with a CAS on its own cursor, each cell carries a turn number); an unbounded one's is
-// a deque under its own spin lock. Values move without the waiters' lock: a task that finds the
-// buffer full (or empty) takes it, counts itself waiting, tries once more and links itself; a peer
-// changes the buffer, then reads the count, both seq_cst, so one of the two sees the other.
+// A bounded channel's buffer is a lock-free ring (Vyukov's bounded MPMC queue); an unbounded
+// one's, a deque under its own spin lock. Values move without the waiters' lock: a task that finds
+// the buffer full (or empty) counts itself waiting, tries once more and links itself; a peer
+// changes the buffer, then reads the count, both seq_cst, so one of the two sees the other. Select
+// has its own claim protocol: one waiter per branch, all sharing a claim word that whoever hands a
+// branch a value or a close must first win by CAS, so a losing branch consumes nothing.
 //
-// Select has its own claim protocol beside the wait queue. It links one waiter per branch into its
-// channels' receiver queues, all sharing one claim word; whoever would hand a branch a value or a
-// close must first win the claim for that branch with a CAS, and skips a waiter claimed by another
-// branch, so a losing branch consumes nothing; a value taken for a receiver that can no longer use
-// it is re-offered ahead of the buffer. Cancellation is one more claimant, not a queue removal.
-//
-// coral's internal lists (wait queues, I/O waiters, a reactor's registrations, cancellation
-// callbacks) are one intrusive list (internal/intrusive_list.h), and every spin-wait pauses through
-// one architecture-neutral CpuRelax (internal/sync_primitives.h).
-//
-// Model checking
-// --------------
-// The lock-free cores (the local and global queues, Idle, the task state word, the wait queue, the
-// bounded ring, cancellation state, the frame depot) take their atomics, fences, spin-wait steps
-// and mutex from internal/sync_primitives.h: std::atomic and std::mutex by default, Relacy's
-// simulated ones when CORAL_MODEL_CHECK is defined (the local queue then has 4 slots, as tokio's
-// under loom). The models in tests/model/ run the shipped code under Relacy's context-bound and
-// random schedulers (docs/reliability.md, "Model checking").
+// Internal lists are one intrusive list (internal/intrusive_list.h); every spin-wait pauses
+// through one CpuRelax. The lock-free cores take their atomics, fences and mutex from
+// internal/sync_primitives.h: std's by default, Relacy's when CORAL_MODEL_CHECK is defined (the
+// local queue then has 4 slots), so tests/model checks the shipped code (docs/reliability.md).
 //
 // Shutdown
 // --------
@@ -241,52 +184,32 @@
 //   2. Each worker finishes its running task (until it suspends or completes) and exits; join them.
 //   3. Close the global queue: a later spawn, wake or abort tears the task down on its own thread.
 //   4. Tear down every queued task; completing one wakes its join waiter, torn down in turn.
-//   5. Shut the reactors down: waits on fds and timers end (their tasks are torn down), and later
-//      ones fail with CancelledError.
-//   6. Tear down every task left in the registry of suspended tasks (waiting on a primitive, a
-//      channel, another runtime, a blocking call): an idle one is taken as an abort takes it; one
-//      another thread holds is left to it. Repeat until the registry is empty.
+//   5. Shut the reactors down: waits on fds and timers end (their tasks are torn down).
+//   6. Tear down every idle task in the registry of suspended tasks (waiting on a primitive, a
+//      channel, another runtime, a blocking call); leave one another thread holds to it; repeat
+//      until the registry is empty.
 //   7. Let the blocking pool finish its calls; wait for outside threads still waking a task.
-// Handles held outside then report CancelledError, and a later wake, abort or drop touches nothing
-// of the scheduler. Shutting down from one of the runtime's own workers aborts.
+// Handles then report CancelledError, and a later wake, abort or drop touches nothing of the
+// scheduler. A task joins the registry (sharded by address) at its first suspension that is not
+// a yield: its wakers may live outside the runtime (an Event owned by main).
 //
-// An idle task can be reached only through its wakers, which may live outside the runtime (an
-// Event owned by main), so a task joins the registry (sharded by address, about four shards per
-// worker) at its first suspension that is not a yield, and leaves when it completes or is freed.
-//
-// The order of teardowns is arbitrary, and a task may have lent a primitive of its frame to a task
-// it spawned and joins (std::ref): torn down first, its primitive would be destroyed under the
-// borrower's wait. So a primitive's destructor that finds itself in use during Shutdown first has
-// Shutdown tear down every remaining task, this thread's teardowns in progress excepted
-// (LetBorrowersGoAtShutdown, scheduler_entry.h); only then does its misuse check run. Shutdown
-// keeps the tasks it has yet to tear down (those it took from the queues and those it claimed from
-// the registry) in one list for that.
+// The order of teardowns is arbitrary, and a task may have lent a primitive of its frame to a
+// task it spawned and joins (std::ref). A primitive's destructor that finds itself in use during
+// Shutdown therefore first has Shutdown tear down every remaining task but this thread's teardowns
+// in progress (LetBorrowersGoAtShutdown), and only then checks for misuse.
 //
 // Seeded schedules and the deterministic mode
 // -------------------------------------------
-// Stress tests sample schedules; a seed makes them sample more of them, and names the sample.
-// With a seed (Runtime::Options::schedule_seed, else CORAL_SCHEDULE_SEED for the whole process,
-// coral/internal/schedule_seed.h), each worker draws its free choices from its xorshift generator,
-// seeded with MixSeed(seed + index):
-//   - a task spawned or woken here skips the LIFO slot one time in four (what TSan builds do
-//     unseeded, after Go's randomizeScheduler);
-//   - the victim a search starts from (random anyway, now from the seed), and in half the rounds a
-//     steal of 1 to 4 tasks instead of half a queue;
-//   - a global batch of 1 to its fair share;
-//   - in half the turns a budget of 0 to 7 instead of 128: a yield injected at one of the task's
-//     first ready awaits, where it would have run on (the budget's Resumer makes it safe);
-//   - the order of the tasks one reactor turn woke.
-// None changes what a correct program may observe; each changes which of its legal schedules runs.
-// The threads still race, so a seed does not replay a multi-threaded run: it fixes the choices, so
-// a failure it found tends to recur under it. Unseeded, a choice point costs one predictable
-// branch on a per-worker constant; it is not compiled out, so a seed reproduces in any build.
-//
-// The deterministic mode (Options::deterministic: one worker, a paused clock) removes the race:
-// every task spawned, woken or requeued joins one vector of ready tasks, from which the seed picks
-// the next to run, and the worker never searches (a spin timed in real time would draw from the
-// generator a varying number of times). Timers fire from the idle check, in deadline order. A test
-// whose tasks wait only on coral's primitives, channels, groups and timers then runs one
-// interleaving per seed, every time; tests/deterministic_schedule_test.cc checks that it does.
+// With a seed (Options::schedule_seed, else CORAL_SCHEDULE_SEED), each worker draws its free
+// choices from a generator seeded with MixSeed(seed + index): whether a spawned or woken task
+// skips the LIFO slot (one in four; TSan builds do so unseeded, after Go's randomizeScheduler);
+// the first victim and, in half the rounds, a steal of 1 to 4 tasks; a global batch of 1 to its
+// share; in half the turns a budget of 0 to 7 (a yield injected at a ready await); the order of
+// one reactor turn's wakes. None changes what a correct program may observe. The threads still
+// race, so a seed fixes the choices, not the run. Unseeded, each choice point is one predictable
+// branch. The deterministic mode (one worker, paused clock) removes the race: every ready task
+// joins one vector from which the seed picks the next, and the worker never searches (a spin timed
+// in real time would draw a varying number of times), so a test replays exactly from its seed.
 //
 // Tunables
 // --------
@@ -313,21 +236,16 @@
 // Alternatives rejected
 // ---------------------
 //   - One shared run queue: every push and pop contends on one lock or cache line.
-//   - Chase-Lev deques with LIFO owner pops: old tasks starve under a steady spawn load; the LIFO
-//     slot gives the cache benefit for the one task that matters.
+//   - Chase-Lev deques with LIFO owner pops: old tasks starve under a steady spawn load.
 //   - Condition variables or futexes for parking: a worker waits for I/O too; epoll waits for both.
 //   - Symmetric transfer for Task<T> completion: gcc 12 does not make it a tail call at -O0 or
 //     under the sanitizers, and a loop awaiting a million completed tasks overflows the stack.
-//   - A separate root frame around every spawned Task: two allocations per spawn, and a quarter
-//     more time per chained_spawn hop.
-//   - One epoll instance for all workers (tokio's driver): every wake then crosses threads; idle
-//     workers polling busy workers' instances recover the balance a shared one gives.
+//   - A separate root frame around every spawned Task: two allocations per spawn.
+//   - One epoll instance for all workers (tokio's driver): every wake then crosses threads.
 //   - Spreading one accept loop's connections over the workers' instances: it splits their ready
-//     lists, and the echo p99 at 100 connections doubled. Run an accept loop per worker instead.
-//   - A timerfd per worker: a syscall per change of the earliest deadline; epoll_pwait2's timeout
-//     does it inside the park. A timer wheel: coarse, with cascading work; a heap is exact.
-//   - Freeing a closed fd's registration at the owner's next turn: wrong once other workers poll
-//     that instance; it is freed once no poll of the instance runs after its EPOLL_CTL_DEL.
+//     lists (the echo p99 at 100 connections doubled); run an accept loop per worker instead.
+//   - A timerfd per worker: a syscall per change of the earliest deadline. A timer wheel: coarse,
+//     with cascading work; a heap is exact.
 //   - A cancellation node allocated per wait: every wait of a TaskGroup child would allocate.
 //   - A list of every live task, for shutdown: a lock on both hot paths, 16 bytes in every frame.
 //   - A CAS on every fill and take of the LIFO slot, to keep it always stealable as Go does: over
