@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every coral_fuzzer (bazel/fuzz.bzl; found by its "coral_fuzzer" tag, so new ones are
 # picked up) with libFuzzer under --config=fuzz (clang-14, ASan + UBSan), then runs each for
-# CORAL_FUZZ_SECONDS (default 15) seconds, starting from a temporary copy of its checked-in corpus
+# CORAL_FUZZ_SECONDS (default 10) seconds, starting from a temporary copy of its checked-in corpus
 # (the tree is never modified). Exits non-zero if any fuzzer crashes, leaks, times out on an input
 # or fails a property; the crashing input is kept and its path printed. Installs Debian's clang-14,
 # its libFuzzer runtime, lld and llvm-symbolizer if missing.
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${CORAL_FUZZ_SECONDS:-15}
+seconds=${CORAL_FUZZ_SECONDS:-10}
 
 # Debian package -> a file that proves it is installed.
 declare -A PACKAGES=(
