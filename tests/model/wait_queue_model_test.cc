@@ -2,16 +2,19 @@
 //
 // Model of the wait queue's grant racing cancellation (sync/wait_queue.cc's QueuedWait, with
 // CancellableWait and CancellationState from runtime/cancellation_token.cc and cancellation.cc,
-// all shipped and compiled with CORAL_MODEL_CHECK). The primitive is a one-permit semaphore
+// all shipped and compiled with CORAL_MODEL_CHECK). The primitive is a semaphore
 // restated from sync/semaphore.cc (its Acquire, Release and GrantWaitersLocked over the shipped
 // WaitSite, Grant and WakeAll), so that the tasks need no coroutine machinery: a task is a
 // TaskHeader whose resumption is its thread seeing Wake().
-//   - waiter 1 (with a cancellation token) and waiter 2 (none) are queued in that order before
-//     the threads start; waiter 1's thread waits to be resumed and then gives back what it got;
-//   - a granter releases the one permit while a canceller cancels waiter 1's token.
+//   - waiter 1 (with a cancellation token) wants 2 permits, waiter 2 (none) wants 1; they are
+//     queued in that order before the threads start; waiter 1's thread waits to be resumed and
+//     then gives back what it got;
+//   - a granter releases 2 permits one at a time while a canceller cancels waiter 1's token.
+// The grant races the cancellation, and a cancellation between the two releases frees waiter 2,
+// which FIFO order had held behind waiter 1, to take the first permit.
 // The properties: each waiter is woken exactly once; a waiter that reports cancelled was never
-// granted; a grant that wins the race stands (waiter 1 reports success and gives the permit back);
-// the permit is never lost: waiter 2 always ends up holding it, and at the end it is back; every
+// granted; a grant that wins the race stands (waiter 1 reports success and gives the permits
+// back); no permit is lost: waiter 2 always ends up granted, and at the end both are back; every
 // waker reference taken is consumed exactly once.
 
 #include "runtime/cancellation.cc"
@@ -71,7 +74,7 @@ void Wake(TaskHeader* task) {
 
 namespace {
 
-// sync/semaphore.cc's logic for one-permit acquires, restated over the shipped wait queue.
+// sync/semaphore.cc's logic, restated over the shipped wait queue.
 struct ModelSemaphore {
   SpinLock lock;
   WaiterList queue;
@@ -89,11 +92,11 @@ struct ModelSemaphore {
   static void AfterWaiterRemoved(void* self, WakeList* granted) {
     static_cast<ModelSemaphore*>(self)->GrantWaitersLocked(granted);
   }
-  void Release() {
+  void Release(int64_t n) {
     WakeList granted;
     {
       SpinLockHolder hold(&lock);
-      ++permits;
+      permits += n;
       GrantWaitersLocked(&granted);
     }
     WakeAll(granted);
@@ -107,12 +110,12 @@ struct WaitQueueModel : rl::test_suite<WaitQueueModel, 3> {
   Atomic<int> wake_counts[kTasks];
   PendingWait wait[kTasks];
 
-  // Acquire's await_suspend for one permit: true if the task must wait.
-  bool Suspend(int index) {
-    wait[index].waiter().weight = 1;
+  // Acquire's await_suspend for `permits`: true if the task must wait.
+  bool Suspend(int index, int64_t permits) {
+    wait[index].waiter().weight = permits;
     semaphore.lock.Lock();
-    if (semaphore.permits >= 1) {
-      --semaphore.permits;
+    if (semaphore.permits >= permits) {
+      semaphore.permits -= permits;
       semaphore.lock.Unlock();
       return false;
     }
@@ -130,8 +133,8 @@ struct WaitQueueModel : rl::test_suite<WaitQueueModel, 3> {
     state = CancellationState::Create(nullptr);
     tasks[0].set_cancellation(state);
     // Waiter 1 (with the token) queued first, waiter 2 (no token) behind it.
-    RL_ASSERT(Suspend(0));
-    RL_ASSERT(Suspend(1));
+    RL_ASSERT(Suspend(0, 2));
+    RL_ASSERT(Suspend(1, 1));
   }
 
   void thread(unsigned index) {
@@ -144,22 +147,23 @@ struct WaitQueueModel : rl::test_suite<WaitQueueModel, 3> {
       }
       ++granted_runs;
       RL_ASSERT(wait[0].waiter().granted);
-      semaphore.Release();  // Its permit's release: passes it on to waiter 2.
-    } else if (index == 1) {
-      semaphore.Release();
+      semaphore.Release(2);   // Its permits' release: one of them reaches waiter 2.
+    } else if (index == 1) {  // Two permits, one at a time.
+      semaphore.Release(1);
+      semaphore.Release(1);
     } else {
       state->Cancel();
     }
   }
 
   void after() {
-    // The permit reached waiter 2 whatever happened to waiter 1: granted, woken once.
+    // A permit reached waiter 2 whatever happened to waiter 1: granted, woken once.
     RL_ASSERT(wait[1].waiter().granted);
     RL_ASSERT(wakes[1]->load(std::memory_order_relaxed) == 1);
     RL_ASSERT(wake_counts[0].load(std::memory_order_relaxed) <= 1);
     RL_ASSERT(wait[1].FinishWait() == false);
-    semaphore.Release();
-    RL_ASSERT(semaphore.permits == 1);
+    semaphore.Release(1);
+    RL_ASSERT(semaphore.permits == 2);
     RL_ASSERT(semaphore.queue.front() == nullptr);
     for (int i = 0; i < kTasks; ++i) RL_ASSERT(references[i] == 0);
     state->DropReference();
