@@ -16,6 +16,16 @@
 #include "runtime/cancellation.cc"
 #include "tests/model/model.h"
 
+namespace coral {
+
+// Read only by a deadline (CreateWithTimeout), which the model has none of.
+Instant Now() {
+  RL_ASSERT(false);
+  std::abort();
+}
+
+}  // namespace coral
+
 namespace coral::internal {
 
 // The model's state is a root without a deadline and no task runs: the timer queue, the clock and
