@@ -218,7 +218,7 @@ void CancellationState::Cancel(bool from_parent) {
     cancelled_.store(true, std::memory_order_release);  // release: see IsCancelled.
     while (CancellationNode* node = nodes_.PopFront()) {
       running_ = node;
-      running_thread_ = std::this_thread::get_id();
+      running_thread_ = ThisThreadId();
       running_deregistered_ = false;
       lock_.Unlock();  // Not held while the callback runs.
       node->invoke(node);
@@ -254,7 +254,7 @@ void CancellationState::Deregister(CancellationNode* node) {
       nodes_.Remove(node);
       return;
     }
-    if (running_ == node && running_thread_ == std::this_thread::get_id()) {
+    if (running_ == node && running_thread_ == ThisThreadId()) {
       running_deregistered_ = true;
       return;
     }

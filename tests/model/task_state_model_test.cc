@@ -21,7 +21,7 @@
 
 namespace coral::internal {
 
-// The frame allocator is another model's subject (frame_depot_model_test.cc); here a block comes
+// The frame allocator is not this model's subject (docs/reliability.md); here a block comes
 // from Relacy's heap, and frees are counted.
 int frames_freed = 0;
 

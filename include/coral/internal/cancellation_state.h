@@ -115,7 +115,7 @@ class CancellationState {
   // Registered callbacks, most recent first (no tail pointer: the order is not part of the API).
   IntrusiveList<CancellationNode, ListEnds::kFrontOnly> nodes_ ABSL_GUARDED_BY(lock_);
   CancellationNode* running_ ABSL_GUARDED_BY(lock_) = nullptr;
-  std::thread::id running_thread_ ABSL_GUARDED_BY(lock_);  // Who runs running_.
+  ThreadId running_thread_ ABSL_GUARDED_BY(lock_);  // Who runs running_.
   // Set by a deregistration of running_ from inside its own callback: the node is gone.
   bool running_deregistered_ ABSL_GUARDED_BY(lock_) = false;
   CancellationState* parent_ = nullptr;   // Owns a reference; immutable after Create.

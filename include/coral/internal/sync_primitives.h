@@ -3,8 +3,8 @@
 // The one door between coral's lock-free cores and the machine: the atomics, fences, spin-wait
 // steps and blocking mutex that the local and global run queues, parking (Idle), the task state
 // word, the wait queue, the bounded channel ring, cancellation state and the frame allocator's
-// depot use. The cores name Atomic<T>, AtomicThreadFence, CpuRelax, ThreadYield and SystemMutex,
-// never std::atomic or std::mutex directly.
+// depot use. The cores name Atomic<T>, AtomicThreadFence, CpuRelax, ThreadYield, SystemMutex and
+// ThisThreadId, never std::atomic, std::mutex or std::this_thread::get_id directly.
 //
 // The default build maps each to the standard facility (Atomic<T> is std::atomic<T>): no cost. A
 // model-checking build (CORAL_MODEL_CHECK defined, tests/model/) maps them to Relacy's simulated
@@ -64,6 +64,11 @@ inline void CpuRelax() {
 inline void ThreadYield() { std::this_thread::yield(); }
 
 using SystemMutex = std::mutex;
+
+// Which thread is running: cancellation state tells a callback deregistering itself from a
+// deregistration on another thread.
+using ThreadId = std::thread::id;
+inline ThreadId ThisThreadId() { return std::this_thread::get_id(); }
 
 }  // namespace coral::internal
 
@@ -241,6 +246,10 @@ class SystemMutex {
  private:
   rl::mutex mu_;
 };
+
+// Relacy's simulated threads are fibers of one thread: the simulated thread's index.
+using ThreadId = unsigned;
+inline ThreadId ThisThreadId() { return rl::thread_index(); }
 
 }  // namespace coral::internal
 
