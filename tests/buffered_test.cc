@@ -5,8 +5,11 @@
 // or flush cut short by a Timeout loses and duplicates no byte), coalescing, the destruction
 // policy, and a proxy.
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,7 @@
 #include "coral/buffered_reader.h"
 #include "coral/buffered_writer.h"
 #include "coral/copy.h"
+#include "coral/event.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
 #include "coral/sleep.h"
@@ -176,6 +180,58 @@ TEST(BufferedCancelTest, ACancelledReadLosesNoByte) {
     EXPECT_EQ(ten, "0123456789");
   };
   runtime.BlockOn(body());
+}
+
+// A stream that reads the chunks it was given, then parks: it sets `parked` and waits on an event
+// nobody sets, until its task is torn down. Its Write takes at most `write_size` bytes a call and
+// parks on the call numbered `park_write` (counting from 0), the first time only.
+struct ParkingStream {
+  Task<absl::StatusOr<size_t>> Read(absl::Span<char> out) {
+    if (chunks.empty()) {
+      parked.Set();
+      co_return co_await Never();
+    }
+    const size_t n = std::min(out.size(), chunks.front().size());
+    std::memcpy(out.data(), chunks.front().data(), n);
+    chunks.front().erase(0, n);
+    if (chunks.front().empty()) chunks.erase(chunks.begin());
+    co_return n;
+  }
+  Task<absl::StatusOr<size_t>> Write(absl::string_view data) {
+    if (writes++ == park_write) {
+      parked.Set();
+      co_return co_await Never();
+    }
+    const size_t n = std::min(data.size(), write_size);
+    written.append(data.data(), n);
+    co_return n;
+  }
+  Task<absl::StatusOr<size_t>> Never() {
+    (void)co_await never.Wait();
+    co_return absl::CancelledError("parked");
+  }
+
+  std::vector<std::string> chunks;
+  size_t write_size = 3;
+  int park_write = -1;
+  int writes = 0;
+  std::string written;
+  Event parked;
+  Event never;
+};
+
+// A reader moved from holds nothing (and no dangling view of its old buffer).
+TEST_F(BufferedTest, AMovedFromReaderIsEmpty) {
+  auto body = []() -> Task<void> {
+    ParkingStream stream;
+    stream.chunks = {"one\ntwo"};
+    BufferedReader reader(&stream);
+    EXPECT_EQ((co_await reader.ReadLine()).value_or("error"), "one");
+    BufferedReader other = std::move(reader);
+    EXPECT_EQ(other.buffered(), "two");
+    EXPECT_TRUE(reader.buffered().empty());
+  };
+  runtime_.BlockOn(body());
 }
 
 TEST_F(BufferedTest, WriterCoalescesUntilFlush) {
