@@ -234,6 +234,24 @@ TEST_F(BufferedTest, AMovedFromReaderIsEmpty) {
   runtime_.BlockOn(body());
 }
 
+// A ReadExact torn down (JoinHandle::Abort) while it waits for more bytes puts back the bytes it
+// had already taken: the reader's owner reads them next.
+TEST_F(BufferedTest, AReadExactTornDownLosesNoByte) {
+  auto body = []() -> Task<void> {
+    ParkingStream stream;
+    stream.chunks = {"ab", "cd"};
+    BufferedReader reader(&stream, {.read_size = 2});
+    std::string out(6, '\0');
+    JoinHandle<absl::Status> handle = Spawn(
+        [&]() -> Task<absl::Status> { co_return co_await reader.ReadExact(absl::MakeSpan(out)); });
+    EXPECT_TRUE((co_await stream.parked.Wait()).ok());
+    handle.Abort();
+    EXPECT_TRUE(absl::IsCancelled(co_await std::move(handle)));
+    EXPECT_EQ(reader.buffered(), "abcd");
+  };
+  runtime_.BlockOn(body());
+}
+
 TEST_F(BufferedTest, WriterCoalescesUntilFlush) {
   auto body = []() -> Task<void> {
     auto [a, b] = Pair();

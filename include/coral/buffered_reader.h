@@ -48,6 +48,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -185,6 +186,13 @@ template <ReadStream S>
 Task<absl::Status> BufferedReader<S>::ReadExact(absl::Span<char> out) {
   size_t filled = 0;
   absl::Status status;
+  // Nothing consumed unless it succeeds: the bytes already moved to `out` go back in front of the
+  // buffer on a failure, and when the task is torn down at an await (the guard dies with the
+  // frame).
+  bool succeeded = false;
+  absl::Cleanup put_back = [&] {
+    if (!succeeded) buffer_.Unread(absl::string_view(out.data(), filled));
+  };
   while (filled < out.size()) {
     if (buffer_.size() > 0) {
       const size_t n = std::min(buffer_.size(), out.size() - filled);
@@ -211,8 +219,7 @@ Task<absl::Status> BufferedReader<S>::ReadExact(absl::Span<char> out) {
       break;
     }
   }
-  // Nothing consumed on failure: the bytes already moved to `out` go back.
-  if (!status.ok()) buffer_.Unread(absl::string_view(out.data(), filled));
+  succeeded = status.ok();
   co_return status;
 }
 
