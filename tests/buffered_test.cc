@@ -252,6 +252,25 @@ TEST_F(BufferedTest, AReadExactTornDownLosesNoByte) {
   runtime_.BlockOn(body());
 }
 
+// A Flush torn down after some writes drops what it wrote: the next Flush writes only the rest.
+TEST_F(BufferedTest, AFlushTornDownWritesNothingTwice) {
+  auto body = []() -> Task<void> {
+    ParkingStream stream;
+    stream.park_write = 2;
+    BufferedWriter writer(&stream);
+    writer.Append("abcdefghij");
+    JoinHandle<absl::Status> handle =
+        Spawn([&]() -> Task<absl::Status> { co_return co_await writer.Flush(); });
+    EXPECT_TRUE((co_await stream.parked.Wait()).ok());
+    handle.Abort();
+    EXPECT_TRUE(absl::IsCancelled(co_await std::move(handle)));
+    EXPECT_EQ(writer.buffered(), "ghij");
+    EXPECT_TRUE((co_await writer.Flush()).ok());
+    EXPECT_EQ(stream.written, "abcdefghij");
+  };
+  runtime_.BlockOn(body());
+}
+
 TEST_F(BufferedTest, WriterCoalescesUntilFlush) {
   auto body = []() -> Task<void> {
     auto [a, b] = Pair();
