@@ -111,6 +111,31 @@ TEST_F(BufferedTest, OverlongLineFailsAndTheReaderStaysConsistent) {
   runtime_.BlockOn(body());
 }
 
+// The limit counts the delimiter: a line of exactly max_buffered bytes with its "\n" is read, one
+// byte more is refused; and so is a delimiter past the limit in bytes a failed ReadExact put
+// back (the buffer then holds more than max_buffered).
+TEST_F(BufferedTest, TheLimitIsExactAndHoldsAfterAReadExactPutBack) {
+  auto body = []() -> Task<void> {
+    auto [a, b] = Pair();
+    BufferedReader reader(&b, {.read_size = 4, .max_buffered = 8});
+    EXPECT_TRUE((co_await a.WriteAll("1234567\n123456\r\n12345678\n")).ok());
+    EXPECT_EQ((co_await reader.ReadLine()).value_or("error"), "1234567");
+    EXPECT_EQ((co_await reader.ReadUntil("\r\n")).value_or("error"), "123456\r\n");
+    EXPECT_TRUE(absl::IsResourceExhausted((co_await reader.ReadLine()).status()));
+    reader.Consume(reader.buffered().size());
+    EXPECT_EQ((co_await reader.ReadLine()).value_or("error"), "");
+
+    EXPECT_TRUE((co_await a.WriteAll("abcdefghijkl\nxy")).ok());
+    a.Close();
+    std::string out(20, '\0');
+    EXPECT_TRUE(absl::IsOutOfRange(co_await reader.ReadExact(absl::MakeSpan(out))));
+    EXPECT_EQ(reader.buffered(), "abcdefghijkl\nxy");
+    EXPECT_TRUE(absl::IsResourceExhausted((co_await reader.ReadLine()).status()));
+    EXPECT_EQ(reader.buffered(), "abcdefghijkl\nxy");
+  };
+  runtime_.BlockOn(body());
+}
+
 TEST_F(BufferedTest, ReadExactOfAnySizeAndEndOfStreamPutsTheBytesBack) {
   auto body = []() -> Task<void> {
     auto [a, b] = Pair();

@@ -154,7 +154,8 @@ Task<absl::StatusOr<absl::string_view>> BufferedReader<S>::ReadUntil(absl::strin
   size_t searched = 0;  // No occurrence starts before this offset.
   for (;;) {
     const absl::string_view data = buffer_.data();
-    const size_t found = data.find(delimiter, searched);
+    // Only the first max_buffered bytes: a failed ReadExact may have put back more.
+    const size_t found = data.substr(0, options_.max_buffered).find(delimiter, searched);
     if (found != absl::string_view::npos) {
       const size_t length = found + delimiter.size();
       // A view of the consumed bytes: Consume moves nothing, so it stays valid.
