@@ -360,8 +360,23 @@ void DropUnflushedBytes() {
   writer.Append("lost");
 }
 
+// A Copy through no buffer would read 0 bytes, which means the end of stream: it copied nothing.
+void CopyWithNoBuffer() {
+  Runtime runtime({.num_workers = 1});
+  auto body = []() -> Task<void> {
+    auto [a, b] = Pair();
+    auto [c, d] = Pair();
+    (void)co_await Copy(b, c, /*buffer_size=*/0);
+  };
+  runtime.BlockOn(body());
+}
+
 TEST(BufferedWriterDeathTest, DestroyedWithUnflushedBytesAborts) {
   EXPECT_DEATH(DropUnflushedBytes(), "coral::BufferedWriter destroyed with unflushed bytes");
+}
+
+TEST(CopyDeathTest, ZeroBufferSizeAborts) {
+  EXPECT_DEATH(CopyWithNoBuffer(), "coral::Copy with a buffer_size of 0");
 }
 
 TEST(BufferedWriterTest, DiscardedOrFailedBytesMayBeDropped) {
