@@ -18,8 +18,11 @@
 // message, as a read into it would look like the end of stream).
 //
 // Errors: the first error of a read or a write ends Copy with that error (with a BufferedWriter,
-// bytes of that writer may still be buffered, see buffered_writer.h). In CopyBidirectional the
-// first direction to fail cancels the other, and that first error is returned.
+// bytes of that writer may still be buffered, see buffered_writer.h). When that error is the
+// read's (a cancellation, a deadline, a reset source), the writer's own last Write succeeded, so
+// its destructor counts those bytes as unreported and aborts: Flush or Discard() it first. In
+// CopyBidirectional the first direction to fail cancels the other, and that first error is
+// returned.
 //
 // Cancellation: the reads and writes observe the task's token (for CopyBidirectional, the group's,
 // a child of it) and return absl::CancelledError; bytes already read from `from` but not yet
