@@ -375,8 +375,29 @@ TEST(BufferedWriterDeathTest, DestroyedWithUnflushedBytesAborts) {
   EXPECT_DEATH(DropUnflushedBytes(), "coral::BufferedWriter destroyed with unflushed bytes");
 }
 
+// A Copy into a BufferedWriter cut short in a read: the writer's bytes are not reported as lost
+// by the writer itself, so dropping it unflushed aborts (copy.h: Errors).
+void DropAWriterAfterACancelledCopy() {
+  Runtime runtime({.num_workers = 1, .start_paused = true});
+  auto body = []() -> Task<void> {
+    ParkingStream source;
+    source.chunks = {"abc"};
+    auto [a, b] = Pair();
+    BufferedWriter writer(&a);
+    absl::StatusOr<uint64_t> copied = co_await Timeout(absl::Seconds(1), Copy(source, writer));
+    EXPECT_TRUE(absl::IsDeadlineExceeded(copied.status())) << copied.status();
+    EXPECT_EQ(writer.buffered(), "abc");
+  };
+  runtime.BlockOn(body());
+}
+
 TEST(CopyDeathTest, ZeroBufferSizeAborts) {
   EXPECT_DEATH(CopyWithNoBuffer(), "coral::Copy with a buffer_size of 0");
+}
+
+TEST(CopyDeathTest, AWriterLeftUnflushedByACancelledCopyAborts) {
+  EXPECT_DEATH(DropAWriterAfterACancelledCopy(),
+               "coral::BufferedWriter destroyed with unflushed bytes");
 }
 
 TEST(BufferedWriterTest, DiscardedOrFailedBytesMayBeDropped) {
