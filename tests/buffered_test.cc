@@ -5,8 +5,11 @@
 // or flush cut short by a Timeout loses and duplicates no byte), coalescing, the destruction
 // policy, and a proxy.
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,7 @@
 #include "coral/buffered_reader.h"
 #include "coral/buffered_writer.h"
 #include "coral/copy.h"
+#include "coral/event.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
 #include "coral/sleep.h"
@@ -107,6 +111,31 @@ TEST_F(BufferedTest, OverlongLineFailsAndTheReaderStaysConsistent) {
   runtime_.BlockOn(body());
 }
 
+// The limit counts the delimiter: a line of exactly max_buffered bytes with its "\n" is read, one
+// byte more is refused; and so is a delimiter past the limit in bytes a failed ReadExact put
+// back (the buffer then holds more than max_buffered).
+TEST_F(BufferedTest, TheLimitIsExactAndHoldsAfterAReadExactPutBack) {
+  auto body = []() -> Task<void> {
+    auto [a, b] = Pair();
+    BufferedReader reader(&b, {.read_size = 4, .max_buffered = 8});
+    EXPECT_TRUE((co_await a.WriteAll("1234567\n123456\r\n12345678\n")).ok());
+    EXPECT_EQ((co_await reader.ReadLine()).value_or("error"), "1234567");
+    EXPECT_EQ((co_await reader.ReadUntil("\r\n")).value_or("error"), "123456\r\n");
+    EXPECT_TRUE(absl::IsResourceExhausted((co_await reader.ReadLine()).status()));
+    reader.Consume(reader.buffered().size());
+    EXPECT_EQ((co_await reader.ReadLine()).value_or("error"), "");
+
+    EXPECT_TRUE((co_await a.WriteAll("abcdefghijkl\nxy")).ok());
+    a.Close();
+    std::string out(20, '\0');
+    EXPECT_TRUE(absl::IsOutOfRange(co_await reader.ReadExact(absl::MakeSpan(out))));
+    EXPECT_EQ(reader.buffered(), "abcdefghijkl\nxy");
+    EXPECT_TRUE(absl::IsResourceExhausted((co_await reader.ReadLine()).status()));
+    EXPECT_EQ(reader.buffered(), "abcdefghijkl\nxy");
+  };
+  runtime_.BlockOn(body());
+}
+
 TEST_F(BufferedTest, ReadExactOfAnySizeAndEndOfStreamPutsTheBytesBack) {
   auto body = []() -> Task<void> {
     auto [a, b] = Pair();
@@ -178,6 +207,95 @@ TEST(BufferedCancelTest, ACancelledReadLosesNoByte) {
   runtime.BlockOn(body());
 }
 
+// A stream that reads the chunks it was given, then parks: it sets `parked` and waits on an event
+// nobody sets, until its task is torn down. Its Write takes at most `write_size` bytes a call and
+// parks on the call numbered `park_write` (counting from 0), the first time only.
+struct ParkingStream {
+  Task<absl::StatusOr<size_t>> Read(absl::Span<char> out) {
+    if (chunks.empty()) {
+      parked.Set();
+      co_return co_await Never();
+    }
+    const size_t n = std::min(out.size(), chunks.front().size());
+    std::memcpy(out.data(), chunks.front().data(), n);
+    chunks.front().erase(0, n);
+    if (chunks.front().empty()) chunks.erase(chunks.begin());
+    co_return n;
+  }
+  Task<absl::StatusOr<size_t>> Write(absl::string_view data) {
+    if (writes++ == park_write) {
+      parked.Set();
+      co_return co_await Never();
+    }
+    const size_t n = std::min(data.size(), write_size);
+    written.append(data.data(), n);
+    co_return n;
+  }
+  Task<absl::StatusOr<size_t>> Never() {
+    (void)co_await never.Wait();
+    co_return absl::CancelledError("parked");
+  }
+
+  std::vector<std::string> chunks;
+  size_t write_size = 3;
+  int park_write = -1;
+  int writes = 0;
+  std::string written;
+  Event parked;
+  Event never;
+};
+
+// A reader moved from holds nothing (and no dangling view of its old buffer).
+TEST_F(BufferedTest, AMovedFromReaderIsEmpty) {
+  auto body = []() -> Task<void> {
+    ParkingStream stream;
+    stream.chunks = {"one\ntwo"};
+    BufferedReader reader(&stream);
+    EXPECT_EQ((co_await reader.ReadLine()).value_or("error"), "one");
+    BufferedReader other = std::move(reader);
+    EXPECT_EQ(other.buffered(), "two");
+    EXPECT_TRUE(reader.buffered().empty());
+  };
+  runtime_.BlockOn(body());
+}
+
+// A ReadExact torn down (JoinHandle::Abort) while it waits for more bytes puts back the bytes it
+// had already taken: the reader's owner reads them next.
+TEST_F(BufferedTest, AReadExactTornDownLosesNoByte) {
+  auto body = []() -> Task<void> {
+    ParkingStream stream;
+    stream.chunks = {"ab", "cd"};
+    BufferedReader reader(&stream, {.read_size = 2});
+    std::string out(6, '\0');
+    JoinHandle<absl::Status> handle = Spawn(
+        [&]() -> Task<absl::Status> { co_return co_await reader.ReadExact(absl::MakeSpan(out)); });
+    EXPECT_TRUE((co_await stream.parked.Wait()).ok());
+    handle.Abort();
+    EXPECT_TRUE(absl::IsCancelled(co_await std::move(handle)));
+    EXPECT_EQ(reader.buffered(), "abcd");
+  };
+  runtime_.BlockOn(body());
+}
+
+// A Flush torn down after some writes drops what it wrote: the next Flush writes only the rest.
+TEST_F(BufferedTest, AFlushTornDownWritesNothingTwice) {
+  auto body = []() -> Task<void> {
+    ParkingStream stream;
+    stream.park_write = 2;
+    BufferedWriter writer(&stream);
+    writer.Append("abcdefghij");
+    JoinHandle<absl::Status> handle =
+        Spawn([&]() -> Task<absl::Status> { co_return co_await writer.Flush(); });
+    EXPECT_TRUE((co_await stream.parked.Wait()).ok());
+    handle.Abort();
+    EXPECT_TRUE(absl::IsCancelled(co_await std::move(handle)));
+    EXPECT_EQ(writer.buffered(), "ghij");
+    EXPECT_TRUE((co_await writer.Flush()).ok());
+    EXPECT_EQ(stream.written, "abcdefghij");
+  };
+  runtime_.BlockOn(body());
+}
+
 TEST_F(BufferedTest, WriterCoalescesUntilFlush) {
   auto body = []() -> Task<void> {
     auto [a, b] = Pair();
@@ -242,8 +360,44 @@ void DropUnflushedBytes() {
   writer.Append("lost");
 }
 
+// A Copy through no buffer would read 0 bytes, which means the end of stream: it copied nothing.
+void CopyWithNoBuffer() {
+  Runtime runtime({.num_workers = 1});
+  auto body = []() -> Task<void> {
+    auto [a, b] = Pair();
+    auto [c, d] = Pair();
+    (void)co_await Copy(b, c, /*buffer_size=*/0);
+  };
+  runtime.BlockOn(body());
+}
+
 TEST(BufferedWriterDeathTest, DestroyedWithUnflushedBytesAborts) {
   EXPECT_DEATH(DropUnflushedBytes(), "coral::BufferedWriter destroyed with unflushed bytes");
+}
+
+// A Copy into a BufferedWriter cut short in a read: the writer's bytes are not reported as lost
+// by the writer itself, so dropping it unflushed aborts (copy.h: Errors).
+void DropAWriterAfterACancelledCopy() {
+  Runtime runtime({.num_workers = 1, .start_paused = true});
+  auto body = []() -> Task<void> {
+    ParkingStream source;
+    source.chunks = {"abc"};
+    auto [a, b] = Pair();
+    BufferedWriter writer(&a);
+    absl::StatusOr<uint64_t> copied = co_await Timeout(absl::Seconds(1), Copy(source, writer));
+    EXPECT_TRUE(absl::IsDeadlineExceeded(copied.status())) << copied.status();
+    EXPECT_EQ(writer.buffered(), "abc");
+  };
+  runtime.BlockOn(body());
+}
+
+TEST(CopyDeathTest, ZeroBufferSizeAborts) {
+  EXPECT_DEATH(CopyWithNoBuffer(), "coral::Copy with a buffer_size of 0");
+}
+
+TEST(CopyDeathTest, AWriterLeftUnflushedByACancelledCopyAborts) {
+  EXPECT_DEATH(DropAWriterAfterACancelledCopy(),
+               "coral::BufferedWriter destroyed with unflushed bytes");
 }
 
 TEST(BufferedWriterTest, DiscardedOrFailedBytesMayBeDropped) {

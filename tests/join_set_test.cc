@@ -213,9 +213,25 @@ void TwoJoiners() {
   }());
 }
 
+// The move constructor, while a task is inside co_await JoinNext() on the source.
+void MoveConstructWhileJoining() {
+  Runtime runtime({.num_workers = 1});
+  Event never;
+  runtime.BlockOn([&]() -> Task<void> {
+    JoinSet<int> set;
+    set.Spawn(ValueAfter, &never, 1);
+    TaskGroup group;
+    group.Spawn([&]() -> Task<void> { (void)co_await set.JoinNext(); });
+    co_await Yield();
+    JoinSet<int> other(std::move(set));
+  }());
+}
+
 TEST(JoinSetDeathTest, MisuseAbortsWithAMessage) {
   EXPECT_DEATH(SpawnOnMovedFrom(), "Spawn on a moved-from coral::JoinSet");
   EXPECT_DEATH(TwoJoiners(), "two tasks await JoinNext\\(\\) on one coral::JoinSet");
+  EXPECT_DEATH(MoveConstructWhileJoining(),
+               "a coral::JoinSet moved while a task awaits its JoinNext\\(\\)");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "coral/cancellation.h"
 #include "coral/channel.h"
+#include "coral/clock.h"
 #include "coral/event.h"
 #include "coral/join_handle.h"
 #include "coral/runtime.h"
@@ -52,6 +53,25 @@ TEST(ShieldedTest, JoinsAHandleWhileCancelledThenObservesTheCancellation) {
     }());
   }());
   EXPECT_TRUE(absl::IsCancelled(after)) << after;
+}
+
+// A Timeout inside the shield keeps its own deadline (on the paused clock): the shielded wait ends
+// with DeadlineExceededError, not the outer cancellation, and the token is restored after it.
+TEST(ShieldedTest, ATimeoutInsideKeepsItsDeadline) {
+  Runtime runtime({.num_workers = 1, .start_paused = true});
+  runtime.BlockOn([]() -> Task<void> {
+    CancellationSource source;
+    source.Cancel();
+    co_await WithCancellation(source.token(), []() -> Task<void> {
+      Event never;
+      const Instant start = Now();
+      auto wait = [&]() -> Task<absl::Status> { co_return co_await never.Wait(); };
+      absl::Status waited = co_await Shielded(Timeout(absl::Seconds(5), wait()));
+      EXPECT_TRUE(absl::IsDeadlineExceeded(waited)) << waited;
+      EXPECT_EQ(Now() - start, absl::Seconds(5));
+      EXPECT_TRUE(absl::IsCancelled(co_await SleepFor(absl::Hours(1))));
+    }());
+  }());
 }
 
 TEST(ShieldedTest, AnyAwaitableLvalueOrTemporary) {

@@ -48,6 +48,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -153,7 +154,8 @@ Task<absl::StatusOr<absl::string_view>> BufferedReader<S>::ReadUntil(absl::strin
   size_t searched = 0;  // No occurrence starts before this offset.
   for (;;) {
     const absl::string_view data = buffer_.data();
-    const size_t found = data.find(delimiter, searched);
+    // Only the first max_buffered bytes: a failed ReadExact may have put back more.
+    const size_t found = data.substr(0, options_.max_buffered).find(delimiter, searched);
     if (found != absl::string_view::npos) {
       const size_t length = found + delimiter.size();
       // A view of the consumed bytes: Consume moves nothing, so it stays valid.
@@ -185,6 +187,13 @@ template <ReadStream S>
 Task<absl::Status> BufferedReader<S>::ReadExact(absl::Span<char> out) {
   size_t filled = 0;
   absl::Status status;
+  // Nothing consumed unless it succeeds: the bytes already moved to `out` go back in front of the
+  // buffer on a failure, and when the task is torn down at an await (the guard dies with the
+  // frame).
+  bool succeeded = false;
+  absl::Cleanup put_back = [&] {
+    if (!succeeded) buffer_.Unread(absl::string_view(out.data(), filled));
+  };
   while (filled < out.size()) {
     if (buffer_.size() > 0) {
       const size_t n = std::min(buffer_.size(), out.size() - filled);
@@ -211,8 +220,7 @@ Task<absl::Status> BufferedReader<S>::ReadExact(absl::Span<char> out) {
       break;
     }
   }
-  // Nothing consumed on failure: the bytes already moved to `out` go back.
-  if (!status.ok()) buffer_.Unread(absl::string_view(out.data(), filled));
+  succeeded = status.ok();
   co_return status;
 }
 

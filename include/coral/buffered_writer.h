@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -130,15 +131,20 @@ Task<absl::Status> BufferedWriter<S>::Flush() {
   busy_ = true;
   size_t written = 0;
   absl::Status status;
-  while (written < buffer_.size()) {
-    absl::StatusOr<size_t> n = co_await stream_->Write(absl::string_view(buffer_).substr(written));
-    if (!n.ok()) {
-      status = n.status();
-      break;
+  {
+    // The bytes written leave the buffer however the loop ends, also when the task is torn down
+    // at an await (the guard dies with the frame): a later Flush must not write them again.
+    absl::Cleanup drop_written = [&] { buffer_.erase(0, written); };
+    while (written < buffer_.size()) {
+      absl::StatusOr<size_t> n =
+          co_await stream_->Write(absl::string_view(buffer_).substr(written));
+      if (!n.ok()) {
+        status = n.status();
+        break;
+      }
+      written += *n;
     }
-    written += *n;
   }
-  buffer_.erase(0, written);
   reported_ = !status.ok();
   busy_ = false;
   co_return status;

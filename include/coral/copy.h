@@ -14,11 +14,15 @@
 // peer sees the other's end of stream. It returns when both directions have ended.
 //
 // Ownership: the streams are borrowed, and must outlive the awaited task. Copy reads through a
-// buffer of its own, `buffer_size` bytes on the heap.
+// buffer of its own, `buffer_size` bytes on the heap (at least 1: a buffer_size of 0 aborts with a
+// message, as a read into it would look like the end of stream).
 //
 // Errors: the first error of a read or a write ends Copy with that error (with a BufferedWriter,
-// bytes of that writer may still be buffered, see buffered_writer.h). In CopyBidirectional the
-// first direction to fail cancels the other, and that first error is returned.
+// bytes of that writer may still be buffered, see buffered_writer.h). When that error is the
+// read's (a cancellation, a deadline, a reset source), the writer's own last Write succeeded, so
+// its destructor counts those bytes as unreported and aborts: Flush or Discard() it first. In
+// CopyBidirectional the first direction to fail cancels the other, and that first error is
+// returned.
 //
 // Cancellation: the reads and writes observe the task's token (for CopyBidirectional, the group's,
 // a child of it) and return absl::CancelledError; bytes already read from `from` but not yet
@@ -36,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "coral/internal/check.h"
 #include "coral/stream.h"
 #include "coral/task.h"
 #include "coral/task_group.h"
@@ -63,6 +68,7 @@ Task<absl::Status> WriteAllTo(W& to, absl::string_view data) {
 // co_await Copy(from, to): absl::StatusOr<uint64_t>, the bytes copied.
 template <ReadStream R, internal::CopyDestination W>
 [[nodiscard]] Task<absl::StatusOr<uint64_t>> Copy(R& from, W& to, size_t buffer_size = 16 * 1024) {
+  CORAL_CHECK(buffer_size > 0, "coral::Copy with a buffer_size of 0");
   std::unique_ptr<char[]> buffer(new char[buffer_size]);
   uint64_t copied = 0;
   for (;;) {

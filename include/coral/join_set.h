@@ -60,9 +60,11 @@ template <typename T>
 class JoinSet {
  public:
   JoinSet() : state_(std::make_shared<internal::JoinSetState<T>>()) {}
+  // The check runs before state_ leaves `other` (it reads other.state_).
   JoinSet(JoinSet&& other) noexcept
-      : state_(std::move(other.state_)), tasks_(std::move(other.tasks_)), next_id_(other.next_id_) {
-    other.CheckNotJoining("moved");
+      : state_((other.CheckNotJoining("moved"), std::move(other.state_))),
+        tasks_(std::move(other.tasks_)),
+        next_id_(other.next_id_) {
     other.tasks_.clear();
   }
   JoinSet& operator=(JoinSet&& other) noexcept {

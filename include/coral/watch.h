@@ -24,9 +24,10 @@
 //
 // Handles. The WatchSender is move-only (one writer); WatchReceivers are copyable. Handles may be
 // used from any thread. One task at a time may await Changed() on one receiver (copy it for
-// another task): a second task awaiting the same receiver while one waits aborts with a message,
-// and so does destroying, moving or assigning to a receiver while a task is inside co_await
-// Changed() on it. Any use of a moved-from handle but valid() aborts with a message.
+// another task, but not while a task is inside co_await Changed() on it): a second task awaiting
+// the same receiver while one waits aborts with a message, and so does copying, destroying, moving
+// or assigning to a receiver while a task is inside co_await Changed() on it. Any use of a
+// moved-from handle but valid() aborts with a message.
 //
 // Fairness: Send wakes every waiting receiver, in the order they started waiting.
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -17,8 +18,17 @@ namespace coral::internal {
 class ReadBuffer {
  public:
   ReadBuffer() = default;
-  ReadBuffer(ReadBuffer&&) noexcept = default;
-  ReadBuffer& operator=(ReadBuffer&&) noexcept = default;
+  // The source is left empty (a defaulted move would keep its offsets beside a null block).
+  ReadBuffer(ReadBuffer&& other) noexcept { *this = std::move(other); }
+  ReadBuffer& operator=(ReadBuffer&& other) noexcept {
+    if (this == &other) return *this;
+    block_ = std::move(other.block_);
+    capacity_ = std::exchange(other.capacity_, 0);
+    begin_ = std::exchange(other.begin_, 0);
+    end_ = std::exchange(other.end_, 0);
+    prepared_ = std::exchange(other.prepared_, 0);
+    return *this;
+  }
 
   // The unread bytes. A view stays valid until the next Prepare or Unread: Consume moves no byte.
   absl::string_view data() const { return {block_.get() + begin_, end_ - begin_}; }
