@@ -19,19 +19,20 @@
 //
 // A connection is one task, a child of the server's TaskGroup, looping: answer every whole
 // request already buffered (pipelined requests in order, their replies appended to one buffer),
-// send those replies in one write, read more. So a batch of pipelined requests costs one read and
-// one write system call, however many requests it holds (one write per 64 KiB of replies, when
-// they are larger: replies are not accumulated without bound). Requests are read through a
-// coral::BufferedReader holding at most --max_request_bytes: a larger request is refused with an
-// error reply and the connection closed, as is malformed input (Redis closes on protocol errors
-// too); errors of a command (wrong arguments, unknown command) only get an error reply.
+// send that buffer in one write (awaited in place: no copy, no coroutine frame), read more. So a
+// batch of pipelined requests costs one read and one write system call, however many requests it
+// holds (one write per 64 KiB of replies, when they are larger: replies are not accumulated without
+// bound). Requests are read through a coral::BufferedReader holding at most --max_request_bytes: a
+// larger request is refused with an error reply and the connection closed, as is malformed input
+// (Redis closes on protocol errors too); errors of a command (wrong arguments, unknown command)
+// only get an error reply.
 //
 // Shutdown. On SIGINT or SIGTERM (received as events through coral::SignalListener) the server
 // stops accepting, stops reading, answers the requests it has already read, and closes each
 // connection; connections still busy after --drain_timeout are cut off (the group is cancelled).
 // Then it exits 0. Tokens: the accept loops, the expiry task and the connections are children of
 // one TaskGroup, and wait under `drain`, a child of the group's token, so cancelling `drain` ends
-// their waits for input; a flush that the drain cuts short goes on under the group's token alone,
+// their waits for input; a write that the drain cuts short goes on under the group's token alone,
 // which only the drain deadline cancels.
 //
 // Expiry: keys with a deadline are dead as soon as it passes (checked on every access), and a
@@ -56,7 +57,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "coral/buffered_reader.h"
-#include "coral/buffered_writer.h"
 #include "coral/cancellation.h"
 #include "coral/clock.h"
 #include "coral/interval.h"
@@ -88,18 +88,6 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// After a flush that the drain cut short (it cancels the connection's token to stop the reads):
-// sends the rest under `group`, which only the drain deadline cancels, so that the requests read
-// are answered.
-coral::Task<absl::Status> FlushAfterDrain(coral::BufferedWriter<coral::TcpStream>& writer,
-                                          absl::Status status,
-                                          const coral::CancellationToken& group) {
-  if (absl::IsCancelled(status) && !group.IsCancelled()) {
-    status = co_await coral::WithCancellation(group, writer.Flush());
-  }
-  co_return status;
-}
-
 // The replies a connection builds before it sends them. Requests are bounded by the read buffer,
 // but not the replies they ask for (a batch of GETs of one large value): past this much, the
 // connection sends what it has before it answers the rest of the batch.
@@ -109,13 +97,14 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
                                 coral::CancellationToken group) {
   (void)stream->SetNoDelay(true);
   coral::BufferedReader reader(stream, {.max_buffered = server->max_request_bytes});
-  coral::BufferedWriter writer(stream, {.capacity = 64 * 1024});
   std::vector<absl::string_view> arguments;
+  // A batch's replies, sent from here: stream->Write is awaited in place (no coroutine frame) and
+  // the replies are not copied into a writer's buffer first.
   std::string replies;
-  for (bool open = true; open;) {
+  for (bool open = true;;) {
     // Every whole request buffered, in order, until the replies reach kMaxPendingReplies.
     bool backlog = false;  // Whole requests are left, to answer before reading more.
-    for (;;) {
+    while (open) {
       if (replies.size() >= kMaxPendingReplies) {
         backlog = true;
         break;
@@ -133,28 +122,33 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
         open = false;
       }
       reader.Consume(parsed.consumed);  // After Execute: the arguments point into the buffer.
-      if (!open) break;
     }
-    if (!replies.empty()) {
-      writer.Append(replies);
-      replies.clear();
-      absl::Status sent = co_await writer.Flush();
-      if (!sent.ok() && !(co_await FlushAfterDrain(writer, std::move(sent), group)).ok()) {
+    for (absl::string_view rest = replies; !rest.empty();) {
+      absl::StatusOr<size_t> n = co_await stream->Write(rest);
+      if (n.ok()) {
+        rest.remove_prefix(*n);
+        continue;
+      }
+      // The drain cancels the connection's token to stop the reads: the replies to the requests
+      // read are still sent, under `group`, which only the drain deadline cancels.
+      if (!absl::IsCancelled(n.status()) || group.IsCancelled() ||
+          !(co_await coral::WithCancellation(group, stream->WriteAll(rest))).ok()) {
         co_return;
       }
+      break;
     }
-    if (!open) break;
+    replies.clear();
+    if (!open) co_return;
     if (backlog) continue;
     absl::StatusOr<size_t> n = co_await reader.Fill();
     if (absl::IsResourceExhausted(n.status())) {
       // A request larger than the limit: refused, never buffered further.
       kv::AppendError(&replies, absl::StrCat("ERR Protocol error: request larger than ",
                                              server->max_request_bytes, " bytes"));
-      writer.Append(replies);
-      (void)co_await FlushAfterDrain(writer, co_await writer.Flush(), group);
-      co_return;
+      open = false;  // Sends the error, then closes.
+      continue;
     }
-    if (!n.ok() || *n == 0) break;  // End of stream, an error, or the drain.
+    if (!n.ok() || *n == 0) co_return;  // End of stream, an error, or the drain.
   }
 }
 
