@@ -305,8 +305,13 @@ TEST(ChatServerTest, SlowClientsLoseTheirOldestMessagesAndStallNobody) {
     total_missed += missed;
     EXPECT_LE(missed, reported) << RoomName(room);  // Announcements were dropped too.
   }
+  // That the slow clients fill at all depends on the kernel's buffers and the run's pace; with the
+  // sanitizers' 200 clients a run was seen where the checked ones never did. The accounting above
+  // holds either way; the drop policy must show in the full-size run.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   EXPECT_GT(total_missed, 0u);
   EXPECT_GT(server.stats().dropped.load(), 0u);
+#endif
 
   slow.clear();
   stop.Cancel();

@@ -9,21 +9,30 @@
 // The commands are in kv_commands.h, the protocol in kv_resp.h, the data in kv_store.h. The
 // server listens on 127.0.0.1:PORT with --workers coral workers (2, as the peer benchmarks run).
 //
+// Accepting. An accepted connection is watched by the reactor of the worker that accepted it
+// (tcp.h), so one accept loop would leave every connection on one reactor. The server binds one
+// listener per worker on the same port, all with SO_REUSEPORT (the kernel spreads the incoming
+// connections over them), and runs one accept loop on each. Where a loop runs is the scheduler's
+// choice (coral has no placement API): the loops start as ready tasks that idle workers steal, and
+// each accepts onto the reactor of the worker it runs on. With PORT 0, the first listener gets a
+// free port and the others are bound to it.
+//
 // A connection is one task, a child of the server's TaskGroup, looping: answer every whole
 // request already buffered (pipelined requests in order, their replies appended to one buffer),
-// send those replies in one write, read more. So a batch of pipelined requests costs one read and
-// one write system call, however many requests it holds (one write per 64 KiB of replies, when
-// they are larger: replies are not accumulated without bound). Requests are read through a
-// coral::BufferedReader holding at most --max_request_bytes: a larger request is refused with an
-// error reply and the connection closed, as is malformed input (Redis closes on protocol errors
-// too); errors of a command (wrong arguments, unknown command) only get an error reply.
+// send that buffer in one write (awaited in place: no copy, no coroutine frame), read more. So a
+// batch of pipelined requests costs one read and one write system call, however many requests it
+// holds (one write per 64 KiB of replies, when they are larger: replies are not accumulated without
+// bound). Requests are read through a coral::BufferedReader holding at most --max_request_bytes: a
+// larger request is refused with an error reply and the connection closed, as is malformed input
+// (Redis closes on protocol errors too); errors of a command (wrong arguments, unknown command)
+// only get an error reply.
 //
 // Shutdown. On SIGINT or SIGTERM (received as events through coral::SignalListener) the server
 // stops accepting, stops reading, answers the requests it has already read, and closes each
 // connection; connections still busy after --drain_timeout are cut off (the group is cancelled).
-// Then it exits 0. Tokens: the accept loop, the expiry task and the connections are children of
+// Then it exits 0. Tokens: the accept loops, the expiry task and the connections are children of
 // one TaskGroup, and wait under `drain`, a child of the group's token, so cancelling `drain` ends
-// their waits for input; a flush that the drain cuts short goes on under the group's token alone,
+// their waits for input; a write that the drain cuts short goes on under the group's token alone,
 // which only the drain deadline cancels.
 //
 // Expiry: keys with a deadline are dead as soon as it passes (checked on every access), and a
@@ -32,9 +41,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -46,7 +57,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "coral/buffered_reader.h"
-#include "coral/buffered_writer.h"
 #include "coral/cancellation.h"
 #include "coral/clock.h"
 #include "coral/interval.h"
@@ -78,18 +88,6 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// After a flush that the drain cut short (it cancels the connection's token to stop the reads):
-// sends the rest under `group`, which only the drain deadline cancels, so that the requests read
-// are answered.
-coral::Task<absl::Status> FlushAfterDrain(coral::BufferedWriter<coral::TcpStream>& writer,
-                                          absl::Status status,
-                                          const coral::CancellationToken& group) {
-  if (absl::IsCancelled(status) && !group.IsCancelled()) {
-    status = co_await coral::WithCancellation(group, writer.Flush());
-  }
-  co_return status;
-}
-
 // The replies a connection builds before it sends them. Requests are bounded by the read buffer,
 // but not the replies they ask for (a batch of GETs of one large value): past this much, the
 // connection sends what it has before it answers the rest of the batch.
@@ -99,13 +97,14 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
                                 coral::CancellationToken group) {
   (void)stream->SetNoDelay(true);
   coral::BufferedReader reader(stream, {.max_buffered = server->max_request_bytes});
-  coral::BufferedWriter writer(stream, {.capacity = 64 * 1024});
   std::vector<absl::string_view> arguments;
+  // A batch's replies, sent from here: stream->Write is awaited in place (no coroutine frame) and
+  // the replies are not copied into a writer's buffer first.
   std::string replies;
-  for (bool open = true; open;) {
+  for (bool open = true;;) {
     // Every whole request buffered, in order, until the replies reach kMaxPendingReplies.
     bool backlog = false;  // Whole requests are left, to answer before reading more.
-    for (;;) {
+    while (open) {
       if (replies.size() >= kMaxPendingReplies) {
         backlog = true;
         break;
@@ -123,28 +122,33 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
         open = false;
       }
       reader.Consume(parsed.consumed);  // After Execute: the arguments point into the buffer.
-      if (!open) break;
     }
-    if (!replies.empty()) {
-      writer.Append(replies);
-      replies.clear();
-      absl::Status sent = co_await writer.Flush();
-      if (!sent.ok() && !(co_await FlushAfterDrain(writer, std::move(sent), group)).ok()) {
+    for (absl::string_view rest = replies; !rest.empty();) {
+      absl::StatusOr<size_t> n = co_await stream->Write(rest);
+      if (n.ok()) {
+        rest.remove_prefix(*n);
+        continue;
+      }
+      // The drain cancels the connection's token to stop the reads: the replies to the requests
+      // read are still sent, under `group`, which only the drain deadline cancels.
+      if (!absl::IsCancelled(n.status()) || group.IsCancelled() ||
+          !(co_await coral::WithCancellation(group, stream->WriteAll(rest))).ok()) {
         co_return;
       }
+      break;
     }
-    if (!open) break;
+    replies.clear();
+    if (!open) co_return;
     if (backlog) continue;
     absl::StatusOr<size_t> n = co_await reader.Fill();
     if (absl::IsResourceExhausted(n.status())) {
       // A request larger than the limit: refused, never buffered further.
       kv::AppendError(&replies, absl::StrCat("ERR Protocol error: request larger than ",
                                              server->max_request_bytes, " bytes"));
-      writer.Append(replies);
-      (void)co_await FlushAfterDrain(writer, co_await writer.Flush(), group);
-      co_return;
+      open = false;  // Sends the error, then closes.
+      continue;
     }
-    if (!n.ok() || *n == 0) break;  // End of stream, an error, or the drain.
+    if (!n.ok() || *n == 0) co_return;  // End of stream, an error, or the drain.
   }
 }
 
@@ -176,12 +180,14 @@ coral::Task<void> RemoveExpiredKeys(Server* server, coral::CancellationToken dra
   }
 }
 
-coral::Task<absl::Status> Serve(coral::TcpListener listener, coral::SignalListener* signals,
-                                Server* server) {
+coral::Task<absl::Status> Serve(std::vector<coral::TcpListener> listeners,
+                                coral::SignalListener* signals, Server* server) {
   coral::TaskGroup connections(coral::TaskGroup::OnFailure::kKeepGoing);
   // Cancelled at the signal, or with the whole group at the deadline.
   coral::CancellationSource drain(connections.token());
-  connections.Spawn(AcceptConnections, std::move(listener), &connections, server, drain.token());
+  for (coral::TcpListener& listener : listeners) {
+    connections.Spawn(AcceptConnections, std::move(listener), &connections, server, drain.token());
+  }
   connections.Spawn(RemoveExpiredKeys, server, drain.token());
 
   absl::StatusOr<int> signal = co_await signals->Next();
@@ -209,11 +215,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: kv_server [flags] PORT (0: any free port)\n");
     return 2;
   }
-  absl::StatusOr<coral::TcpListener> listener =
-      coral::TcpListener::Bind(coral::SocketAddress::Loopback(static_cast<uint16_t>(port)));
-  if (!listener.ok()) {
-    std::fprintf(stderr, "kv_server: %s\n", listener.status().ToString().c_str());
-    return 1;
+  const int workers = absl::GetFlag(FLAGS_workers);
+  // As many as the runtime will have workers (0: one per hardware thread).
+  const size_t accept_loops = workers > 0 ? static_cast<size_t>(workers)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  // One listener per accept loop on one port; the first one picks the port when PORT is 0.
+  std::vector<coral::TcpListener> listeners;
+  coral::SocketAddress address = coral::SocketAddress::Loopback(static_cast<uint16_t>(port));
+  while (listeners.size() < accept_loops) {
+    absl::StatusOr<coral::TcpListener> listener =
+        coral::TcpListener::Bind(address, {.reuse_port = true});
+    absl::StatusOr<coral::SocketAddress> bound =
+        listener.ok() ? listener->LocalAddress()
+                      : absl::StatusOr<coral::SocketAddress>(listener.status());
+    if (!bound.ok()) {
+      std::fprintf(stderr, "kv_server: %s\n", bound.status().ToString().c_str());
+      return 1;
+    }
+    address = *bound;
+    listeners.push_back(*std::move(listener));
   }
   absl::StatusOr<coral::SignalListener> signals = coral::SignalListener::Create({SIGINT, SIGTERM});
   if (!signals.ok()) {
@@ -223,12 +243,11 @@ int main(int argc, char** argv) {
   Server server;
   server.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   server.limits.max_bulk = server.max_request_bytes;
-  Say(absl::StrCat("kv_server: listening on ", listener->LocalAddress()->ToString(), " (pid ",
-                   ::getpid(), ")"));
+  Say(absl::StrCat("kv_server: listening on ", address.ToString(), " (pid ", ::getpid(), ")"));
   absl::Status status;
   {
-    coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
-    status = runtime.BlockOn(Serve(*std::move(listener), &*signals, &server));
+    coral::Runtime runtime({.num_workers = workers});
+    status = runtime.BlockOn(Serve(std::move(listeners), &*signals, &server));
   }
   if (!status.ok()) {
     std::fprintf(stderr, "kv_server: %s\n", status.ToString().c_str());
