@@ -63,7 +63,7 @@
 namespace chat {
 
 struct Options {
-  // The longest line a client may send, without its "\n".
+  // The longest line a client may send, without its "\n" (a "\r" before it counts).
   size_t max_line = 1024;
   // The messages each room retains for its slowest members (see Slow clients).
   size_t backlog = 256;
