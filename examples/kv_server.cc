@@ -9,14 +9,6 @@
 // The commands are in kv_commands.h, the protocol in kv_resp.h, the data in kv_store.h. The
 // server listens on 127.0.0.1:PORT with --workers coral workers (2, as the peer benchmarks run).
 //
-// Accepting. An accepted connection is watched by the reactor of the worker that accepted it
-// (tcp.h), so one accept loop would leave every connection on one reactor. The server binds one
-// listener per worker on the same port, all with SO_REUSEPORT (the kernel spreads the incoming
-// connections over them), and runs one accept loop on each. Where a loop runs is the scheduler's
-// choice (coral has no placement API): the loops start as ready tasks that idle workers steal, and
-// each accepts onto the reactor of the worker it runs on. With PORT 0, the first listener gets a
-// free port and the others are bound to it.
-//
 // A connection is one task, a child of the server's TaskGroup, looping: answer every whole
 // request already buffered (pipelined requests in order, their replies appended to one buffer),
 // send that buffer in one write (awaited in place: no copy, no coroutine frame), read more. So a
@@ -30,7 +22,7 @@
 // Shutdown. On SIGINT or SIGTERM (received as events through coral::SignalListener) the server
 // stops accepting, stops reading, answers the requests it has already read, and closes each
 // connection; connections still busy after --drain_timeout are cut off (the group is cancelled).
-// Then it exits 0. Tokens: the accept loops, the expiry task and the connections are children of
+// Then it exits 0. Tokens: the accept loop, the expiry task and the connections are children of
 // one TaskGroup, and wait under `drain`, a child of the group's token, so cancelling `drain` ends
 // their waits for input; a write that the drain cuts short goes on under the group's token alone,
 // which only the drain deadline cancels.
@@ -41,11 +33,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -180,14 +170,12 @@ coral::Task<void> RemoveExpiredKeys(Server* server, coral::CancellationToken dra
   }
 }
 
-coral::Task<absl::Status> Serve(std::vector<coral::TcpListener> listeners,
-                                coral::SignalListener* signals, Server* server) {
+coral::Task<absl::Status> Serve(coral::TcpListener listener, coral::SignalListener* signals,
+                                Server* server) {
   coral::TaskGroup connections(coral::TaskGroup::OnFailure::kKeepGoing);
   // Cancelled at the signal, or with the whole group at the deadline.
   coral::CancellationSource drain(connections.token());
-  for (coral::TcpListener& listener : listeners) {
-    connections.Spawn(AcceptConnections, std::move(listener), &connections, server, drain.token());
-  }
+  connections.Spawn(AcceptConnections, std::move(listener), &connections, server, drain.token());
   connections.Spawn(RemoveExpiredKeys, server, drain.token());
 
   absl::StatusOr<int> signal = co_await signals->Next();
@@ -215,25 +203,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: kv_server [flags] PORT (0: any free port)\n");
     return 2;
   }
-  const int workers = absl::GetFlag(FLAGS_workers);
-  // As many as the runtime will have workers (0: one per hardware thread).
-  const size_t accept_loops = workers > 0 ? static_cast<size_t>(workers)
-                                          : std::max(1u, std::thread::hardware_concurrency());
-  // One listener per accept loop on one port; the first one picks the port when PORT is 0.
-  std::vector<coral::TcpListener> listeners;
-  coral::SocketAddress address = coral::SocketAddress::Loopback(static_cast<uint16_t>(port));
-  while (listeners.size() < accept_loops) {
-    absl::StatusOr<coral::TcpListener> listener =
-        coral::TcpListener::Bind(address, {.reuse_port = true});
-    absl::StatusOr<coral::SocketAddress> bound =
-        listener.ok() ? listener->LocalAddress()
-                      : absl::StatusOr<coral::SocketAddress>(listener.status());
-    if (!bound.ok()) {
-      std::fprintf(stderr, "kv_server: %s\n", bound.status().ToString().c_str());
-      return 1;
-    }
-    address = *bound;
-    listeners.push_back(*std::move(listener));
+  absl::StatusOr<coral::TcpListener> listener =
+      coral::TcpListener::Bind(coral::SocketAddress::Loopback(static_cast<uint16_t>(port)));
+  if (!listener.ok()) {
+    std::fprintf(stderr, "kv_server: %s\n", listener.status().ToString().c_str());
+    return 1;
   }
   absl::StatusOr<coral::SignalListener> signals = coral::SignalListener::Create({SIGINT, SIGTERM});
   if (!signals.ok()) {
@@ -243,11 +217,12 @@ int main(int argc, char** argv) {
   Server server;
   server.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   server.limits.max_bulk = server.max_request_bytes;
-  Say(absl::StrCat("kv_server: listening on ", address.ToString(), " (pid ", ::getpid(), ")"));
+  Say(absl::StrCat("kv_server: listening on ", listener->LocalAddress()->ToString(), " (pid ",
+                   ::getpid(), ")"));
   absl::Status status;
   {
-    coral::Runtime runtime({.num_workers = workers});
-    status = runtime.BlockOn(Serve(std::move(listeners), &*signals, &server));
+    coral::Runtime runtime({.num_workers = absl::GetFlag(FLAGS_workers)});
+    status = runtime.BlockOn(Serve(*std::move(listener), &*signals, &server));
   }
   if (!status.ok()) {
     std::fprintf(stderr, "kv_server: %s\n", status.ToString().c_str());
