@@ -357,6 +357,42 @@ class ChannelState {
   Atomic<uint32_t> references_{2};
 };
 
+// Select's step for one branch, under the branch channel's lock: unless another branch has won,
+// takes a value (or the close) for `branch` and claims the select with it, or links `waiter` to
+// wait for one. True if the select is decided (by this branch or another); *won_by_us says
+// whether this branch won. A value taken by a branch that then lost the claim stays in the channel.
+template <typename T>
+bool LinkSelectBranch(ChannelState<T>* state, SelectClaim* claim, int branch, TaskHeader* task,
+                      std::optional<T>* slot, Waiter* waiter, bool* won_by_us) {
+  bool decided = true;
+  bool popped = false;
+  {
+    SpinLockHolder hold(&state->lock());
+    // relaxed: only a hint that another branch won; the claim CAS decides.
+    if (claim->winner.load(std::memory_order_relaxed) == SelectClaim::kNone) {
+      state->CountReceiverLocked();
+      popped = state->TryPopLocked(slot);
+      if (popped || state->closed_locked()) {
+        state->UncountReceiverLocked();
+        *won_by_us = claim->TryClaim(branch);
+        if (!*won_by_us && popped) {  // Another branch won meanwhile: the value stays here.
+          state->SpillLocked(*std::move(*slot));
+          slot->reset();
+        }
+      } else {
+        waiter->task = task;
+        waiter->payload = slot;
+        waiter->claim = claim;
+        waiter->branch = branch;
+        state->LinkReceiverLocked(waiter);
+        decided = false;
+      }
+    }
+  }
+  if (popped) state->Rebalance();
+  return decided;
+}
+
 // The channels an awaiter works on (one for Send and Recv, one per branch for Select), and the
 // references that keep them alive while it may be suspended. An awaiter calls Hold() before it
 // suspends, to wait or to yield for its budget (budget.h: the operation is retried on the task's

@@ -163,38 +163,8 @@ class [[nodiscard]] SelectAwaiter : private CancellableWait {
   // Links branch I unless it is ready; returns true to stop linking (the select is decided).
   template <size_t I>
   bool LinkOne(bool* won_by_us) {
-    auto* state = channel<I>();
-    auto& slot = std::get<I>(slots_);
-    bool decided = true;
-    bool popped = false;
-    {
-      SpinLockHolder hold(&state->lock());
-      // relaxed: only a hint that another branch won; the claim CAS decides.
-      if (claim_.winner.load(std::memory_order_relaxed) != SelectClaim::kNone) {
-        // Decided elsewhere.
-      } else {
-        state->CountReceiverLocked();
-        popped = state->TryPopLocked(&slot);
-        if (popped || state->closed_locked()) {
-          state->UncountReceiverLocked();
-          *won_by_us = claim_.TryClaim(static_cast<int>(I));
-          if (!*won_by_us && popped) {  // Another branch won meanwhile: the value stays here.
-            state->SpillLocked(*std::move(slot));
-            slot.reset();
-          }
-        } else {
-          Waiter& waiter = waiters_[I];
-          waiter.task = task_;
-          waiter.payload = &slot;
-          waiter.claim = &claim_;
-          waiter.branch = static_cast<int>(I);
-          state->LinkReceiverLocked(&waiter);
-          decided = false;
-        }
-      }
-    }
-    if (popped) state->Rebalance();
-    return decided;
+    return LinkSelectBranch(channel<I>(), &claim_, static_cast<int>(I), task_, &std::get<I>(slots_),
+                            &waiters_[I], won_by_us);
   }
 
   template <size_t... I>

@@ -146,36 +146,8 @@ class [[nodiscard]] SelectManyAwaiter : private CancellableWait {
 
   // Links branch i unless it is ready; returns true to stop linking (the select is decided).
   bool LinkOne(size_t i, bool* won_by_us) {
-    ChannelState<T>* state = channels_[i];
-    std::optional<T>& slot = slots_[i];
-    bool decided = true;
-    bool popped = false;
-    {
-      SpinLockHolder hold(&state->lock());
-      // relaxed: only a hint that another branch won; the claim CAS decides.
-      if (claim_.winner.load(std::memory_order_relaxed) == SelectClaim::kNone) {
-        state->CountReceiverLocked();
-        popped = state->TryPopLocked(&slot);
-        if (popped || state->closed_locked()) {
-          state->UncountReceiverLocked();
-          *won_by_us = claim_.TryClaim(static_cast<int>(i));
-          if (!*won_by_us && popped) {  // Another branch won meanwhile: the value stays here.
-            state->SpillLocked(*std::move(slot));
-            slot.reset();
-          }
-        } else {
-          Waiter& waiter = waiters_[i];
-          waiter.task = task_;
-          waiter.payload = &slot;
-          waiter.claim = &claim_;
-          waiter.branch = static_cast<int>(i);
-          state->LinkReceiverLocked(&waiter);
-          decided = false;
-        }
-      }
-    }
-    if (popped) state->Rebalance();
-    return decided;
+    return LinkSelectBranch(channels_[i], &claim_, static_cast<int>(i), task_, &slots_[i],
+                            &waiters_[i], won_by_us);
   }
 
   void UnlinkAll() {
