@@ -9,23 +9,26 @@
 // The commands are in kv_commands.h, the protocol in kv_resp.h, the data in kv_store.h. The
 // server listens on 127.0.0.1:PORT with --workers coral workers (2, as the peer benchmarks run).
 //
-// A connection is one task, a child of the server's TaskGroup, looping: answer every whole
-// request already buffered (pipelined requests in order, their replies appended to one buffer),
-// send that buffer in one write (awaited in place: no copy, no coroutine frame), read more. So a
-// batch of pipelined requests costs one read and one write system call, however many requests it
-// holds (one write per 64 KiB of replies, when they are larger: replies are not accumulated without
+// A connection is one task of the server's TaskGroup, which runs a TaskGroup of its own: the
+// request loop and, with --idle_timeout, a watchdog. The loop answers every whole request already
+// buffered (pipelined requests in order, their replies appended to one buffer), sends that buffer
+// in one write (awaited in place: no copy, no coroutine frame), and reads more. So a batch of
+// pipelined requests costs one read and one write system call, however many requests it holds
+// (one write per 64 KiB of replies, when they are larger: replies are not accumulated without
 // bound). Requests are read through a coral::BufferedReader holding at most --max_request_bytes: a
 // larger request is refused with an error reply and the connection closed, as is malformed input
 // (Redis closes on protocol errors too); errors of a command (wrong arguments, unknown command)
-// only get an error reply.
+// only get an error reply. The watchdog fails, and so cancels the connection's group, once a whole
+// --idle_timeout went by without a read or a write (Redis's `timeout`): an idle connection is
+// closed after between one and two timeouts. The loop, when it ends, cancels the watchdog.
 //
 // Shutdown. On SIGINT or SIGTERM (received as events through coral::SignalListener) the server
 // stops accepting, stops reading, answers the requests it has already read, and closes each
-// connection; connections still busy after --drain_timeout are cut off (the group is cancelled).
-// Then it exits 0. Tokens: the accept loop, the expiry task and the connections are children of
-// one TaskGroup, and wait under `drain`, a child of the group's token, so cancelling `drain` ends
-// their waits for input; a write that the drain cuts short goes on under the group's token alone,
-// which only the drain deadline cancels.
+// connection; connections still busy after --drain_timeout are cut off (the server's group is
+// cancelled, and with it every connection's). Then it exits 0. Tokens: the accept loop and the
+// expiry task wait under `drain`, a child of the server group's token; a connection reads under
+// `reads`, a child of its own group's token that the drain cancels too, and writes under its
+// group's token, which only the drain deadline or its watchdog cancels.
 //
 // Expiry: keys with a deadline are dead as soon as it passes (checked on every access), and a
 // task on a coral::Interval frees those nobody touches, every 100 ms.
@@ -33,8 +36,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +57,7 @@
 #include "coral/interval.h"
 #include "coral/runtime.h"
 #include "coral/signal.h"
+#include "coral/sleep.h"
 #include "coral/task.h"
 #include "coral/task_group.h"
 #include "coral/tcp.h"
@@ -64,6 +70,8 @@ ABSL_FLAG(int64_t, max_request_bytes, 8 << 20,
           "the largest request accepted (a command with its arguments, as sent)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(2),
           "how long a shutdown waits for connections to finish answering");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5),
+          "close a connection after this long without a read or a write (0: never)");
 
 namespace {
 
@@ -71,6 +79,7 @@ struct Server {
   kv::Store store;
   kv::RespLimits limits;
   size_t max_request_bytes = 0;
+  absl::Duration idle_timeout;
 };
 
 void Say(const std::string& line) {
@@ -83,8 +92,16 @@ void Say(const std::string& line) {
 // connection sends what it has before it answers the rest of the batch.
 constexpr size_t kMaxPendingReplies = 64 * 1024;
 
+// The connection's reads and writes so far, for its watchdog. relaxed: the watchdog only compares
+// two readings of the count; it orders nothing else. Only the request loop writes it, so a plain
+// load and store count (no read-modify-write on every request).
+using ActivityCount = std::atomic<uint64_t>;
+void Bump(ActivityCount* count) {
+  count->store(count->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
-                                coral::CancellationToken group) {
+                                coral::CancellationToken writes, ActivityCount* activity) {
   (void)stream->SetNoDelay(true);
   coral::BufferedReader reader(stream, {.max_buffered = server->max_request_bytes});
   std::vector<absl::string_view> arguments;
@@ -117,12 +134,13 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
       absl::StatusOr<size_t> n = co_await stream->Write(rest);
       if (n.ok()) {
         rest.remove_prefix(*n);
+        Bump(activity);
         continue;
       }
-      // The drain cancels the connection's token to stop the reads: the replies to the requests
-      // read are still sent, under `group`, which only the drain deadline cancels.
-      if (!absl::IsCancelled(n.status()) || group.IsCancelled() ||
-          !(co_await coral::WithCancellation(group, stream->WriteAll(rest))).ok()) {
+      // The drain cancels the reads' token: the replies to the requests read are still sent,
+      // under `writes`, which only the drain deadline or the watchdog cancels.
+      if (!absl::IsCancelled(n.status()) || writes.IsCancelled() ||
+          !(co_await coral::WithCancellation(writes, stream->WriteAll(rest))).ok()) {
         co_return;
       }
       break;
@@ -139,15 +157,36 @@ coral::Task<void> ServeRequests(coral::TcpStream* stream, Server* server,
       continue;
     }
     if (!n.ok() || *n == 0) co_return;  // End of stream, an error, or the drain.
+    Bump(activity);
   }
 }
 
-// A child of the group, so under the group's token: the connection's requests are served under
-// `drain` instead, a child of it.
+// Fails once a whole `timeout` went by without the count moving; ends quietly when cancelled.
+coral::Task<absl::Status> CloseWhenIdle(absl::Duration timeout, const ActivityCount& activity) {
+  for (uint64_t seen = activity.load(std::memory_order_relaxed);;) {
+    if (!(co_await coral::SleepFor(timeout)).ok()) co_return absl::OkStatus();
+    const uint64_t now = activity.load(std::memory_order_relaxed);
+    if (now == seen) co_return absl::DeadlineExceededError("idle connection closed");
+    seen = now;
+  }
+}
+
+// A child of the server's group; the connection's own group borrows this frame's locals.
 coral::Task<void> ServeConnection(coral::TcpStream stream, Server* server,
-                                  coral::CancellationToken drain, coral::CancellationToken group) {
-  co_await coral::WithCancellation(std::move(drain),
-                                   ServeRequests(&stream, server, std::move(group)));
+                                  coral::CancellationToken drain) {
+  coral::TaskGroup connection;
+  coral::CancellationSource reads(connection.token());
+  const coral::CancellationCallback stop_reading(drain, [&reads] { reads.Cancel(); });
+  ActivityCount activity{0};
+  connection.Spawn([&]() -> coral::Task<void> {
+    co_await coral::WithCancellation(reads.token(),
+                                     ServeRequests(&stream, server, connection.token(), &activity));
+    connection.Cancel();  // The watchdog's work is over too.
+  });
+  if (server->idle_timeout > absl::ZeroDuration()) {
+    connection.Spawn(CloseWhenIdle, server->idle_timeout, std::cref(activity));
+  }
+  (void)co_await connection.Join();  // A watchdog's failure only says why the connection closed.
 }
 
 coral::Task<void> AcceptConnections(coral::TcpListener listener, coral::TaskGroup* connections,
@@ -157,7 +196,7 @@ coral::Task<void> AcceptConnections(coral::TcpListener listener, coral::TaskGrou
         co_await coral::WithCancellation(drain, listener.Accept());
     if (absl::IsCancelled(stream.status())) break;
     if (!stream.ok()) continue;
-    connections->Spawn(ServeConnection, *std::move(stream), server, drain, connections->token());
+    connections->Spawn(ServeConnection, *std::move(stream), server, drain);
   }
   listener.Close();
 }
@@ -217,6 +256,7 @@ int main(int argc, char** argv) {
   Server server;
   server.max_request_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   server.limits.max_bulk = server.max_request_bytes;
+  server.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   Say(absl::StrCat("kv_server: listening on ", listener->LocalAddress()->ToString(), " (pid ",
                    ::getpid(), ")"));
   absl::Status status;

@@ -3,7 +3,8 @@
 // kv_server end to end, as a separate process on loopback. Raw sockets: pipelined requests
 // answered in order, a request cut into pieces, malformed and oversized requests (an error reply,
 // then a clean close, and the server goes on serving), clients vanishing mid-request (the server
-// then exits 0 on SIGTERM: under --config=asan, a leak would fail that exit), and the drain.
+// then exits 0 on SIGTERM: under --config=asan, a leak would fail that exit), the idle timeout,
+// and the drain.
 // redis-cli (Debian's redis-tools, which bazel/bazelw installs): every command through the real
 // client, and a short redis-benchmark run for correctness.
 
@@ -14,8 +15,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -266,6 +269,33 @@ TEST(KvServerTest, SigtermDrainsConnections) {
   // Both were closed by the server.
   EXPECT_EQ(ReceiveToEnd(idle), "");
   EXPECT_EQ(ReceiveToEnd(busy), "");
+}
+
+// Whether the server closed the connection: a read sees end of stream (not a timeout).
+bool ClosedByServer(int fd) {
+  char byte;
+  const ssize_t n = ::read(fd, &byte, 1);
+  ::close(fd);
+  return n == 0;
+}
+
+TEST(KvServerTest, IdleConnectionsAreClosedActiveOnesKept) {
+  Server server({"--idle_timeout=500ms"});
+  const int idle = Connect(server.port());
+  ASSERT_GE(idle, 0);
+  const int active = Connect(server.port());
+  ASSERT_GE(active, 0);
+  // Three timeouts long, a request every 50 ms: never idle for a whole timeout.
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Send(active, Command({"PING"})));
+    ASSERT_EQ(Receive(active, 7), "+PONG\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(ClosedByServer(idle));  // Within two timeouts (the read gives up after 20 s).
+  ASSERT_TRUE(Send(active, Command({"PING"})));
+  EXPECT_EQ(Receive(active, 7), "+PONG\r\n");
+  ::close(active);
+  EXPECT_TRUE(server.Stop());
 }
 
 // redis-cli's output for one command (its reply as redis-cli prints it without a terminal).
