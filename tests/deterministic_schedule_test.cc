@@ -20,6 +20,7 @@
 // (docs/reliability.md: how to run many seeds).
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -47,10 +48,12 @@
 #include "coral/yield.h"
 #include "gtest/gtest.h"
 #include "tests/task_group_matrix.h"
+#include "tests/test_util.h"
 
 namespace coral {
 namespace {
 
+using ::coral::testing::DropCounter;
 using ::coral::testing::Moment;
 using ::coral::testing::Probe;
 
@@ -317,17 +320,6 @@ INSTANTIATE_TEST_SUITE_P(TaskGroupLifecycle, DeterministicGroupMatrix,
 
 // --- The abort lifecycle matrix, deterministic ---------------------------------------------------
 
-// Counts destructions of a task's frame.
-struct DropGuard {
-  explicit DropGuard(int* drops) : drops(drops) {}
-  DropGuard(DropGuard&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
-  DropGuard(const DropGuard&) = delete;
-  ~DropGuard() {
-    if (drops != nullptr) ++*drops;
-  }
-  int* drops;
-};
-
 enum class Fate { kJoined, kDropped };
 
 class DeterministicAbortMatrix : public ::testing::TestWithParam<std::tuple<Moment, Fate>> {};
@@ -338,12 +330,12 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
     SCOPED_TRACE(SeedTrace(seed));
     Runtime runtime(Deterministic(seed));
     Probe probe;
-    int drops = 0;
+    std::atomic<int> drops{0};
     std::optional<absl::StatusOr<int>> joined;
     runtime.BlockOn([&]() -> Task<void> {
       JoinHandle<int> handle = Spawn(
-          [](DropGuard guard, Moment moment, Probe* probe) -> Task<int> {
-            DropGuard local(std::move(guard));
+          [](DropCounter guard, Moment moment, Probe* probe) -> Task<int> {
+            DropCounter local(std::move(guard));
             probe->started = true;
             if (moment == Moment::kWhileSuspended) {
               (void)co_await SleepFor(absl::Seconds(30));
@@ -353,7 +345,7 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
             probe->finished = true;
             co_return 7;
           },
-          DropGuard(&drops), moment, &probe);
+          DropCounter(&drops), moment, &probe);
       // The abort lands at the moment, whichever of the ready tasks the seed runs meanwhile.
       if (moment == Moment::kAfterCompletion) {
         while (!probe.finished.load()) co_await Yield();
@@ -367,10 +359,10 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
       } else {
         handle = JoinHandle<int>();
         // The torn-down or finished frame goes at the task's next turn.
-        for (int i = 0; i < 1000 && drops == 0; ++i) co_await Yield();
+        for (int i = 0; i < 1000 && drops.load() == 0; ++i) co_await Yield();
       }
     }());
-    EXPECT_EQ(drops, 1);
+    EXPECT_EQ(drops.load(), 1);
     EXPECT_EQ(probe.finished.load(), moment == Moment::kAfterCompletion);
     EXPECT_EQ(probe.started.load(), moment != Moment::kBeforeStart);
     if (fate == Fate::kJoined) {
