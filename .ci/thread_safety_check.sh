@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the thread-safety annotations (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED, ...) with
 # clang's -Wthread-safety analysis, which gcc does not run: every library source under runtime/,
-# sync/ and io/ (sub-packages included, tests excluded) and every public header (through them) is
-# compiled with `clang++ -fsyntax-only -Wthread-safety -Werror`. Exits non-zero on any warning.
+# sync/ and io/ (sub-packages included, tests excluded), every source of examples/ (their tests
+# included: they lock too), and every header they include are compiled with
+# `clang++ -fsyntax-only -Wthread-safety -Werror`. Exits non-zero on any warning.
 # Installs Debian's clang if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,10 @@ if ! command -v clang++ >/dev/null; then
     clang >&2
 fi
 
-mapfile -t sources < <(find runtime sync io -name '*.cc' ! -name '*_test.cc' \
-  ! -name '*_benchmark.cc' | sort)
+mapfile -t sources < <({
+  find runtime sync io -name '*.cc' ! -name '*_test.cc' ! -name '*_benchmark.cc'
+  find examples -name '*.cc'
+} | sort)
 echo "thread_safety_check: ${#sources[@]} sources"
 printf '%s\0' "${sources[@]}" |
   xargs -0 -n 4 -P "$(nproc)" clang++ -std=c++20 -fsyntax-only -Wthread-safety -Werror \

@@ -4,10 +4,11 @@
 // and the thread-per-connection server ran a thread per connection while coral ran its workers.
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "examples/subprocess.h"
+#include "examples/example_test_util.h"
 #include "gtest/gtest.h"
 
 namespace coral::examples {
@@ -31,15 +32,11 @@ bool ParseLine(const std::string& output, const std::string& name, Line* line) {
 
 TEST(BlockingVsAsync, MeasuresBothServers) {
   constexpr int kConnections = 16;
-  absl::StatusOr<Subprocess> example = Subprocess::Start(
-      "examples/blocking_vs_async",
-      {absl::StrCat("--connections=", kConnections), "--duration=500ms", "--workers=2"}, {});
-  ASSERT_TRUE(example.ok()) << example.status();
-  const std::string output = example->ReadToEnd();
-  absl::StatusOr<Subprocess::Exit> exit = example->Wait();
-  ASSERT_TRUE(exit.ok()) << exit.status();
-  std::printf("%s", output.c_str());
-  EXPECT_TRUE(exit->exited_ok()) << exit->Describe();
+  const std::optional<std::string> run =
+      RunToEnd("examples/blocking_vs_async",
+               {absl::StrCat("--connections=", kConnections), "--duration=500ms", "--workers=2"});
+  ASSERT_TRUE(run.has_value());
+  const std::string& output = *run;
 
   Line threads;
   Line coral;

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -45,7 +44,10 @@ struct Room {
 
   // "" for a connection's own room, where it is until its first /join (never in rooms_).
   const std::string name;
-  // Guards members and removed; held across co_await by Move (see chat.h).
+  // Guards members and removed; held across co_await by Move (see chat.h). Not checked by the
+  // compiler: coral::AsyncMutex carries no thread-safety annotations (it is taken by co_await,
+  // into an absl::StatusOr<Guard>, and may be released on another thread, which clang's analysis
+  // does not follow). Touch the two fields only while holding a Guard of mu.
   coral::AsyncMutex mu;
   std::vector<Connection*> members;  // Guarded by mu.
   bool removed = false;              // Guarded by mu: emptied and taken out of rooms_.
@@ -57,16 +59,17 @@ struct Connection {
 
   const uint64_t id;
   // Written by the reader under its room's lock; read by the others under that lock (and by the
-  // reader at any time).
+  // reader at any time). Not checked by the compiler either: the lock is the AsyncMutex of
+  // whichever room the connection is in.
   std::string nick;
   std::shared_ptr<Room> room;  // The reader's.
   // The receiver of the room the connection moved to, until its writer reaches the kSwitch in
   // the room it left. A later move replaces it: the writer then goes straight to the latest room.
-  std::mutex mu;                                          // See rooms_mu_.
-  std::optional<coral::BroadcastReceiver<Message>> next;  // Guarded by mu.
+  coral::examples::Mutex mu;  // Held for a swap, never across co_await.
+  std::optional<coral::BroadcastReceiver<Message>> next ABSL_GUARDED_BY(mu);
 
   std::optional<coral::BroadcastReceiver<Message>> TakeNext() {
-    std::lock_guard hold(mu);
+    coral::examples::MutexLock hold(&mu);
     return std::exchange(next, std::nullopt);
   }
 };
@@ -144,12 +147,12 @@ coral::Task<absl::Status> WriteMessages(coral::TcpStream* stream, Connection* co
 }  // namespace
 
 size_t Server::room_count() const {
-  std::lock_guard hold(rooms_mu_);
+  coral::examples::MutexLock hold(&rooms_mu_);
   return rooms_.size();
 }
 
 void Server::Remove(const std::shared_ptr<Room>& room) {
-  std::lock_guard hold(rooms_mu_);
+  coral::examples::MutexLock hold(&rooms_mu_);
   auto it = rooms_.find(room->name);
   if (it != rooms_.end() && it->second == room) rooms_.erase(it);
 }
@@ -159,7 +162,7 @@ coral::Task<void> Server::Move(Connection* connection, const std::string& name) 
   for (;;) {
     std::shared_ptr<Room> to;
     if (!name.empty()) {
-      std::lock_guard hold(rooms_mu_);
+      coral::examples::MutexLock hold(&rooms_mu_);
       std::shared_ptr<Room>& slot = rooms_[name];
       if (slot == nullptr) slot = std::make_shared<Room>(name, options_.backlog);
       to = slot;
@@ -183,7 +186,7 @@ coral::Task<void> Server::Move(Connection* connection, const std::string& name) 
     if (to != nullptr && to->removed) continue;
 
     if (to != nullptr) {
-      std::lock_guard hold(connection->mu);
+      coral::examples::MutexLock hold(&connection->mu);
       connection->next = to->channel.Subscribe();  // Before anything is announced in `to`.
     }
     std::erase(from->members, connection);

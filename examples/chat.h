@@ -49,7 +49,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -59,6 +58,7 @@
 #include "coral/task.h"
 #include "coral/task_group.h"
 #include "coral/tcp.h"
+#include "examples/annotated_mutex.h"
 
 namespace chat {
 
@@ -122,10 +122,9 @@ class Server {
   const Options options_;
   Stats stats_;
   std::atomic<uint64_t> next_id_{1};
-  // std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread mutexes, while Debian's
-  // prebuilt Abseil is not instrumented. Held for a map operation, never across co_await.
-  mutable std::mutex rooms_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Room>> rooms_;  // Guarded by rooms_mu_.
+  // Held for a map operation, never across co_await.
+  mutable coral::examples::Mutex rooms_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Room>> rooms_ ABSL_GUARDED_BY(rooms_mu_);
 };
 
 }  // namespace chat

@@ -57,7 +57,7 @@ coral::Task<absl::Status> Run(chat::Server* server, coral::TcpListener listener,
               signal.ok() && *signal == SIGTERM ? "SIGTERM" : "SIGINT");
   std::fflush(stdout);
   stop.Cancel();
-  co_await group.Join();
+  (void)co_await group.Join();
   std::printf("chat_server: stopped (%llu connections served, %llu lines, %llu messages dropped)\n",
               static_cast<unsigned long long>(server->stats().accepted.load()),
               static_cast<unsigned long long>(server->stats().lines.load()),

@@ -23,11 +23,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -42,6 +42,7 @@
 #include "coral/sleep.h"
 #include "coral/task_group.h"
 #include "coral/tcp.h"
+#include "examples/annotated_mutex.h"
 #include "examples/chat.h"
 #include "gtest/gtest.h"
 
@@ -68,17 +69,17 @@ std::string RoomName(int room) { return absl::StrCat("room", room); }
 class Failures {
  public:
   void Add(std::string failure) {
-    std::lock_guard hold(mu_);
+    coral::examples::MutexLock hold(&mu_);
     failures_.push_back(std::move(failure));
   }
   std::vector<std::string> Get() {
-    std::lock_guard hold(mu_);
+    coral::examples::MutexLock hold(&mu_);
     return failures_;
   }
 
  private:
-  std::mutex mu_;                      // Not absl::Mutex: see chat.h.
-  std::vector<std::string> failures_;  // Guarded by mu_.
+  coral::examples::Mutex mu_;
+  std::vector<std::string> failures_ ABSL_GUARDED_BY(mu_);
 };
 
 // A line of sender `sender`: "NICK: s<sender> <seq> <padding>"; false for any other line.

@@ -5,9 +5,10 @@
 // and with Yield the ticker runs often and promptly.
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
-#include "examples/subprocess.h"
+#include "examples/example_test_util.h"
 #include "gtest/gtest.h"
 
 namespace coral::examples {
@@ -37,14 +38,10 @@ Phase Parse(const std::string& output, const std::string& name) {
 
 TEST(CooperativeYield, YieldAndTheBudgetShareTheWorker) {
   constexpr double kWorkMs = 100;
-  absl::StatusOr<Subprocess> example = Subprocess::Start(
-      "examples/cooperative_yield", {"--hogs=2", "--work=100ms", "--slice=10us", "--tick=5ms"}, {});
-  ASSERT_TRUE(example.ok()) << example.status();
-  const std::string output = example->ReadToEnd();
-  absl::StatusOr<Subprocess::Exit> exit = example->Wait();
-  ASSERT_TRUE(exit.ok()) << exit.status();
-  std::printf("%s", output.c_str());
-  EXPECT_TRUE(exit->exited_ok()) << exit->Describe();
+  const std::optional<std::string> run = RunToEnd(
+      "examples/cooperative_yield", {"--hogs=2", "--work=100ms", "--slice=10us", "--tick=5ms"});
+  ASSERT_TRUE(run.has_value());
+  const std::string& output = *run;
 
   const Phase no_yield = Parse(output, "no yield");
   const Phase yield = Parse(output, "coral::Yield");

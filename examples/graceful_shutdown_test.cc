@@ -20,29 +20,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "examples/example_test_util.h"
 #include "examples/subprocess.h"
 #include "gtest/gtest.h"
 
 namespace coral::examples {
 namespace {
-
-// A blocking loopback client; -1 if the connection failed (errno says why).
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    const int error = errno;
-    ::close(fd);
-    errno = error;
-    return -1;
-  }
-  const timeval timeout{.tv_sec = 20, .tv_usec = 0};  // No test hangs on a silent server.
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  return fd;
-}
 
 void Send(int fd, const std::string& data) {
   ASSERT_EQ(::send(fd, data.data(), data.size(), MSG_NOSIGNAL), static_cast<ssize_t>(data.size()));
@@ -90,7 +73,7 @@ TEST(GracefulShutdown, SigtermDrainsEveryReceivedRequestAndExitsZero) {
   Subprocess service = StartService({"--work=200ms", "--drain_timeout=10s"}, &port);
   std::vector<int> clients;
   for (int i = 1; i <= 3; ++i) {
-    clients.push_back(Connect(port));
+    clients.push_back(ConnectLoopback(port));
     ASSERT_GE(clients.back(), 0) << std::strerror(errno);
     Send(clients.back(), absl::StrCat("c", i, "-first\nc", i, "-second\n"));
   }
@@ -100,7 +83,7 @@ TEST(GracefulShutdown, SigtermDrainsEveryReceivedRequestAndExitsZero) {
   ASSERT_EQ(::kill(service.pid(), SIGTERM), 0);
   std::string log = ReadUntil(service, "stopped accepting");
   // The listening socket is closed: a new client is refused.
-  EXPECT_EQ(Connect(port), -1);
+  EXPECT_EQ(ConnectLoopback(port), -1);
   EXPECT_EQ(errno, ECONNREFUSED);
   // Every client gets both answers, in order, then the goodbye, then end of stream.
   for (int i = 1; i <= 3; ++i) {
@@ -124,7 +107,7 @@ TEST(GracefulShutdown, SigtermDrainsEveryReceivedRequestAndExitsZero) {
 TEST(GracefulShutdown, TheDrainDeadlineCutsOffWorkInProgress) {
   int port = 0;
   Subprocess service = StartService({"--work=30s", "--drain_timeout=300ms"}, &port);
-  const int client = Connect(port);
+  const int client = ConnectLoopback(port);
   ASSERT_GE(client, 0) << std::strerror(errno);
   Send(client, "endless\n");
   ReadUntil(service, ": received \"endless\"");

@@ -5,12 +5,13 @@
 // the deadline.
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "examples/subprocess.h"
+#include "examples/example_test_util.h"
 #include "gtest/gtest.h"
 
 namespace coral::examples {
@@ -29,15 +30,11 @@ double NumberAfter(const std::vector<std::string>& lines, const std::string& pre
 }
 
 TEST(HedgedRequest, FirstAnswerWinsTheLoserIsCancelledTheDeadlineBoundsBoth) {
-  absl::StatusOr<Subprocess> example = Subprocess::Start(
-      "examples/hedged_request",
-      {"--slow=1s", "--fast=100ms", "--deadline=5s", "--short_deadline=20ms"}, {});
-  ASSERT_TRUE(example.ok()) << example.status();
-  const std::string output = example->ReadToEnd();
-  absl::StatusOr<Subprocess::Exit> exit = example->Wait();
-  ASSERT_TRUE(exit.ok()) << exit.status();
-  std::printf("%s", output.c_str());
-  EXPECT_TRUE(exit->exited_ok()) << exit->Describe();
+  const std::optional<std::string> run =
+      RunToEnd("examples/hedged_request",
+               {"--slow=1s", "--fast=100ms", "--deadline=5s", "--short_deadline=20ms"});
+  ASSERT_TRUE(run.has_value());
+  const std::string& output = *run;
   std::vector<std::string> lines = absl::StrSplit(output, '\n');
   ASSERT_GE(lines.size(), 7u) << output;
 

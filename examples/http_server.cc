@@ -43,7 +43,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -65,6 +64,7 @@
 #include "coral/task_group.h"
 #include "coral/tcp.h"
 #include "coral/tls.h"
+#include "examples/annotated_mutex.h"
 #include "examples/http_session.h"
 
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
@@ -131,14 +131,14 @@ class Server {
   class Registration {
    public:
     Registration(Server* server, Watched* connection) : server_(server), connection_(connection) {
-      std::lock_guard lock(server_->mu_);
+      MutexLock lock(&server_->mu_);
       server_->connections_.insert(connection_);
       ++server_->accepted_;
     }
     Registration(const Registration&) = delete;
     Registration& operator=(const Registration&) = delete;
     ~Registration() {
-      std::lock_guard lock(server_->mu_);
+      MutexLock lock(&server_->mu_);
       server_->connections_.erase(connection_);
       server_->answered_ += connection_->answered;
     }
@@ -186,7 +186,7 @@ class Server {
       // Only this task writes tick_; relaxed, as a connection only copies it (see StartWaiting).
       const int64_t now = tick_.load(std::memory_order_relaxed) + 1;
       tick_.store(now, std::memory_order_relaxed);
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       for (Watched* connection : connections_) {
         const int64_t since = std::min(connection->idle_since.load(std::memory_order_relaxed),
                                        connection->stalled_since.load(std::memory_order_relaxed));
@@ -199,7 +199,7 @@ class Server {
   // before their next wait (StartWaiting). Returns how many connections were open.
   size_t Drain() {
     draining_.store(true);
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (Watched* connection : connections_) {
       if (connection->idle_since.load() != Watched::kNotWaiting) connection->stop.Cancel();
     }
@@ -207,7 +207,7 @@ class Server {
   }
 
   std::string Summary() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return absl::StrCat(accepted_, " connections served, ", answered_, " requests answered");
   }
 
@@ -218,7 +218,7 @@ class Server {
   std::atomic<int64_t> second_;
   std::atomic<int64_t> tick_{0};
   std::atomic<bool> draining_{false};
-  std::mutex mu_;
+  Mutex mu_;
   std::unordered_set<Watched*> connections_ ABSL_GUARDED_BY(mu_);
   size_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   size_t answered_ ABSL_GUARDED_BY(mu_) = 0;

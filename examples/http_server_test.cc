@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/example_test_util.h"
 #include "examples/subprocess.h"
 #include "gtest/gtest.h"
 
@@ -70,22 +71,6 @@ std::string Curl(std::vector<std::string> args) {
   EXPECT_TRUE(exit.ok() && exit->exited_ok()) << "curl: " << output;
   if (absl::EndsWith(output, "\n")) output.pop_back();
   return output;
-}
-
-// A blocking loopback client, or -1. Reads time out after 20 s, so no test hangs.
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  const timeval timeout{.tv_sec = 20, .tv_usec = 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  return fd;
 }
 
 void Send(int fd, const std::string& data) {
@@ -153,7 +138,7 @@ TEST(HttpServer, PlaintextJsonAndNotFound) {
   const std::string head = Curl({"-I", server.Url("/json")});
   EXPECT_TRUE(absl::StartsWith(head, "HTTP/1.1 200 OK\r\n")) << head;
   EXPECT_TRUE(absl::StrContains(head, "\r\nContent-Length: 27\r\n")) << head;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, "HEAD /json HTTP/1.1\r\n\r\n" + Request("/plaintext", "Connection: close\r\n"));
   const std::string responses = ReadToEnd(fd);
@@ -184,7 +169,7 @@ TEST(HttpServer, ConnectionCloseAndHttp10) {
 
 TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   // wrk's pipelined workload: 16 requests in one write, here twice over, then three different
   // ones, the last of which closes the connection.
@@ -209,7 +194,7 @@ TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
 // requests.
 TEST(HttpServer, PipelinedRequestsWithBodies) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, "POST /plaintext HTTP/1.1\r\nContent-Length: 26\r\n\r\nGET /json HTTP/1.1\r\n\r\nxxxx" +
                Request("/json") +
@@ -225,7 +210,7 @@ TEST(HttpServer, PipelinedRequestsWithBodies) {
 // sends the body only then), then the response; without a body, no 100.
 TEST(HttpServer, ExpectContinueGets100BeforeTheBody) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, "POST /json HTTP/1.1\r\nContent-Length: 5\r\nEXPECT: 100-Continue\r\n\r\n");
   std::string interim;
@@ -239,7 +224,7 @@ TEST(HttpServer, ExpectContinueGets100BeforeTheBody) {
 // A client that half-closes after its requests still gets every response.
 TEST(HttpServer, HalfClosedClientGetsItsResponses) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, Request("/plaintext") + Request("/json") + Request("/plaintext"));
   ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
@@ -252,7 +237,7 @@ TEST(HttpServer, HalfClosedClientGetsItsResponses) {
 TEST(HttpServer, HeadersExactlyAtTheLimit) {
   Server server({"--max_header_bytes=100"});
   const auto status_of = [&](size_t value_bytes) {
-    const int fd = Connect(server.port());
+    const int fd = ConnectLoopback(server.port());
     EXPECT_GE(fd, 0) << std::strerror(errno);
     // "/plaintext" (10) + "X" (1) + the value.
     const std::string request =
@@ -268,7 +253,7 @@ TEST(HttpServer, HeadersExactlyAtTheLimit) {
 
 TEST(HttpServer, RequestSplitAcrossWritesIsAnswered) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   const std::string request = Request("/json", "Connection: close\r\n");
   for (size_t at = 0; at < request.size(); at += 7) Send(fd, request.substr(at, 7));
@@ -283,7 +268,7 @@ TEST(HttpServer, MalformedRequestGets400AndTheConnectionCloses) {
        {std::string("GET /plaintext HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"),
         std::string("HELLO\r\n\r\n"), std::string("GET /plaintext HTTP/9.Z\r\n\r\n"),
         std::string("GET /plaintext HTTP/1.1\r\nContent-Length: x\r\n\r\n")}) {
-    const int fd = Connect(server.port());
+    const int fd = ConnectLoopback(server.port());
     ASSERT_GE(fd, 0) << std::strerror(errno);
     Send(fd, bad);
     const std::string response = ReadToEnd(fd);
@@ -291,7 +276,7 @@ TEST(HttpServer, MalformedRequestGets400AndTheConnectionCloses) {
     EXPECT_TRUE(absl::StrContains(response, "\r\nConnection: close\r\n")) << response;
   }
   // After good requests of the same write, which are answered first.
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, Request("/plaintext") + Request("/json") + "GARBAGE\r\n\r\n" + Request("/plaintext"));
   EXPECT_EQ(
@@ -315,7 +300,7 @@ TEST(HttpServer, OversizedHeadersGet431) {
   for (int i = 28; i < 40; ++i) many.push_back(absl::StrCat("X-H", i, ": v"));
   EXPECT_EQ(status(many), "431");
   // A long URL counts too, and the connection closes.
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, Request("/" + std::string(5000, 'u')));
   const std::string response = ReadToEnd(fd);
@@ -325,7 +310,7 @@ TEST(HttpServer, OversizedHeadersGet431) {
 
 TEST(HttpServer, IdleConnectionsAreClosed) {
   Server server({"--idle_timeout=200ms"});
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   std::string response;
   Send(fd, Request("/plaintext"));
@@ -333,14 +318,14 @@ TEST(HttpServer, IdleConnectionsAreClosed) {
   // Then nothing more: the server closes the connection (a read would fail after 20 s).
   EXPECT_EQ(ReadToEnd(fd), "");
   // A connection that never sends anything is closed too.
-  EXPECT_EQ(ReadToEnd(Connect(server.port())), "");
+  EXPECT_EQ(ReadToEnd(ConnectLoopback(server.port())), "");
 }
 
 // Slowloris: a request that never completes, one byte at a time, each well within the idle
 // timeout. The timeout bounds the whole request, not each read, so the connection is closed.
 TEST(HttpServer, RequestsTrickledByteByByteAreClosedAtTheIdleTimeout) {
   Server server({"--idle_timeout=300ms"});
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, "GET /plaintext HTTP/1.1\r\n");
   bool closed = false;
@@ -359,7 +344,7 @@ TEST(HttpServer, RequestsTrickledByteByByteAreClosedAtTheIdleTimeout) {
 
 TEST(HttpServer, ClientsThatReadNoResponsesAreClosed) {
   Server server({"--idle_timeout=200ms"});
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   const timeval timeout{.tv_sec = 5, .tv_usec = 0};  // A send that blocks this long fails.
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
@@ -385,7 +370,7 @@ TEST(HttpServer, SigtermClosesOpenConnectionsAndExitsZero) {
   // Two connections, each idle after a request.
   std::vector<int> clients;
   for (int i = 0; i < 2; ++i) {
-    clients.push_back(Connect(server.port()));
+    clients.push_back(ConnectLoopback(server.port()));
     ASSERT_GE(clients.back(), 0) << std::strerror(errno);
     std::string response;
     Send(clients.back(), Request("/plaintext"));
@@ -402,7 +387,7 @@ TEST(HttpServer, SigtermClosesOpenConnectionsAndExitsZero) {
   EXPECT_TRUE(exit->exited_ok()) << exit->Describe() << "\n" << log;
   EXPECT_TRUE(absl::StrContains(log, "received SIGTERM: draining 2 connections")) << log;
   EXPECT_TRUE(absl::StrContains(log, "shutdown: 2 connections served, 2 requests answered")) << log;
-  EXPECT_EQ(Connect(server.port()), -1);  // Nothing listens any more.
+  EXPECT_EQ(ConnectLoopback(server.port()), -1);  // Nothing listens any more.
 }
 
 // A self-signed certificate for 127.0.0.1 and its key, made for this test: {cert, key} paths.
@@ -441,7 +426,7 @@ TEST(HttpServer, HttpsWithTheServersCertificate) {
             "%{http_code} %{num_connects}\n", url + "/plaintext", url + "/json", url + "/missing"}),
       "200 1\n200 0\n404 0");
   // A client that does not speak TLS gets no HTTP, and the server goes on serving.
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0) << std::strerror(errno);
   Send(fd, Request("/plaintext"));
   EXPECT_FALSE(absl::StrContains(ReadToEnd(fd), "HTTP/1.1")) << "plain HTTP answered on --tls";

@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "examples/example_test_util.h"
 #include "examples/subprocess.h"
 #include "gtest/gtest.h"
 
@@ -31,22 +32,6 @@ namespace coral::examples {
 namespace {
 
 constexpr char kServer[] = "examples/kv_server";
-
-// A blocking loopback client; -1 if the connection failed.
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  const timeval timeout{.tv_sec = 20, .tv_usec = 0};  // No test hangs on a silent server.
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  return fd;
-}
 
 bool Send(int fd, absl::string_view data) {
   return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
@@ -119,7 +104,7 @@ class Server {
 
 TEST(KvServerTest, PipelinedRequestsAreAnsweredInOrder) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   std::string requests;
   std::string expected;
@@ -143,7 +128,7 @@ TEST(KvServerTest, PipelinedRequestsAreAnsweredInOrder) {
 // accumulating 10 MB.
 TEST(KvServerTest, LargeRepliesToAPipelinedBatch) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   const std::string value(100000, 'v');
   std::string requests = Command({"SET", "big", value});
@@ -158,7 +143,7 @@ TEST(KvServerTest, LargeRepliesToAPipelinedBatch) {
 
 TEST(KvServerTest, ARequestCutIntoPieces) {
   Server server;
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   const std::string request =
       Command({"SET", "k", std::string(100000, 'v')}) + Command({"GET", "k"});
@@ -175,7 +160,7 @@ TEST(KvServerTest, ARequestCutIntoPieces) {
 TEST(KvServerTest, MalformedRequestsGetAnErrorAndACleanClose) {
   Server server;
   // A command error keeps the connection.
-  int fd = Connect(server.port());
+  int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(Send(fd, Command({"NOSUCH", "x"}) + Command({"GET"}) + Command({"PING"})));
   const std::string expected =
@@ -194,7 +179,7 @@ TEST(KvServerTest, MalformedRequestsGetAnErrorAndACleanClose) {
       {"SET k \"v\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
   };
   for (const auto& c : cases) {
-    fd = Connect(server.port());
+    fd = ConnectLoopback(server.port());
     ASSERT_GE(fd, 0);
     ASSERT_TRUE(Send(fd, Command({"PING"}) + c.input + Command({"PING"})));
     EXPECT_EQ(ReceiveToEnd(fd), "+PONG\r\n" + c.error) << c.input;
@@ -205,24 +190,24 @@ TEST(KvServerTest, MalformedRequestsGetAnErrorAndACleanClose) {
 TEST(KvServerTest, OversizedRequestsAreRefused) {
   Server server({"--max_request_bytes=1024"});
   // A bulk announced over the limit: refused from its header.
-  int fd = Connect(server.port());
+  int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(Send(fd, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000\r\n"));
   EXPECT_EQ(ReceiveToEnd(fd), "-ERR Protocol error: invalid bulk length\r\n");
   // Many small arguments adding up to more than the limit: refused once 1024 bytes are held.
-  fd = Connect(server.port());
+  fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   std::string request = "*1000\r\n";
   for (int i = 0; i < 1000; ++i) request += "$1\r\na\r\n";
   Send(fd, request);  // The server may close before it has all: a reset is fine.
   EXPECT_EQ(ReceiveToEnd(fd), "-ERR Protocol error: request larger than 1024 bytes\r\n");
   // An endless inline line.
-  fd = Connect(server.port());
+  fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   Send(fd, std::string(4096, 'A'));
   EXPECT_EQ(ReceiveToEnd(fd), "-ERR Protocol error: request larger than 1024 bytes\r\n");
   // The server goes on; a request of exactly the limit passes.
-  fd = Connect(server.port());
+  fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   request = Command({"SET", "k", std::string(996, 'v')});
   ASSERT_EQ(request.size(), 1024u);
@@ -235,7 +220,7 @@ TEST(KvServerTest, OversizedRequestsAreRefused) {
 TEST(KvServerTest, ClientsVanishingMidRequestLeakNothing) {
   Server server;
   for (int i = 0; i < 50; ++i) {
-    const int fd = Connect(server.port());
+    const int fd = ConnectLoopback(server.port());
     ASSERT_GE(fd, 0);
     // Cut in the header, in the middle of a large announced value, or after a whole request
     // whose reply is never read; half of them reset instead of closing.
@@ -249,7 +234,7 @@ TEST(KvServerTest, ClientsVanishingMidRequestLeakNothing) {
     }
     ::close(fd);
   }
-  const int fd = Connect(server.port());
+  const int fd = ConnectLoopback(server.port());
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(Send(fd, Command({"PING"})));
   EXPECT_EQ(Receive(fd, 7), "+PONG\r\n");
@@ -259,9 +244,9 @@ TEST(KvServerTest, ClientsVanishingMidRequestLeakNothing) {
 
 TEST(KvServerTest, SigtermDrainsConnections) {
   Server server;
-  const int idle = Connect(server.port());
+  const int idle = ConnectLoopback(server.port());
   ASSERT_GE(idle, 0);
-  const int busy = Connect(server.port());
+  const int busy = ConnectLoopback(server.port());
   ASSERT_GE(busy, 0);
   ASSERT_TRUE(Send(busy, Command({"SET", "k", "v"})));
   EXPECT_EQ(Receive(busy, 5), "+OK\r\n");

@@ -46,7 +46,7 @@ void Store::Erase(Shard& shard, Iterator it) {
 bool Store::Set(absl::string_view key, absl::string_view value, Condition condition,
                 coral::Instant expires) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   Iterator it = FindLive(shard, key);
   if (it == shard.map.end()) {
     if (condition == Condition::kIfPresent) return false;
@@ -61,7 +61,7 @@ bool Store::Set(absl::string_view key, absl::string_view value, Condition condit
 
 bool Store::Delete(absl::string_view key) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   Iterator it = FindLive(shard, key);
   if (it == shard.map.end()) return false;
   Erase(shard, it);
@@ -70,13 +70,13 @@ bool Store::Delete(absl::string_view key) {
 
 bool Store::Exists(absl::string_view key) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   return FindLive(shard, key) != shard.map.end();
 }
 
 absl::StatusOr<int64_t> Store::IncrementBy(absl::string_view key, int64_t delta) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   Iterator it = FindLive(shard, key);
   int64_t value = 0;
   if (it != shard.map.end() && !ParseInteger(it->second.value, &value)) {
@@ -94,7 +94,7 @@ absl::StatusOr<int64_t> Store::IncrementBy(absl::string_view key, int64_t delta)
 
 bool Store::Expire(absl::string_view key, coral::Instant deadline) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   Iterator it = FindLive(shard, key);
   if (it == shard.map.end()) return false;
   if (deadline <= coral::Now()) {
@@ -107,7 +107,7 @@ bool Store::Expire(absl::string_view key, coral::Instant deadline) {
 
 int64_t Store::TimeToLiveMillis(absl::string_view key) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   Iterator it = FindLive(shard, key);
   if (it == shard.map.end()) return -2;
   if (it->second.expires == coral::Instant::InfiniteFuture()) return -1;
@@ -117,7 +117,7 @@ int64_t Store::TimeToLiveMillis(absl::string_view key) {
 size_t Store::Size() {
   size_t size = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
-    ShardLock lock(&shards_[i].mutex);
+    coral::examples::MutexLock lock(&shards_[i].mutex);
     size += shards_[i].map.size();
   }
   return size;
@@ -125,7 +125,7 @@ size_t Store::Size() {
 
 void Store::Clear() {
   for (size_t i = 0; i < shard_count_; ++i) {
-    ShardLock lock(&shards_[i].mutex);
+    coral::examples::MutexLock lock(&shards_[i].mutex);
     shards_[i].map.clear();
     shards_[i].deadlines.clear();
   }
@@ -136,7 +136,7 @@ size_t Store::RemoveExpired(size_t budget) {
   size_t removed = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& shard = shards_[i];
-    ShardLock lock(&shard.mutex);
+    coral::examples::MutexLock lock(&shard.mutex);
     for (size_t n = 0; n < budget && !shard.deadlines.empty(); ++n) {
       auto first = shard.deadlines.begin();
       if (first->first > now) break;

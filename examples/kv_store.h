@@ -7,12 +7,10 @@
 // section (a hash lookup and a copy of one value) with no co_await inside: the lock is never
 // held across a suspension. An AsyncMutex earns its cost (a wait queue, a task suspension and a
 // rescheduling when contended) only when the holder may suspend; here a waiter would be queued
-// for less time than the suspension itself takes. An uncontended std::mutex costs one atomic
-// exchange to lock and one to unlock, and with 64 shards and 2 workers two tasks rarely want the
-// same shard at once. (std::mutex rather than absl::Mutex: ThreadSanitizer sees pthread mutexes,
-// while Debian's prebuilt Abseil is not instrumented, so absl::Mutex would look like no lock at
-// all.) Every call into the Store is thus synchronous and thread-safe; a worker never waits on
-// another worker's I/O.
+// for less time than the suspension itself takes. An uncontended std::mutex (the annotated one of
+// examples/annotated_mutex.h) costs one atomic exchange to lock and one to unlock, and with 64
+// shards and 2 workers two tasks rarely want the same shard at once. Every call into the Store is
+// thus synchronous and thread-safe; a worker never waits on another worker's I/O.
 //
 // Expiry. A key with a deadline is dead from that Instant on: every read treats it as missing
 // (lazy expiry, as Redis does), and RemoveExpired, called periodically by the server on a coral
@@ -25,7 +23,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -36,33 +33,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "coral/clock.h"
+#include "examples/annotated_mutex.h"
 
 namespace kv {
-
-// std::mutex with Abseil's thread-safety annotations, so that clang checks the ABSL_GUARDED_BY
-// fields below (coral's own such wrapper is an internal of its runtime; examples use the public
-// API only).
-class ABSL_LOCKABLE ShardMutex {
- public:
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mutex_.lock(); }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { mutex_.unlock(); }
-
- private:
-  std::mutex mutex_;
-};
-
-class ABSL_SCOPED_LOCKABLE ShardLock {
- public:
-  explicit ShardLock(ShardMutex* mutex) ABSL_EXCLUSIVE_LOCK_FUNCTION(mutex) : mutex_(mutex) {
-    mutex_->Lock();
-  }
-  ShardLock(const ShardLock&) = delete;
-  ShardLock& operator=(const ShardLock&) = delete;
-  ~ShardLock() ABSL_UNLOCK_FUNCTION() { mutex_->Unlock(); }
-
- private:
-  ShardMutex* const mutex_;
-};
 
 class Store {
  public:
@@ -102,7 +75,7 @@ class Store {
     coral::Instant expires = coral::Instant::InfiniteFuture();
   };
   struct alignas(64) Shard {
-    ShardMutex mutex;
+    coral::examples::Mutex mutex;
     absl::flat_hash_map<std::string, Entry> map ABSL_GUARDED_BY(mutex);
     // The keys with a deadline, by deadline.
     absl::btree_set<std::pair<coral::Instant, std::string>> deadlines ABSL_GUARDED_BY(mutex);
@@ -127,7 +100,7 @@ class Store {
 template <typename Visit>
 bool Store::Get(absl::string_view key, Visit&& visit) {
   Shard& shard = ShardOf(key);
-  ShardLock lock(&shard.mutex);
+  coral::examples::MutexLock lock(&shard.mutex);
   Iterator it = FindLive(shard, key);
   if (it == shard.map.end()) return false;
   visit(absl::string_view(it->second.value));

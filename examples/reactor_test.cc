@@ -5,12 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "examples/subprocess.h"
+#include "examples/example_test_util.h"
 #include "gtest/gtest.h"
 
 namespace coral::examples {
@@ -28,15 +29,11 @@ double TimeOf(const std::vector<std::string>& lines, const std::string& event) {
 }
 
 TEST(Reactor, PrintsEveryEventOfThePipeTheEventfdAndTheTimer) {
-  absl::StatusOr<Subprocess> example = Subprocess::Start(
-      "examples/reactor",
-      {"--ticks=4", "--tick=50ms", "--messages=3", "--signals=2", "--pace=30ms"}, {});
-  ASSERT_TRUE(example.ok()) << example.status();
-  const std::string output = example->ReadToEnd();
-  absl::StatusOr<Subprocess::Exit> exit = example->Wait();
-  ASSERT_TRUE(exit.ok()) << exit.status();
-  std::printf("%s", output.c_str());
-  EXPECT_TRUE(exit->exited_ok()) << exit->Describe();
+  const std::optional<std::string> run =
+      RunToEnd("examples/reactor",
+               {"--ticks=4", "--tick=50ms", "--messages=3", "--signals=2", "--pace=30ms"});
+  ASSERT_TRUE(run.has_value());
+  const std::string& output = *run;
   const std::vector<std::string> lines = absl::StrSplit(output, '\n');
 
   // The timer: never before its time; the read that reached 4 ticks (a late read may carry two

@@ -9,21 +9,22 @@
 // with the seed records the same trace, and that the seeds between them produce several
 // different interleavings (a mode that ignored its seed would pass the first two).
 //
-// The matrices are the task group lifecycle matrix (tests/task_group_matrix_test.cc) and the
-// abort lifecycle matrix (stress/lifecycle_stress_test.cc) rewritten for the mode: cancellations
-// come from tasks of the runtime at chosen points and deadlines from the virtual clock, instead
-// of outside threads and real time; each combination runs under every seed and checks its exact
+// The matrices: the task group lifecycle matrix (tests/task_group_matrix.h, the scenario that
+// task_group_matrix_test runs on real threads) and an abort lifecycle matrix (the deterministic
+// counterpart of stress/lifecycle_stress_test.cc's random aborts). In the mode, cancellations come
+// from tasks of the runtime at chosen points and deadlines from the virtual clock, instead of
+// outside threads and real time; each combination runs under every seed and checks its exact
 // outcome.
 //
 // Seeds: 1..kDefaultSeeds, or CORAL_SCHEDULE_SEED and the CORAL_DETERMINISTIC_SEEDS seeds after it
 // (docs/reliability.md: how to run many seeds).
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -46,9 +47,15 @@
 #include "coral/task_group.h"
 #include "coral/yield.h"
 #include "gtest/gtest.h"
+#include "tests/task_group_matrix.h"
+#include "tests/test_util.h"
 
 namespace coral {
 namespace {
+
+using ::coral::testing::DropCounter;
+using ::coral::testing::Moment;
+using ::coral::testing::Probe;
 
 constexpr uint64_t kDefaultSeeds = 100;
 
@@ -289,188 +296,29 @@ TEST(DeterministicSchedule, SeedsOrderReadyTasks) {
 
 // --- The task group lifecycle matrix, deterministic ----------------------------------------------
 
-enum class Outcome { kOk, kThrows, kError };
-enum class Moment { kBeforeStart, kWhileSuspended, kWhileRunning, kAfterCompletion };
-enum class Source { kGroup, kParent, kDeadline };
-
-struct Probe {
-  bool started = false;
-  bool finished = false;
-  bool observed_cancellation = false;
-};
-
-Task<absl::Status> Nap() { co_return co_await SleepFor(absl::Milliseconds(1)); }
-
-Task<absl::Status> Child(Outcome outcome, Moment moment, Probe* probe) {
-  probe->started = true;
-  if (moment == Moment::kBeforeStart || moment == Moment::kWhileSuspended) {
-    absl::Status slept = co_await SleepFor(absl::Seconds(30));
-    probe->observed_cancellation = absl::IsCancelled(slept);
-  } else if (moment == Moment::kWhileRunning) {
-    // Never in a cancellable wait: yields, and sleeps shielded (so that virtual time passes for a
-    // deadline), until it sees the cancellation.
-    for (int i = 0; i < 1000 && !CurrentCancellationToken().IsCancelled(); ++i) {
-      if (i % 2 == 0) {
-        co_await Yield();
-      } else {
-        (void)co_await Shielded(Nap());
-      }
-    }
-    probe->observed_cancellation = CurrentCancellationToken().IsCancelled();
-  }
-  probe->finished = true;
-  switch (outcome) {
-    case Outcome::kOk:
-      co_return absl::OkStatus();
-    case Outcome::kError:
-      co_return absl::InternalError("child error");
-    case Outcome::kThrows:
-      throw std::runtime_error("child threw");
-  }
-  co_return absl::OkStatus();
-}
-
-struct Observed {
-  absl::Status joined;
-  bool threw = false;
-  size_t errors = 0;
-};
-
-// One combination, in a deterministic runtime: a sibling task cancels the group or the parent at
-// the moment, or a deadline on the virtual clock does.
-Observed RunCombination(uint64_t seed, Outcome outcome, Moment moment, Source source,
-                        Probe* probe) {
-  Runtime runtime(Deterministic(seed));
-  CancellationSource parent;
-  TaskGroup* group_to_cancel = nullptr;
-  bool cancel_done = moment == Moment::kBeforeStart || source == Source::kDeadline;
-
-  auto canceller = [&]() -> Task<void> {
-    if (moment == Moment::kAfterCompletion) {
-      while (!probe->finished) co_await Yield();
-    } else {
-      while (!probe->started) co_await Yield();
-      if (moment == Moment::kWhileSuspended) {
-        (void)co_await SleepFor(absl::Milliseconds(1));
-      } else {
-        co_await Yield();
-      }
-    }
-    if (source == Source::kGroup) {
-      while (group_to_cancel == nullptr) co_await Yield();
-      group_to_cancel->Cancel();
-    } else {
-      parent.Cancel();
-    }
-    cancel_done = true;
-  };
-  auto owner = [&]() -> Task<Observed> {
-    Observed observed;
-    TaskGroup group;
-    group_to_cancel = &group;
-    if (moment == Moment::kBeforeStart) {
-      if (source == Source::kGroup) group.Cancel();
-      if (source == Source::kParent) parent.Cancel();
-      if (source == Source::kDeadline) (void)co_await CurrentCancellationToken().Cancelled();
-    }
-    group.Spawn(Child, outcome, moment, probe);
-    if (source == Source::kDeadline && moment == Moment::kAfterCompletion) {
-      while (!probe->finished) co_await Yield();
-      (void)co_await CurrentCancellationToken().Cancelled();
-    }
-    try {
-      observed.joined = co_await group.Join();
-    } catch (const std::runtime_error& e) {
-      observed.threw = std::string(e.what()) == "child threw";
-    }
-    observed.errors = group.errors().size();
-    while (!cancel_done) co_await Yield();
-    group_to_cancel = nullptr;
-    co_return observed;
-  };
-  auto run = [&]() -> Task<Observed> {
-    std::optional<JoinHandle<void>> cancelling;
-    if (!cancel_done) cancelling.emplace(Spawn(canceller));
-    Observed observed;
-    if (source == Source::kParent) {
-      observed = co_await WithCancellation(parent.token(), owner());
-    } else if (source == Source::kDeadline) {
-      const absl::Duration delay =
-          moment == Moment::kBeforeStart ? absl::ZeroDuration() : absl::Milliseconds(15);
-      CancellationSource deadline =
-          CancellationSource::WithDeadline(Now() + delay, CurrentCancellationToken());
-      observed = co_await WithCancellation(deadline.token(), owner());
-    } else {
-      observed = co_await owner();
-    }
-    if (cancelling.has_value()) {
-      EXPECT_TRUE((co_await std::move(*cancelling)).ok());
-    }
-    co_return observed;
-  };
-  return runtime.BlockOn(run());
-}
-
-class DeterministicGroupMatrix
-    : public ::testing::TestWithParam<std::tuple<Outcome, Moment, Source>> {};
+// The matrix of tests/task_group_matrix.h with a sibling task cancelling at the moment and
+// deadlines on the virtual clock.
+class DeterministicGroupMatrix : public ::testing::TestWithParam<testing::Combination> {};
 
 TEST_P(DeterministicGroupMatrix, ExactOutcomeUnderEverySeed) {
-  const auto [outcome, moment, source] = GetParam();
+  const testing::Combination& combination = GetParam();
   for (uint64_t seed : Seeds()) {
     SCOPED_TRACE(SeedTrace(seed));
     Probe probe;
-    const Observed observed = RunCombination(seed, outcome, moment, source, &probe);
-    EXPECT_TRUE(probe.finished);
-    EXPECT_EQ(probe.observed_cancellation, moment != Moment::kAfterCompletion);
-    switch (outcome) {
-      case Outcome::kOk:
-        EXPECT_TRUE(observed.joined.ok()) << observed.joined;
-        EXPECT_FALSE(observed.threw);
-        EXPECT_EQ(observed.errors, 0u);
-        break;
-      case Outcome::kError:
-        EXPECT_EQ(observed.joined, absl::InternalError("child error"));
-        EXPECT_FALSE(observed.threw);
-        EXPECT_EQ(observed.errors, 1u);
-        break;
-      case Outcome::kThrows:
-        EXPECT_TRUE(observed.threw);
-        EXPECT_EQ(observed.errors, 1u);
-        break;
-    }
+    const testing::Observed observed = RunCombination(
+        {.options = Deterministic(seed), .canceller = testing::MatrixMode::Canceller::kSiblingTask},
+        combination, &probe);
+    ExpectExactOutcome(combination, probe, observed);
   }
 }
 
-std::string GroupName(const ::testing::TestParamInfo<DeterministicGroupMatrix::ParamType>& info) {
-  const auto [outcome, moment, source] = info.param;
-  static constexpr const char* kOutcomes[] = {"Ok", "Throws", "Error"};
-  static constexpr const char* kMoments[] = {"BeforeStart", "WhileSuspended", "WhileRunning",
-                                             "AfterCompletion"};
-  static constexpr const char* kSources[] = {"Group", "Parent", "Deadline"};
-  return absl::StrCat(kOutcomes[static_cast<int>(outcome)], "_", kMoments[static_cast<int>(moment)],
-                      "_", kSources[static_cast<int>(source)]);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    TaskGroupLifecycle, DeterministicGroupMatrix,
-    ::testing::Combine(::testing::Values(Outcome::kOk, Outcome::kThrows, Outcome::kError),
-                       ::testing::Values(Moment::kBeforeStart, Moment::kWhileSuspended,
-                                         Moment::kWhileRunning, Moment::kAfterCompletion),
-                       ::testing::Values(Source::kGroup, Source::kParent, Source::kDeadline)),
-    GroupName);
+INSTANTIATE_TEST_SUITE_P(TaskGroupLifecycle, DeterministicGroupMatrix,
+                         ::testing::ValuesIn(testing::AllCombinations()),
+                         [](const ::testing::TestParamInfo<testing::Combination>& info) {
+                           return testing::CombinationName(info.param);
+                         });
 
 // --- The abort lifecycle matrix, deterministic ---------------------------------------------------
-
-// Counts destructions of a task's frame.
-struct DropGuard {
-  explicit DropGuard(int* drops) : drops(drops) {}
-  DropGuard(DropGuard&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
-  DropGuard(const DropGuard&) = delete;
-  ~DropGuard() {
-    if (drops != nullptr) ++*drops;
-  }
-  int* drops;
-};
 
 enum class Fate { kJoined, kDropped };
 
@@ -482,12 +330,12 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
     SCOPED_TRACE(SeedTrace(seed));
     Runtime runtime(Deterministic(seed));
     Probe probe;
-    int drops = 0;
+    std::atomic<int> drops{0};
     std::optional<absl::StatusOr<int>> joined;
     runtime.BlockOn([&]() -> Task<void> {
       JoinHandle<int> handle = Spawn(
-          [](DropGuard guard, Moment moment, Probe* probe) -> Task<int> {
-            DropGuard local(std::move(guard));
+          [](DropCounter guard, Moment moment, Probe* probe) -> Task<int> {
+            DropCounter local(std::move(guard));
             probe->started = true;
             if (moment == Moment::kWhileSuspended) {
               (void)co_await SleepFor(absl::Seconds(30));
@@ -497,12 +345,12 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
             probe->finished = true;
             co_return 7;
           },
-          DropGuard(&drops), moment, &probe);
+          DropCounter(&drops), moment, &probe);
       // The abort lands at the moment, whichever of the ready tasks the seed runs meanwhile.
       if (moment == Moment::kAfterCompletion) {
-        while (!probe.finished) co_await Yield();
+        while (!probe.finished.load()) co_await Yield();
       } else if (moment != Moment::kBeforeStart) {
-        while (!probe.started) co_await Yield();
+        while (!probe.started.load()) co_await Yield();
         co_await Yield();
       }
       handle.Abort();
@@ -511,12 +359,12 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
       } else {
         handle = JoinHandle<int>();
         // The torn-down or finished frame goes at the task's next turn.
-        for (int i = 0; i < 1000 && drops == 0; ++i) co_await Yield();
+        for (int i = 0; i < 1000 && drops.load() == 0; ++i) co_await Yield();
       }
     }());
-    EXPECT_EQ(drops, 1);
-    EXPECT_EQ(probe.finished, moment == Moment::kAfterCompletion);
-    EXPECT_EQ(probe.started, moment != Moment::kBeforeStart);
+    EXPECT_EQ(drops.load(), 1);
+    EXPECT_EQ(probe.finished.load(), moment == Moment::kAfterCompletion);
+    EXPECT_EQ(probe.started.load(), moment != Moment::kBeforeStart);
     if (fate == Fate::kJoined) {
       ASSERT_TRUE(joined.has_value());
       if (moment == Moment::kAfterCompletion) {
@@ -531,9 +379,7 @@ TEST_P(DeterministicAbortMatrix, OneOutcomeAndOneDestructionUnderEverySeed) {
 
 std::string AbortName(const ::testing::TestParamInfo<DeterministicAbortMatrix::ParamType>& info) {
   const auto [moment, fate] = info.param;
-  static constexpr const char* kMoments[] = {"BeforeStart", "WhileSuspended", "WhileRunning",
-                                             "AfterCompletion"};
-  return absl::StrCat(kMoments[static_cast<int>(moment)], "_",
+  return absl::StrCat(testing::MomentName(moment), "_",
                       fate == Fate::kJoined ? "Joined" : "Dropped");
 }
 

@@ -36,6 +36,7 @@
 namespace coral {
 namespace {
 
+using ::coral::testing::DropCounter;
 using ::coral::testing::Eventually;
 
 // Death tests and isolated tests re-run the binary ("threadsafe"): the runtimes' threads make a
@@ -71,16 +72,6 @@ JoinResult<T> JoinOn(Runtime& runtime, JoinHandle<T>& handle) {
 }
 
 Task<void> Forever() { co_await SleepFor(absl::Hours(1)); }
-
-// Counts destructions: proves a torn-down task's locals were destroyed.
-struct DropCounter {
-  explicit DropCounter(std::atomic<int>* counter) : counter(counter) {}
-  DropCounter(DropCounter&& other) noexcept : counter(std::exchange(other.counter, nullptr)) {}
-  ~DropCounter() {
-    if (counter != nullptr) counter->fetch_add(1);
-  }
-  std::atomic<int>* counter;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Task
@@ -1064,20 +1055,7 @@ TEST_F(OwnershipTest, RuntimeDestroyedWithWaitingTasksAndUsedFromThreads) {
   for (auto& handle : handles) EXPECT_TRUE(absl::IsCancelled(JoinOn(joiner, handle)));
 }
 
-TEST_F(OwnershipDeathTest, RuntimeDestroyedFromItsOwnWorkerAborts) {
-  EXPECT_DEATH(
-      {
-        auto* runtime = new Runtime({.num_workers = 1});
-        runtime
-            ->Spawn([runtime]() -> Task<void> {
-              delete runtime;
-              co_return;
-            })
-            .Detach();
-        for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      },
-      "destroyed from one of its own worker threads");
-}
+// Destroying a runtime from one of its own workers aborts: misuse_test.cc.
 
 // Needs the `shutdown` branch (issue 14, item 12): today BlockOn after Shutdown hangs. It must
 // return the task's cancellation or abort naming the shutdown, promptly either way.

@@ -30,19 +30,9 @@
 namespace coral {
 namespace {
 
+using ::coral::testing::DropCounter;
 using ::coral::testing::Eventually;
 using ::testing::HasSubstr;
-
-// Counts destructions: proves a task's frame (and what it owns) was destroyed.
-struct DropCounter {
-  explicit DropCounter(std::atomic<int>* drops) : drops(drops) {}
-  DropCounter(DropCounter&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
-  DropCounter(const DropCounter&) = delete;
-  ~DropCounter() {
-    if (drops != nullptr) drops->fetch_add(1);
-  }
-  std::atomic<int>* drops;
-};
 
 // Yields until `release` is set: a task that stays alive, suspended between runs.
 Task<void> SpinUntil(const std::atomic<bool>* release) {

@@ -41,17 +41,8 @@
 namespace coral {
 namespace {
 
+using ::coral::testing::DropCounter;
 using ::coral::testing::Eventually;
-
-struct DropCounter {
-  explicit DropCounter(std::atomic<int>* drops) : drops(drops) {}
-  DropCounter(DropCounter&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
-  DropCounter(const DropCounter&) = delete;
-  ~DropCounter() {
-    if (drops != nullptr) drops->fetch_add(1);
-  }
-  std::atomic<int>* drops;
-};
 
 absl::Status JoinStatus(JoinHandle<void> handle) {
   Runtime joiner({.num_workers = 1});

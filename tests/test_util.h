@@ -1,6 +1,6 @@
 // Copyright 2026 The coral Authors.
 //
-// Test helpers: open descriptors, resident memory, and bounded waits.
+// Test helpers: open descriptors, resident memory, bounded waits, and a destruction counter.
 
 #ifndef CORAL_TESTS_TEST_UTIL_H_
 #define CORAL_TESTS_TEST_UTIL_H_
@@ -8,9 +8,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 namespace coral::testing {
 
@@ -44,6 +46,18 @@ bool Eventually(Predicate predicate) {
   }
   return true;
 }
+
+// Counts destructions: moved into a task (as an argument, or on into a local), it proves that the
+// task's frame, and what the frame owned, was destroyed, and once.
+struct DropCounter {
+  explicit DropCounter(std::atomic<int>* drops) : drops(drops) {}
+  DropCounter(DropCounter&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
+  DropCounter(const DropCounter&) = delete;
+  ~DropCounter() {
+    if (drops != nullptr) drops->fetch_add(1);
+  }
+  std::atomic<int>* drops;
+};
 
 }  // namespace coral::testing
 

@@ -28,18 +28,12 @@
 #include "coral/task.h"
 #include "coral/task_group.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace coral {
 namespace {
 
-struct DropCounter {
-  explicit DropCounter(std::atomic<int>* drops) : drops(drops) {}
-  DropCounter(DropCounter&& other) noexcept : drops(std::exchange(other.drops, nullptr)) {}
-  ~DropCounter() {
-    if (drops != nullptr) drops->fetch_add(1);
-  }
-  std::atomic<int>* drops;
-};
+using ::coral::testing::DropCounter;
 
 // Real-clock tests check durations from below only, so a slow or stalled machine cannot fail
 // them. Timer logic is tested on a paused runtime (clock.h), where times are exact.

@@ -27,14 +27,17 @@
 #include "coral/tls.h"
 #include "examples/subprocess.h"
 #include "gtest/gtest.h"
-#include "tests/tls_test_certificates.h"
+#include "tests/tls_test_util.h"
 
 namespace coral {
 namespace {
 
 using ::coral::examples::Subprocess;
-using ::coral::testing::PemCertificate;
-using ::coral::testing::TestAuthority;
+using ::coral::testing::Authority;
+using ::coral::testing::ListenOnLoopback;
+using ::coral::testing::LoopbackListener;
+using ::coral::testing::RunBounded;
+using ::coral::testing::ServerCertificate;
 
 constexpr char kOpenssl[] = "/usr/bin/openssl";
 
@@ -57,10 +60,6 @@ std::optional<std::string> LineStartingWith(Subprocess& child, absl::string_view
   return std::nullopt;
 }
 
-absl::Status RunBounded(Runtime& runtime, Task<absl::Status> body) {
-  return runtime.BlockOn(Task<absl::Status>(Timeout(absl::Seconds(20), std::move(body))));
-}
-
 // Reads until `buffer` ends with a newline (or the stream ends).
 Task<absl::StatusOr<std::string>> ReadLine(TlsStream* stream) {
   std::string line;
@@ -74,25 +73,21 @@ Task<absl::StatusOr<std::string>> ReadLine(TlsStream* stream) {
   co_return line;
 }
 
-class TlsInteropTest : public ::testing::Test {
+// The shared authority and server certificate, written to files for openssl and for the
+// contexts' file loaders.
+class TlsInteropTest : public ::coral::testing::TlsFixture {
  protected:
   static void SetUpTestSuite() {
-    authority_ = new TestAuthority("coral interop authority");
-    const PemCertificate server = authority_->Issue({});
-    ca_path_ = new std::string(WriteFile("ca.pem", authority_->pem().certificate));
-    certificate_path_ = new std::string(WriteFile("server.pem", server.certificate));
-    key_path_ = new std::string(WriteFile("server.key", server.private_key));
+    ca_path_ = new std::string(WriteFile("ca.pem", Authority().pem().certificate));
+    certificate_path_ = new std::string(WriteFile("server.pem", ServerCertificate().certificate));
+    key_path_ = new std::string(WriteFile("server.key", ServerCertificate().private_key));
   }
 
-  static TestAuthority* authority_;
   static std::string* ca_path_;
   static std::string* certificate_path_;
   static std::string* key_path_;
-
-  Runtime runtime_{{.num_workers = 2}};
 };
 
-TestAuthority* TlsInteropTest::authority_ = nullptr;
 std::string* TlsInteropTest::ca_path_ = nullptr;
 std::string* TlsInteropTest::certificate_path_ = nullptr;
 std::string* TlsInteropTest::key_path_ = nullptr;
@@ -176,19 +171,17 @@ Task<absl::Status> ServeOneBounded(TcpListener* listener, std::string certificat
 }
 
 TEST_F(TlsInteropTest, OpensslClientAgainstCoralServer) {
-  absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-  ASSERT_TRUE(listener.ok()) << listener.status();
-  absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-  ASSERT_TRUE(address.ok()) << address.status();
+  absl::StatusOr<LoopbackListener> loopback = ListenOnLoopback();
+  ASSERT_TRUE(loopback.ok()) << loopback.status();
   JoinHandle<absl::Status> server =
-      runtime_.Spawn(ServeOneBounded, &*listener, *certificate_path_, *key_path_);
+      runtime_.Spawn(ServeOneBounded, &loopback->listener, *certificate_path_, *key_path_);
 
   // s_client sends "ping", then its stdin stays open until the test closes it (the subshell's
   // `read` waits for that), and then s_client sends close_notify and exits. It verifies coral's
   // certificate against the authority and the name "localhost", failing on any error.
   const std::string client =
       absl::StrCat("(printf 'ping\\n'; read -r _) | ", kOpenssl,
-                   " s_client -connect 127.0.0.1:", address->port(),
+                   " s_client -connect 127.0.0.1:", loopback->address.port(),
                    " -servername localhost -verify_hostname localhost -CAfile ", *ca_path_,
                    " -verify_return_error -alpn http/1.1 -quiet -no_ign_eof");
   absl::StatusOr<Subprocess> child = Subprocess::Start("/bin/sh", {"-c", client}, {});

@@ -31,108 +31,32 @@
 #include "coral/tls.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
-#include "tests/tls_test_certificates.h"
+#include "tests/tls_test_util.h"
 
 namespace coral {
 namespace {
 
+using ::coral::testing::AcceptTls;
+using ::coral::testing::ClientContext;
+using ::coral::testing::Connected;
+using ::coral::testing::ListenOnLoopback;
+using ::coral::testing::LoopbackListener;
 using ::coral::testing::OpenFdCount;
-using ::coral::testing::PemCertificate;
-using ::coral::testing::TestAuthority;
-
-const TestAuthority& Authority() {
-  static const TestAuthority* const authority = new TestAuthority("coral review authority");
-  return *authority;
-}
-
-const PemCertificate& ServerCertificate() {
-  static const PemCertificate* const certificate = new PemCertificate(Authority().Issue({}));
-  return *certificate;
-}
-
-absl::StatusOr<TlsContext> ServerContext() {
-  absl::StatusOr<TlsContext> context = TlsContext::Server();
-  if (!context.ok()) return context.status();
-  absl::Status used =
-      context->UseCertificatePem(ServerCertificate().certificate, ServerCertificate().private_key);
-  if (!used.ok()) return used;
-  return context;
-}
-
-absl::StatusOr<TlsContext> ClientContext() {
-  absl::StatusOr<TlsContext> context = TlsContext::Client();
-  if (!context.ok()) return context.status();
-  absl::Status trust = context->TrustAuthorityPem(Authority().pem().certificate);
-  if (!trust.ok()) return trust;
-  return context;
-}
-
-absl::Status RunBounded(Runtime& runtime, Task<absl::Status> body) {
-  return runtime.BlockOn(Task<absl::Status>(Timeout(absl::Seconds(20), std::move(body))));
-}
-
-Task<absl::StatusOr<TlsStream>> AcceptTls(TcpListener* listener, TlsContext context) {
-  absl::StatusOr<TcpStream> tcp = co_await listener->Accept();
-  if (!tcp.ok()) co_return tcp.status();
-  co_return co_await TlsStream::Accept(std::move(context), *std::move(tcp));
-}
-
-struct Pair {
-  TlsStream client;
-  TlsStream server;
-};
-
-// A client and a server session on one loopback connection. The contexts are copies: the
-// caller's may go away.
-Task<absl::StatusOr<Pair>> Connected(TlsContext client_context, TlsContext server_context) {
-  absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-  if (!listener.ok()) co_return listener.status();
-  absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-  if (!address.ok()) co_return address.status();
-  JoinHandle<absl::StatusOr<TlsStream>> server =
-      Spawn(AcceptTls, &*listener, std::move(server_context));
-  absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
-  if (!tcp.ok()) co_return tcp.status();
-  absl::StatusOr<TlsStream> client =
-      co_await TlsStream::Connect(std::move(client_context), *std::move(tcp), "localhost");
-  absl::StatusOr<TlsStream> accepted = co_await std::move(server);
-  if (!client.ok()) co_return client.status();
-  if (!accepted.ok()) co_return accepted.status();
-  co_return Pair{*std::move(client), *std::move(accepted)};
-}
-
-Task<absl::StatusOr<std::string>> ReadToEnd(TlsStream* stream) {
-  std::string all;
-  std::vector<char> buffer(5000);
-  for (;;) {
-    absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(buffer));
-    if (!n.ok()) co_return n.status();
-    if (*n == 0) co_return all;
-    all.append(buffer.data(), *n);
-  }
-}
+using ::coral::testing::Pattern;
+using ::coral::testing::ReadToEnd;
+using ::coral::testing::RunBounded;
+using ::coral::testing::ServerCertificate;
+using ::coral::testing::ServerContext;
+using ::coral::testing::TlsPair;
+using TlsReviewTest = ::coral::testing::TlsFixture;
 
 Task<absl::Status> WriteAllOf(TlsStream* stream, std::string data) {
   co_return co_await stream->WriteAll(data);
 }
 
-std::string Pattern(size_t size) {
-  std::string text(size, '\0');
-  for (size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
-  return text;
-}
-
-class TlsReviewTest : public ::testing::Test {
- protected:
-  Runtime runtime_{{.num_workers = 2}};
-};
-
 TEST_F(TlsReviewTest, ShutdownWhileAReadWaits) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext();
-    absl::StatusOr<TlsContext> server_context = ServerContext();
-    if (!client_context.ok() || !server_context.ok()) co_return absl::InternalError("contexts");
-    absl::StatusOr<Pair> pair = co_await Connected(*client_context, *server_context);
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
     JoinHandle<absl::StatusOr<std::string>> reader = Spawn(ReadToEnd, &pair->client);
     co_await SleepFor(absl::Milliseconds(5));  // Lets the reader wait (either order is valid).
@@ -155,10 +79,7 @@ TEST_F(TlsReviewTest, ShutdownWhileAReadWaits) {
 
 TEST_F(TlsReviewTest, WriterGoesOnAfterThePeersCloseNotifyEndsTheReader) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext();
-    absl::StatusOr<TlsContext> server_context = ServerContext();
-    if (!client_context.ok() || !server_context.ok()) co_return absl::InternalError("contexts");
-    absl::StatusOr<Pair> pair = co_await Connected(*client_context, *server_context);
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
     const std::string payload = Pattern(1 << 20);
     JoinHandle<absl::StatusOr<std::string>> reader = Spawn(ReadToEnd, &pair->client);
@@ -196,10 +117,7 @@ TEST_F(TlsReviewTest, WriterGoesOnAfterThePeersCloseNotifyEndsTheReader) {
 // reading, under a reader's feet) the peer's close_notify.
 TEST_F(TlsReviewTest, SecondShutdownDoesNotWaitForThePeer) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext();
-    absl::StatusOr<TlsContext> server_context = ServerContext();
-    if (!client_context.ok() || !server_context.ok()) co_return absl::InternalError("contexts");
-    absl::StatusOr<Pair> pair = co_await Connected(*client_context, *server_context);
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
     absl::Status shut = co_await pair->client.Shutdown();
     EXPECT_TRUE(shut.ok()) << shut;
@@ -224,10 +142,7 @@ TEST_F(TlsReviewTest, SecondShutdownDoesNotWaitForThePeer) {
 // the peer's close_notify, still works.
 TEST_F(TlsReviewTest, WriteAfterShutdownLeavesTheReadingSide) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext();
-    absl::StatusOr<TlsContext> server_context = ServerContext();
-    if (!client_context.ok() || !server_context.ok()) co_return absl::InternalError("contexts");
-    absl::StatusOr<Pair> pair = co_await Connected(*client_context, *server_context);
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
     absl::Status shut = co_await pair->client.Shutdown();
     if (!shut.ok()) co_return shut;
@@ -254,13 +169,12 @@ TEST_F(TlsReviewTest, ClientHandshakeCancelledByATimeoutClosesTheSocket) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
     absl::StatusOr<TlsContext> context = ClientContext();
     if (!context.ok()) co_return context.status();
-    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-    if (!listener.ok()) co_return listener.status();
-    absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-    if (!address.ok()) co_return address.status();
-    absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
+    absl::StatusOr<LoopbackListener> loopback = ListenOnLoopback();
+    if (!loopback.ok()) co_return loopback.status();
+    absl::StatusOr<TcpStream> tcp =
+        co_await TcpStream::Connect(loopback->address, absl::Seconds(5));
     if (!tcp.ok()) co_return tcp.status();
-    absl::StatusOr<TcpStream> silent = co_await listener->Accept();
+    absl::StatusOr<TcpStream> silent = co_await loopback->listener.Accept();
     if (!silent.ok()) co_return silent.status();
     absl::StatusOr<TlsStream> tls = co_await Timeout(
         absl::Milliseconds(30), TlsStream::Connect(*context, *std::move(tcp), "localhost"));
@@ -282,17 +196,16 @@ TEST_F(TlsReviewTest, ServerHandshakeCancelledByATimeoutClosesTheSocket) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
     absl::StatusOr<TlsContext> context = ServerContext();
     if (!context.ok()) co_return context.status();
-    absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-    if (!listener.ok()) co_return listener.status();
-    absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-    if (!address.ok()) co_return address.status();
-    absl::StatusOr<TcpStream> silent = co_await TcpStream::Connect(*address, absl::Seconds(5));
+    absl::StatusOr<LoopbackListener> loopback = ListenOnLoopback();
+    if (!loopback.ok()) co_return loopback.status();
+    absl::StatusOr<TcpStream> silent =
+        co_await TcpStream::Connect(loopback->address, absl::Seconds(5));
     if (!silent.ok()) co_return silent.status();
     // Half a ClientHello: the server waits for the rest.
     absl::Status sent = co_await silent->WriteAll(std::string("\x16\x03\x01\x02\x00\x01", 6));
     if (!sent.ok()) co_return sent;
     absl::StatusOr<TlsStream> tls =
-        co_await Timeout(absl::Milliseconds(30), AcceptTls(&*listener, *context));
+        co_await Timeout(absl::Milliseconds(30), AcceptTls(&loopback->listener, *context));
     EXPECT_EQ(tls.status().code(), absl::StatusCode::kDeadlineExceeded) << tls.status();
     std::vector<char> buffer(64);
     absl::StatusOr<size_t> n = co_await silent->Read(absl::MakeSpan(buffer));
@@ -306,7 +219,7 @@ TEST_F(TlsReviewTest, ServerHandshakeCancelledByATimeoutClosesTheSocket) {
 // Every copy of the contexts is gone before the sessions are used: each session keeps its own.
 TEST_F(TlsReviewTest, StreamsOutliveTheirContexts) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<Pair> pair = absl::UnknownError("no contexts");
+    absl::StatusOr<TlsPair> pair = absl::UnknownError("no contexts");
     {
       absl::StatusOr<TlsContext> client_context = ClientContext();
       absl::StatusOr<TlsContext> server_context = ServerContext();

@@ -24,99 +24,28 @@
 #include "coral/unix_socket.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
-#include "tests/tls_test_certificates.h"
+#include "tests/tls_test_util.h"
 
 namespace coral {
 namespace {
 
-using ::coral::testing::LeafOptions;
+using ::coral::testing::AcceptTls;
+using ::coral::testing::Authority;
+using ::coral::testing::ClientContext;
+using ::coral::testing::Connected;
+using ::coral::testing::HandshakeOverTcp;
+using ::coral::testing::Handshakes;
+using ::coral::testing::ListenOnLoopback;
+using ::coral::testing::LoopbackListener;
+using ::coral::testing::Pattern;
 using ::coral::testing::PemCertificate;
+using ::coral::testing::ReadToEnd;
+using ::coral::testing::RunBounded;
+using ::coral::testing::ServerCertificate;
+using ::coral::testing::ServerContext;
 using ::coral::testing::TestAuthority;
-
-const TestAuthority& Authority() {
-  static const TestAuthority* const authority = new TestAuthority("coral test authority");
-  return *authority;
-}
-
-const PemCertificate& ServerCertificate() {
-  static const PemCertificate* const certificate = new PemCertificate(Authority().Issue({}));
-  return *certificate;
-}
-
-absl::StatusOr<TlsContext> ServerContext(const PemCertificate& certificate,
-                                         std::vector<std::string> alpn = {}) {
-  absl::StatusOr<TlsContext> context = TlsContext::Server();
-  if (!context.ok()) return context.status();
-  absl::Status used = context->UseCertificatePem(certificate.certificate, certificate.private_key);
-  if (!used.ok()) return used;
-  if (!alpn.empty()) {
-    absl::Status set = context->SetAlpnProtocols(alpn);
-    if (!set.ok()) return set;
-  }
-  return context;
-}
-
-absl::StatusOr<TlsContext> ClientContext(const TestAuthority& trusted,
-                                         std::vector<std::string> alpn = {}) {
-  absl::StatusOr<TlsContext> context = TlsContext::Client();
-  if (!context.ok()) return context.status();
-  absl::Status trust = context->TrustAuthorityPem(trusted.pem().certificate);
-  if (!trust.ok()) return trust;
-  if (!alpn.empty()) {
-    absl::Status set = context->SetAlpnProtocols(alpn);
-    if (!set.ok()) return set;
-  }
-  return context;
-}
-
-// Runs `body` on the runtime, bounded: a hung handshake fails the test instead of hanging it.
-absl::Status RunBounded(Runtime& runtime, Task<absl::Status> body) {
-  return runtime.BlockOn(Task<absl::Status>(Timeout(absl::Seconds(20), std::move(body))));
-}
-
-Task<absl::StatusOr<TlsStream>> AcceptTls(TcpListener* listener, TlsContext context) {
-  absl::StatusOr<TcpStream> tcp = co_await listener->Accept();
-  if (!tcp.ok()) co_return tcp.status();
-  co_return co_await TlsStream::Accept(std::move(context), *std::move(tcp));
-}
-
-struct Handshakes {
-  absl::StatusOr<TlsStream> client;
-  absl::StatusOr<TlsStream> server;
-};
-
-// A client handshake to `server_name` and a server handshake on one loopback TCP connection,
-// concurrently.
-Task<absl::StatusOr<Handshakes>> HandshakeOverTcp(TlsContext client_context,
-                                                  TlsContext server_context,
-                                                  std::string server_name) {
-  absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-  if (!listener.ok()) co_return listener.status();
-  absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-  if (!address.ok()) co_return address.status();
-  JoinHandle<absl::StatusOr<TlsStream>> server =
-      Spawn(AcceptTls, &*listener, std::move(server_context));
-  Handshakes result;
-  absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
-  if (!tcp.ok()) co_return tcp.status();
-  result.client =
-      co_await TlsStream::Connect(std::move(client_context), *std::move(tcp), server_name);
-  // A failed client handshake closed its socket, so the server's ends too.
-  result.server = co_await std::move(server);
-  co_return result;
-}
-
-// Reads until the end of the stream; returns everything read.
-Task<absl::StatusOr<std::string>> ReadToEnd(TlsStream* stream) {
-  std::string all;
-  std::vector<char> buffer(7000);  // Not a multiple of the record size.
-  for (;;) {
-    absl::StatusOr<size_t> n = co_await stream->Read(absl::MakeSpan(buffer));
-    if (!n.ok()) co_return n.status();
-    if (*n == 0) co_return all;
-    all.append(buffer.data(), *n);
-  }
-}
+using ::coral::testing::TlsPair;
+using TlsTest = ::coral::testing::TlsFixture;
 
 // Echoes until the peer's close_notify, then closes its own side.
 Task<absl::Status> Echo(TlsStream* stream) {
@@ -131,12 +60,6 @@ Task<absl::Status> Echo(TlsStream* stream) {
   co_return co_await stream->Shutdown();
 }
 
-std::string Pattern(size_t size) {
-  std::string text(size, '\0');
-  for (size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
-  return text;
-}
-
 // The client writes `payload` while another task reads the echo (one reader and one writer on
 // one TlsStream), then shuts down; returns what came back.
 Task<absl::StatusOr<std::string>> EchoThrough(TlsStream* client, std::string payload) {
@@ -148,24 +71,12 @@ Task<absl::StatusOr<std::string>> EchoThrough(TlsStream* client, std::string pay
   co_return co_await std::move(reader);
 }
 
-class TlsTest : public ::testing::Test {
- protected:
-  Runtime runtime_{{.num_workers = 2}};
-};
-
 TEST_F(TlsTest, HandshakeAndEchoOverTcp) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
-    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
-    if (!client_context.ok()) co_return client_context.status();
-    if (!server_context.ok()) co_return server_context.status();
-    absl::StatusOr<Handshakes> pair =
-        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
-    if (!pair->client.ok()) co_return pair->client.status();
-    if (!pair->server.ok()) co_return pair->server.status();
-    TlsStream client = *std::move(pair->client);
-    TlsStream server = *std::move(pair->server);
+    TlsStream client = std::move(pair->client);
+    TlsStream server = std::move(pair->server);
     EXPECT_EQ(client.protocol_version(), "TLSv1.3");
     EXPECT_EQ(client.alpn_protocol(), "");
     EXPECT_EQ(server.alpn_protocol(), "");
@@ -187,8 +98,8 @@ TEST_F(TlsTest, HandshakeAndEchoOverTcp) {
 TEST_F(TlsTest, HandshakeAndEchoOverUnixSocketPairByIpName) {
   // Over a socket pair, any name works for routing; the certificate's IP entry is what is checked.
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
-    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
+    absl::StatusOr<TlsContext> client_context = ClientContext();
+    absl::StatusOr<TlsContext> server_context = ServerContext();
     if (!client_context.ok()) co_return client_context.status();
     if (!server_context.ok()) co_return server_context.status();
     absl::StatusOr<std::pair<UnixStream, UnixStream>> sockets = UnixStream::Pair();
@@ -222,13 +133,10 @@ TEST_F(TlsTest, AlpnPicksTheServersFirstChoiceThatTheClientOffers) {
              {{"http/1.1", "h2"}, "h2"}, {{"http/1.1"}, "http/1.1"}, {{"coral/1"}, ""}}) {
       absl::StatusOr<TlsContext> client_context = ClientContext(Authority(), c.offered);
       if (!client_context.ok()) co_return client_context.status();
-      absl::StatusOr<Handshakes> pair =
-          co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+      absl::StatusOr<TlsPair> pair = co_await Connected(*client_context, *server_context);
       if (!pair.ok()) co_return pair.status();
-      if (!pair->client.ok()) co_return pair->client.status();
-      if (!pair->server.ok()) co_return pair->server.status();
-      EXPECT_EQ(pair->client->alpn_protocol(), c.agreed);
-      EXPECT_EQ(pair->server->alpn_protocol(), c.agreed);
+      EXPECT_EQ(pair->client.alpn_protocol(), c.agreed);
+      EXPECT_EQ(pair->server.alpn_protocol(), c.agreed);
     }
     co_return absl::OkStatus();
   }());
@@ -247,29 +155,22 @@ TEST_F(TlsTest, AlpnListsAreChecked) {
 
 TEST_F(TlsTest, CancelledReadLeavesTheStreamUsable) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
-    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
-    if (!client_context.ok()) co_return client_context.status();
-    if (!server_context.ok()) co_return server_context.status();
-    absl::StatusOr<Handshakes> pair =
-        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
-    if (!pair->client.ok()) co_return pair->client.status();
-    if (!pair->server.ok()) co_return pair->server.status();
     std::vector<char> buffer(64);
     // Nothing is sent: the read waits until the deadline cancels it.
     absl::StatusOr<size_t> cancelled =
-        co_await Timeout(absl::Milliseconds(20), pair->client->Read(absl::MakeSpan(buffer)));
+        co_await Timeout(absl::Milliseconds(20), pair->client.Read(absl::MakeSpan(buffer)));
     EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kDeadlineExceeded) << cancelled.status();
-    absl::Status sent = co_await pair->server->WriteAll("after the cancellation");
+    absl::Status sent = co_await pair->server.WriteAll("after the cancellation");
     if (!sent.ok()) co_return sent;
-    absl::StatusOr<size_t> n = co_await pair->client->Read(absl::MakeSpan(buffer));
+    absl::StatusOr<size_t> n = co_await pair->client.Read(absl::MakeSpan(buffer));
     if (!n.ok()) co_return n.status();
     EXPECT_EQ(absl::string_view(buffer.data(), *n), "after the cancellation");
     // Both directions still work.
-    sent = co_await pair->client->WriteAll("and back");
+    sent = co_await pair->client.WriteAll("and back");
     if (!sent.ok()) co_return sent;
-    n = co_await pair->server->Read(absl::MakeSpan(buffer));
+    n = co_await pair->server.Read(absl::MakeSpan(buffer));
     if (!n.ok()) co_return n.status();
     EXPECT_EQ(absl::string_view(buffer.data(), *n), "and back");
     co_return absl::OkStatus();
@@ -279,25 +180,18 @@ TEST_F(TlsTest, CancelledReadLeavesTheStreamUsable) {
 
 TEST_F(TlsTest, CancelledWriteFailsTheSession) {
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
-    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
-    if (!client_context.ok()) co_return client_context.status();
-    if (!server_context.ok()) co_return server_context.status();
-    absl::StatusOr<Handshakes> pair =
-        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
-    if (!pair->client.ok()) co_return pair->client.status();
-    if (!pair->server.ok()) co_return pair->server.status();
     // The server reads nothing: the socket buffers fill and the write waits until the deadline.
     const std::string payload(32 << 20, 'x');
     absl::Status cancelled =
-        co_await Timeout(absl::Milliseconds(50), pair->client->WriteAll(payload));
+        co_await Timeout(absl::Milliseconds(50), pair->client.WriteAll(payload));
     EXPECT_EQ(cancelled.code(), absl::StatusCode::kDeadlineExceeded);
-    absl::StatusOr<size_t> after = co_await pair->client->Write("more");
+    absl::StatusOr<size_t> after = co_await pair->client.Write("more");
     EXPECT_EQ(after.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_TRUE(absl::StrContains(after.status().message(), "cancelled")) << after.status();
     std::vector<char> buffer(64);
-    absl::StatusOr<size_t> read = co_await pair->client->Read(absl::MakeSpan(buffer));
+    absl::StatusOr<size_t> read = co_await pair->client.Read(absl::MakeSpan(buffer));
     EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition);
     co_return absl::OkStatus();
   }());
@@ -307,27 +201,20 @@ TEST_F(TlsTest, CancelledWriteFailsTheSession) {
 TEST_F(TlsTest, PeerClosingWithoutCloseNotifyIsAnError) {
   // A truncation an attacker could cause: not the clean end of the stream (Read's 0).
   absl::Status status = RunBounded(runtime_, []() -> Task<absl::Status> {
-    absl::StatusOr<TlsContext> client_context = ClientContext(Authority());
-    absl::StatusOr<TlsContext> server_context = ServerContext(ServerCertificate());
-    if (!client_context.ok()) co_return client_context.status();
-    if (!server_context.ok()) co_return server_context.status();
-    absl::StatusOr<Handshakes> pair =
-        co_await HandshakeOverTcp(*client_context, *server_context, "localhost");
+    absl::StatusOr<TlsPair> pair = co_await Connected();
     if (!pair.ok()) co_return pair.status();
-    if (!pair->client.ok()) co_return pair->client.status();
-    if (!pair->server.ok()) co_return pair->server.status();
-    absl::Status sent = co_await pair->client->WriteAll("last words");
+    absl::Status sent = co_await pair->client.WriteAll("last words");
     if (!sent.ok()) co_return sent;
     // The client reads the server's data first, with the session tickets TLS 1.3 sent before it:
     // closing a socket with unread data would reset the connection instead of ending it.
-    sent = co_await pair->server->WriteAll("bye");
+    sent = co_await pair->server.WriteAll("bye");
     if (!sent.ok()) co_return sent;
     std::vector<char> buffer(16);
-    absl::StatusOr<size_t> n = co_await pair->client->Read(absl::MakeSpan(buffer));
+    absl::StatusOr<size_t> n = co_await pair->client.Read(absl::MakeSpan(buffer));
     if (!n.ok()) co_return n.status();
-    pair->client->Close();
-    EXPECT_FALSE(pair->client->valid());
-    absl::StatusOr<std::string> read = co_await ReadToEnd(&*pair->server);
+    pair->client.Close();
+    EXPECT_FALSE(pair->client.valid());
+    absl::StatusOr<std::string> read = co_await ReadToEnd(&pair->server);
     EXPECT_FALSE(read.ok()) << "read " << *read;
     EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable) << read.status();
     EXPECT_TRUE(absl::StrContains(read.status().message(), "without close_notify"))
@@ -371,8 +258,8 @@ void ExpectError(const absl::StatusOr<TlsStream>& outcome, absl::StatusCode code
 TEST_F(TlsTest, UntrustedAuthorityIsRejected) {
   const int fds = ::coral::testing::OpenFdCount();
   TestAuthority stranger("another authority");
-  Handshakes result = HandshakeBounded(runtime_, ClientContext(stranger),
-                                       ServerContext(ServerCertificate()), "localhost");
+  Handshakes result =
+      HandshakeBounded(runtime_, ClientContext(stranger), ServerContext(), "localhost");
   ExpectError(result.client, absl::StatusCode::kUnauthenticated,
               "certificate failed verification: unable to get local issuer certificate");
   // The client's alert tells the server why.
@@ -381,8 +268,8 @@ TEST_F(TlsTest, UntrustedAuthorityIsRejected) {
 }
 
 TEST_F(TlsTest, SystemAuthoritiesDoNotTrustTheTestAuthority) {
-  Handshakes result = HandshakeBounded(runtime_, TlsContext::Client(),
-                                       ServerContext(ServerCertificate()), "localhost");
+  Handshakes result =
+      HandshakeBounded(runtime_, TlsContext::Client(), ServerContext(), "localhost");
   ExpectError(result.client, absl::StatusCode::kUnauthenticated, "unable to get local issuer");
 }
 
@@ -390,20 +277,18 @@ TEST_F(TlsTest, ExpiredCertificateIsRejected) {
   const PemCertificate expired =
       Authority().Issue({.not_before = -absl::Hours(48), .not_after = -absl::Hours(24)});
   Handshakes result =
-      HandshakeBounded(runtime_, ClientContext(Authority()), ServerContext(expired), "localhost");
+      HandshakeBounded(runtime_, ClientContext(), ServerContext(expired), "localhost");
   ExpectError(result.client, absl::StatusCode::kUnauthenticated, "certificate has expired");
   ExpectError(result.server, absl::StatusCode::kUnavailable, "certificate expired");
 }
 
 TEST_F(TlsTest, NameMismatchIsRejected) {
-  Handshakes by_name = HandshakeBounded(runtime_, ClientContext(Authority()),
-                                        ServerContext(ServerCertificate()), "example.org");
+  Handshakes by_name = HandshakeBounded(runtime_, ClientContext(), ServerContext(), "example.org");
   ExpectError(by_name.client, absl::StatusCode::kUnauthenticated, "hostname mismatch");
-  Handshakes by_ip = HandshakeBounded(runtime_, ClientContext(Authority()),
-                                      ServerContext(ServerCertificate()), "127.0.0.2");
+  Handshakes by_ip = HandshakeBounded(runtime_, ClientContext(), ServerContext(), "127.0.0.2");
   ExpectError(by_ip.client, absl::StatusCode::kUnauthenticated, "IP address mismatch");
-  Handshakes matching_ip = HandshakeBounded(runtime_, ClientContext(Authority()),
-                                            ServerContext(ServerCertificate()), "127.0.0.1");
+  Handshakes matching_ip =
+      HandshakeBounded(runtime_, ClientContext(), ServerContext(), "127.0.0.1");
   EXPECT_TRUE(matching_ip.client.ok()) << matching_ip.client.status();
 }
 
@@ -412,8 +297,7 @@ TEST_F(TlsTest, DisabledVerificationAcceptsAnyCertificate) {
   absl::StatusOr<TlsContext> client = ClientContext(stranger);
   ASSERT_TRUE(client.ok()) << client.status();
   client->DisablePeerVerification();
-  Handshakes result =
-      HandshakeBounded(runtime_, *client, ServerContext(ServerCertificate()), "example.org");
+  Handshakes result = HandshakeBounded(runtime_, *client, ServerContext(), "example.org");
   EXPECT_TRUE(result.client.ok()) << result.client.status();
   EXPECT_TRUE(result.server.ok()) << result.server.status();
 }
@@ -434,14 +318,13 @@ absl::StatusOr<TlsStream> ClientAgainstRawServer(Runtime& runtime, std::string r
   absl::StatusOr<TlsStream> outcome = absl::UnknownError("not run");
   absl::Status status = RunBounded(
       runtime, [](absl::StatusOr<TlsStream>* out, std::string reply) -> Task<absl::Status> {
-        absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-        if (!listener.ok()) co_return listener.status();
-        absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-        if (!address.ok()) co_return address.status();
-        JoinHandle<absl::Status> server = Spawn(RawServer, &*listener, std::move(reply));
-        absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
+        absl::StatusOr<LoopbackListener> loopback = ListenOnLoopback();
+        if (!loopback.ok()) co_return loopback.status();
+        JoinHandle<absl::Status> server = Spawn(RawServer, &loopback->listener, std::move(reply));
+        absl::StatusOr<TcpStream> tcp =
+            co_await TcpStream::Connect(loopback->address, absl::Seconds(5));
         if (!tcp.ok()) co_return tcp.status();
-        absl::StatusOr<TlsContext> context = ClientContext(Authority());
+        absl::StatusOr<TlsContext> context = ClientContext();
         if (!context.ok()) co_return context.status();
         *out = co_await TlsStream::Connect(*context, *std::move(tcp), "localhost");
         co_return co_await std::move(server);
@@ -455,14 +338,14 @@ absl::StatusOr<TlsStream> ServerAgainstRawClient(Runtime& runtime, std::string b
   absl::StatusOr<TlsStream> outcome = absl::UnknownError("not run");
   absl::Status status = RunBounded(
       runtime, [](absl::StatusOr<TlsStream>* out, std::string bytes) -> Task<absl::Status> {
-        absl::StatusOr<TcpListener> listener = TcpListener::Bind(SocketAddress::Loopback(0));
-        if (!listener.ok()) co_return listener.status();
-        absl::StatusOr<SocketAddress> address = listener->LocalAddress();
-        if (!address.ok()) co_return address.status();
-        absl::StatusOr<TlsContext> context = ServerContext(ServerCertificate());
+        absl::StatusOr<LoopbackListener> loopback = ListenOnLoopback();
+        if (!loopback.ok()) co_return loopback.status();
+        absl::StatusOr<TlsContext> context = ServerContext();
         if (!context.ok()) co_return context.status();
-        JoinHandle<absl::StatusOr<TlsStream>> server = Spawn(AcceptTls, &*listener, *context);
-        absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(*address, absl::Seconds(5));
+        JoinHandle<absl::StatusOr<TlsStream>> server =
+            Spawn(AcceptTls, &loopback->listener, *context);
+        absl::StatusOr<TcpStream> tcp =
+            co_await TcpStream::Connect(loopback->address, absl::Seconds(5));
         if (!tcp.ok()) co_return tcp.status();
         absl::Status sent = co_await tcp->WriteAll(bytes);
         if (!sent.ok()) co_return sent;
