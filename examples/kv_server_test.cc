@@ -266,9 +266,9 @@ bool ClosedByServer(int fd) {
 
 TEST(KvServerTest, IdleConnectionsAreClosedActiveOnesKept) {
   Server server({"--idle_timeout=500ms"});
-  const int idle = Connect(server.port());
+  const int idle = ConnectLoopback(server.port());
   ASSERT_GE(idle, 0);
-  const int active = Connect(server.port());
+  const int active = ConnectLoopback(server.port());
   ASSERT_GE(active, 0);
   // Three timeouts long, a request every 50 ms: never idle for a whole timeout.
   for (int i = 0; i < 30; ++i) {
