@@ -2,9 +2,10 @@
 //
 // The one door between coral's lock-free cores and the machine: the atomics, fences, spin-wait
 // steps and blocking mutex that the local and global run queues, parking (Idle), the task state
-// word, the wait queue, the bounded channel ring, cancellation state and the frame allocator's
-// depot use. The cores name Atomic<T>, AtomicThreadFence, CpuRelax, ThreadYield, SystemMutex and
-// ThisThreadId, never std::atomic, std::mutex or std::this_thread::get_id directly.
+// word, the wait queue, AsyncMutex's state word, the bounded channel ring, cancellation state and
+// the frame allocator's depot use. The cores name Atomic<T>, AtomicThreadFence, CpuRelax,
+// ThreadYield, SystemMutex and ThisThreadId, never std::atomic, std::mutex or
+// std::this_thread::get_id directly.
 //
 // The default build maps each to the standard facility (Atomic<T> is std::atomic<T>): no cost. A
 // model-checking build (CORAL_MODEL_CHECK defined, tests/model/) maps them to Relacy's simulated
