@@ -123,6 +123,7 @@ struct ModelTasks {
   void CheckSettled() {
     for (int i = 0; i < kMaxTasks; ++i) {
       RL_ASSERT(references[i] == 0);
+      // relaxed: in after(), which Relacy orders after every thread.
       RL_ASSERT(wake_counts[i].load(std::memory_order_relaxed) == resumed[i]);
     }
   }
@@ -131,6 +132,13 @@ struct ModelTasks {
 // Blocks the calling thread until `task` has been woken once more.
 void WaitForWake(int task) {
   while (wakes[task]->load(std::memory_order_acquire) == resumed[task]) CpuRelax();
+  ++resumed[task];
+}
+
+// In after(), for a task without a thread of its own: it was woken exactly once, and now resumes.
+// (relaxed: Relacy orders after() after every thread.)
+void ResumeWokenOnce(int task) {
+  RL_ASSERT(resumed[task] == 0 && wakes[task]->load(std::memory_order_relaxed) == 1);
   ++resumed[task];
 }
 
@@ -207,7 +215,7 @@ struct Outcomes {
 };
 
 // Both semaphore models: waiter 1 (token, wants 2) and waiter 2 (none, wants 1) queued in that
-// order; `two_permits`: the granter releases 2 permits one at a time, else 1.
+// order; kTwoPermits: the granter releases 2 permits one at a time, else 1.
 template <bool kTwoPermits>
 struct SemaphoreModel : rl::test_suite<SemaphoreModel<kTwoPermits>, 3> {
   static inline Outcomes outcomes;
@@ -247,8 +255,7 @@ struct SemaphoreModel : rl::test_suite<SemaphoreModel<kTwoPermits>, 3> {
   void after() {
     // A permit reached waiter 2 whatever happened to waiter 1: granted, woken once.
     RL_ASSERT(wait[1].waiter().granted);
-    RL_ASSERT(resumed[1] == 0 && wakes[1]->load(std::memory_order_relaxed) == 1);
-    ++resumed[1];
+    ResumeWokenOnce(1);
     RL_ASSERT(wait[1].FinishWait() == false);
     semaphore.Release(1);
     RL_ASSERT(semaphore.permits == (kTwoPermits ? 2 : 1));
@@ -294,7 +301,8 @@ struct MutexModel : rl::test_suite<MutexModel, 4> {
       RL_ASSERT(LockAndUnlock(kA));
     } else if (index == 1) {
       if (!LockAndUnlock(kB)) {
-        ++outcomes.cancelled;  // Never in the critical section: the race checker's business.
+        // It holds nothing: a lock handed to it and then dropped would fail after()'s TryLock.
+        ++outcomes.cancelled;
       } else {
         ++outcomes.granted;
         // Handed the lock (it waited) after its token was cancelled: the hand-off stood.
@@ -372,8 +380,7 @@ struct NotifyModel : rl::test_suite<NotifyModel, 3> {
 
   void after() {
     // Waiter 2 was notified whatever happened to waiter 1, and woken once.
-    RL_ASSERT(resumed[kWaiter2] == 0 && wakes[kWaiter2]->load(std::memory_order_relaxed) == 1);
-    ++resumed[kWaiter2];
+    ResumeWokenOnce(kWaiter2);
     RL_ASSERT(waiter2.await_resume().ok());
     // The probe's token is cancelled, so its Notified() completes at once: OK if it took a stored
     // notification, cancelled if there was none. The second notification is stored exactly when
