@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "coral/internal/budget.h"
 #include "coral/internal/check.h"
+#include "coral/internal/sync_primitives.h"
 #include "coral/internal/wait_queue.h"
 
 namespace coral {
@@ -162,13 +163,13 @@ class AsyncMutex {
   static void AfterWaiterRemoved(void* self, internal::WakeList* granted);
   internal::WaitSite site() noexcept { return {&queue_lock_, &queue_, &AfterWaiterRemoved, this}; }
 
-  std::atomic<uint32_t> state_{0};
+  internal::Atomic<uint32_t> state_{0};
   internal::SpinLock queue_lock_;
   internal::WaiterList queue_;                // Guarded by queue_lock_.
   internal::BudgetYielders budget_yielders_;  // Waiters too, for the destructor (budget.h).
   // Debug builds only: the task holding the lock. Written by the owner (or, at a hand-off, the
   // unlocker under queue_lock_), read by a task about to wait.
-  std::atomic<internal::TaskHeader*> owner_{nullptr};
+  internal::Atomic<internal::TaskHeader*> owner_{nullptr};
 };
 // state_ and the lock leave no room for budget_yielders_ in their word: 40 bytes, not 32.
 static_assert(internal::kModelCheck || sizeof(AsyncMutex) == 40, "keep AsyncMutex's layout packed");

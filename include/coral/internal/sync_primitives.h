@@ -2,9 +2,10 @@
 //
 // The one door between coral's lock-free cores and the machine: the atomics, fences, spin-wait
 // steps and blocking mutex that the local and global run queues, parking (Idle), the task state
-// word, the wait queue, the bounded channel ring, cancellation state and the frame allocator's
-// depot use. The cores name Atomic<T>, AtomicThreadFence, CpuRelax, ThreadYield, SystemMutex and
-// ThisThreadId, never std::atomic, std::mutex or std::this_thread::get_id directly.
+// word, the wait queue, AsyncMutex's state word, the bounded channel ring, cancellation state and
+// the frame allocator's depot use. The cores name Atomic<T>, AtomicThreadFence, CpuRelax,
+// ThreadYield, SystemMutex and ThisThreadId, never std::atomic, std::mutex or
+// std::this_thread::get_id directly.
 //
 // The default build maps each to the standard facility (Atomic<T> is std::atomic<T>): no cost. A
 // model-checking build (CORAL_MODEL_CHECK defined, tests/model/) maps them to Relacy's simulated
@@ -80,9 +81,13 @@ inline ThreadId ThisThreadId() { return std::this_thread::get_id(); }
 // standard's rule that a seq_cst operation after the fence in the total order sees what preceded
 // the fence ([atomics.order] p4), on which parking relies (scheduler.cc, "Parking"): without
 // this option Relacy reports a lost wake-up that the standard rules out. With it, a seq_cst
-// read-modify-write also acts as a seq_cst fence, which is that rule for the patterns coral uses
-// and slightly stronger than C++ for relaxed accesses around such an RMW (docs/reliability.md).
+// read-modify-write also acts as a seq_cst fence, which is that rule for the patterns coral uses.
+// But Relacy applies it to every read-modify-write, relaxed ones too, and so orders more than C++
+// does: a release dropped from a CAS goes unseen. A model whose core does not rely on the rule
+// opts out with CORAL_MODEL_EXACT_RMW (docs/reliability.md).
+#if !defined(CORAL_MODEL_EXACT_RMW)
 #define RL_IMPROVED_SEQ_CST_RMW
+#endif
 
 // Relacy's parts that coral's models use; relacy/relacy.hpp would also bring its Windows and
 // pthread emulations, whose macros break the system headers included later, and macros for its
