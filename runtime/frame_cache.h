@@ -169,19 +169,26 @@ class Cache {
   std::size_t cached_bytes_ = 0;
 };
 
-// A block of at least `size` bytes: from `cache` (refilled from `depot`), else operator new.
-inline void* Allocate(Cache& cache, Depot& depot, std::size_t size) {
+// The allocator's two operations. `cache` is a callable returning the calling thread's Cache; it is
+// called only for a block of a cached class, so that a thread that allocates only large frames
+// never touches (and never constructs) its thread_local cache.
+
+// A block of at least `size` bytes: from the thread's cache (refilled from `depot`), else operator
+// new.
+template <typename ThreadCache>
+void* Allocate(ThreadCache cache, Depot& depot, std::size_t size) {
   const std::size_t size_class = SizeClass(size);
   if (!kUseCache || size_class >= kClasses) return ::operator new(size);
-  if (void* block = cache.Pop(size_class, depot)) return block;
+  if (void* block = cache().Pop(size_class, depot)) return block;
   return ::operator new((size_class + 1) * kGranule);
 }
 
-// Gives back a block that Allocate returned for `size`, on any thread: to that thread's `cache`
-// (passing a batch to `depot` when full), else operator delete.
-inline void Free(Cache& cache, Depot& depot, void* block, std::size_t size) noexcept {
+// Gives back a block that Allocate returned for `size`, on any thread: to that thread's cache
+// (which passes a batch to `depot` when full), else operator delete.
+template <typename ThreadCache>
+void Free(ThreadCache cache, Depot& depot, void* block, std::size_t size) noexcept {
   const std::size_t size_class = SizeClass(size);
-  if (!kUseCache || size_class >= kClasses || !cache.Push(block, size_class, depot)) {
+  if (!kUseCache || size_class >= kClasses || !cache().Push(block, size_class, depot)) {
     ::operator delete(block);
   }
 }

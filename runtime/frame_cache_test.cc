@@ -17,10 +17,15 @@ namespace {
 constexpr std::size_t kSize = 200;
 const std::size_t kClass = SizeClass(kSize);
 
+// Allocate and Free take the thread's cache as a callable (the allocator's is thread_local).
+auto Use(Cache& cache) {
+  return [&cache]() -> Cache& { return cache; };
+}
+
 // Allocates `count` blocks through `cache`, which must all be distinct.
 std::vector<void*> AllocateMany(Cache& cache, Depot& depot, std::size_t count) {
   std::vector<void*> blocks;
-  for (std::size_t i = 0; i < count; ++i) blocks.push_back(Allocate(cache, depot, kSize));
+  for (std::size_t i = 0; i < count; ++i) blocks.push_back(Allocate(Use(cache), depot, kSize));
   EXPECT_EQ(std::set<void*>(blocks.begin(), blocks.end()).size(), count);
   return blocks;
 }
@@ -34,15 +39,15 @@ TEST(FrameCacheTest, SizeClassesRoundUpToTheGranuleAndTheMinimum) {
 TEST(FrameCacheTest, AFreedBlockIsReusedLastInFirstOut) {
   Depot depot;
   Cache cache;
-  void* first = Allocate(cache, depot, kSize);
-  void* second = Allocate(cache, depot, kSize);
-  Free(cache, depot, first, kSize);
-  Free(cache, depot, second, kSize);
+  void* first = Allocate(Use(cache), depot, kSize);
+  void* second = Allocate(Use(cache), depot, kSize);
+  Free(Use(cache), depot, first, kSize);
+  Free(Use(cache), depot, second, kSize);
   if (!kUseCache) GTEST_SKIP() << "the cache is bypassed under AddressSanitizer";
-  EXPECT_EQ(Allocate(cache, depot, kSize), second);
-  EXPECT_EQ(Allocate(cache, depot, kSize), first);
-  Free(cache, depot, first, kSize);
-  Free(cache, depot, second, kSize);
+  EXPECT_EQ(Allocate(Use(cache), depot, kSize), second);
+  EXPECT_EQ(Allocate(Use(cache), depot, kSize), first);
+  Free(Use(cache), depot, first, kSize);
+  Free(Use(cache), depot, second, kSize);
 }
 
 TEST(FrameCacheTest, AFullCacheHandsABatchThroughTheDepotToAnotherCache) {

@@ -63,9 +63,14 @@ struct FrameDepotModel : rl::test_suite<FrameDepotModel, 3> {
     return blocks[0];
   }
 
+  // The simulated thread's cache, as Allocate and Free take it (the allocator's is thread_local).
+  auto Use(int cache) {
+    return [this, cache]() -> Cache& { return caches[cache]; };
+  }
+
   // Allocates a frame from `cache` and writes it.
   void* AllocateFrame(int cache, int value) {
-    void* frame = Allocate(caches[cache], depot, kFrameSize);
+    void* frame = Allocate(Use(cache), depot, kFrameSize);
     Block& block = Find(frame);
     RL_ASSERT(!block.live);  // Never handed out twice.
     if (block.freed_to >= 0 && block.freed_to != cache) ++reused_across_caches;
@@ -80,7 +85,7 @@ struct FrameDepotModel : rl::test_suite<FrameDepotModel, 3> {
     RL_ASSERT(block.contents($) == expected);
     block.live = false;
     block.freed_to = cache;
-    Free(caches[cache], depot, frame, kFrameSize);
+    Free(Use(cache), depot, frame, kFrameSize);
   }
 
   void before() {
