@@ -110,6 +110,7 @@ void Wake(TaskHeader* task) {
 
 namespace {
 
+// 0 (buffered before the threads start in the waiting-sender scenario), 1 and 2.
 constexpr int kValues = 3;
 
 // The co_await protocol on the calling thread; *waited: whether the task suspended.
@@ -175,7 +176,7 @@ struct ChannelCloseModel : rl::test_suite<ChannelCloseModel<kScenario, kThreads>
     absl::StatusOr<int> value = wait ? Await(receiver->Recv(), &waited) : receiver->TryRecv();
     if (value.ok()) {
       RL_ASSERT(*value >= 0 && *value < kValues);
-      RL_ASSERT(!receiver_saw_close);
+      RL_ASSERT(!receiver_saw_close);  // Nothing after OutOfRange.
       ++received[*value];
     } else if (value.status().code() == absl::StatusCode::kOutOfRange) {
       if (waited) ++receiver_closed_while_waiting;
