@@ -2,175 +2,29 @@
 
 #include "runtime/frame_allocator.h"
 
-#include <algorithm>
-#include <cstdint>
-#include <new>
+#include <cstddef>
 
-#include "absl/base/thread_annotations.h"
 #include "coral/internal/fault_injection.h"
-#include "coral/internal/spin_lock.h"
+#include "runtime/frame_cache.h"
 
 namespace coral::internal {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUseCache = false;
-#else
-constexpr bool kUseCache = true;
-#endif
-
-// Classes 16 bytes apart (malloc's own granularity, so a cached block wastes no more than a
-// malloc'd one; with 64-byte classes an idle echo connection carried ~90 bytes of rounding) up to
-// 2 KiB cover the frames of typical tasks (a spawned root frame is about 100 bytes plus the
-// decay-copied arguments; an I/O operation's frame about 330). Up to 64 blocks per class, and at
-// most 1 MiB per thread in all, bound what an idle thread keeps; measured on chained_spawn, the
-// cache removes a third of the cost of a hop.
-//
-// Frames often die on another thread than the one that made them (a TaskGroup child is spawned by
-// its owner's worker and freed by whichever worker ran it). One thread's cache then overflows
-// while the other's runs dry, and both fall through to malloc, contending for its arena lock
-// (measured: a third of the time of TaskGroup spawn-and-join). So a full cache hands half a
-// class (a batch of 32 blocks) to a shared depot, and an empty one takes a batch back: one lock
-// per 32 frames instead of malloc's per frame, as in tcmalloc's transfer cache. The depot keeps at
-// most 32 batches per class (under 2 MiB for the classes frames use); beyond that, blocks go back
-// to malloc.
-//
-// No block is smaller than kMinBlock = 128 bytes. glibc puts freed chunks of up to 128 bytes (a
-// request of up to 120) in "fastbins", which later mallocs must consolidate. Measured when the
-// promise shrank and a trivial task's block went from 128 bytes to 112: spawn_outside (tasks made
-// on one thread, freed on the workers, most of them through malloc) fell from 4.1M to 3.3M
-// tasks/s, with malloc_consolidate and unlink_chunk at 5% of the samples; with this floor it
-// measures 4.3M. Only frames under 64 bytes pay for it.
-constexpr std::size_t kGranule = 16;
-constexpr std::size_t kMinBlock = 128;
-constexpr std::size_t kClasses = 128;
-constexpr std::size_t kMaxCachedPerClass = 64;
-constexpr std::size_t kBatch = kMaxCachedPerClass / 2;
-constexpr std::size_t kMaxDepotBatches = 32;
-constexpr std::size_t kMaxCachedBytes = 1 << 20;
-
-struct FreeBlock {
-  FreeBlock* next;
-  FreeBlock* next_batch;  // In the depot: the first block of each batch links the batches.
-};
-
-class Depot {
- public:
-  // Takes `batch` (kBatch blocks linked through next); false if the depot is full.
-  bool Put(std::size_t size_class, FreeBlock* batch) {
-    SpinLockHolder hold(&lock_);
-    const bool room = counts_[size_class] < kMaxDepotBatches;
-    if (room) {
-      batch->next_batch = batches_[size_class];
-      batches_[size_class] = batch;
-      ++counts_[size_class];
-    }
-    return room;
-  }
-
-  FreeBlock* Take(std::size_t size_class) {
-    SpinLockHolder hold(&lock_);
-    FreeBlock* batch = batches_[size_class];
-    if (batch != nullptr) {
-      batches_[size_class] = batch->next_batch;
-      --counts_[size_class];
-    }
-    return batch;
-  }
-
- private:
-  // The lock's acquire and release order the blocks handed over with the depot's lists.
-  SpinLock lock_;
-  FreeBlock* batches_[kClasses] ABSL_GUARDED_BY(lock_) = {};
-  uint32_t counts_[kClasses] ABSL_GUARDED_BY(lock_) = {};
-};
-
-Depot depot;
-
-class ThreadCache {
- public:
-  ThreadCache() = default;
-  ThreadCache(const ThreadCache&) = delete;
-  ThreadCache& operator=(const ThreadCache&) = delete;
-  ~ThreadCache() {
-    for (std::size_t c = 0; c < kClasses; ++c) {
-      while (FreeBlock* block = heads_[c]) {
-        heads_[c] = block->next;
-        ::operator delete(block);
-      }
-    }
-  }
-
-  void* Pop(std::size_t size_class) {
-    FreeBlock* block = heads_[size_class];
-    if (block == nullptr) {
-      block = depot.Take(size_class);
-      if (block == nullptr) return nullptr;
-      heads_[size_class] = block;
-      counts_[size_class] = kBatch;
-      cached_bytes_ += kBatch * (size_class + 1) * kGranule;
-    }
-    heads_[size_class] = block->next;
-    --counts_[size_class];
-    cached_bytes_ -= (size_class + 1) * kGranule;
-    return block;
-  }
-
-  bool Push(void* memory, std::size_t size_class) {
-    const std::size_t bytes = (size_class + 1) * kGranule;
-    if (counts_[size_class] == kMaxCachedPerClass) MoveBatchToDepot(size_class);
-    if (counts_[size_class] == kMaxCachedPerClass || cached_bytes_ + bytes > kMaxCachedBytes) {
-      return false;
-    }
-    cached_bytes_ += bytes;
-    auto* block = static_cast<FreeBlock*>(memory);
-    block->next = heads_[size_class];
-    heads_[size_class] = block;
-    ++counts_[size_class];
-    return true;
-  }
-
- private:
-  void MoveBatchToDepot(std::size_t size_class) {
-    FreeBlock* batch = heads_[size_class];
-    FreeBlock* last = batch;
-    for (std::size_t i = 1; i < kBatch; ++i) last = last->next;
-    FreeBlock* rest = last->next;
-    last->next = nullptr;
-    if (!depot.Put(size_class, batch)) {
-      last->next = rest;  // The depot is full: keep them; the caller's block goes to malloc.
-      return;
-    }
-    heads_[size_class] = rest;
-    counts_[size_class] -= kBatch;
-    cached_bytes_ -= kBatch * (size_class + 1) * kGranule;
-  }
-
-  FreeBlock* heads_[kClasses] = {};
-  uint32_t counts_[kClasses] = {};
-  std::size_t cached_bytes_ = 0;
-};
-
-thread_local ThreadCache cache;
-
-// Class c holds blocks of (c + 1) * kGranule bytes; the classes below kMinBlock stay empty.
-std::size_t SizeClass(std::size_t size) { return (std::max(size, kMinBlock) - 1) / kGranule; }
+// The caches and their depot (runtime/frame_cache.h, which explains the sizes).
+frame_cache::Depot depot;
+thread_local frame_cache::Cache cache;
+// The calling thread's cache, for Allocate and Free (inlined: a lambda's call is).
+constexpr auto kThisThreadCache = []() -> frame_cache::Cache& { return cache; };
 
 }  // namespace
 
 void* AllocateFrameMemory(std::size_t size) {
   MaybeFailAllocation(AllocationSite::kFrame);
-  const std::size_t size_class = SizeClass(size);
-  if (!kUseCache || size_class >= kClasses) return ::operator new(size);
-  if (void* block = cache.Pop(size_class)) return block;
-  return ::operator new((size_class + 1) * kGranule);
+  return frame_cache::Allocate(kThisThreadCache, depot, size);
 }
 
 void FreeFrameMemory(void* block, std::size_t size) noexcept {
-  const std::size_t size_class = SizeClass(size);
-  if (!kUseCache || size_class >= kClasses || !cache.Push(block, size_class)) {
-    ::operator delete(block);
-  }
+  frame_cache::Free(kThisThreadCache, depot, block, size);
 }
 
 }  // namespace coral::internal
