@@ -112,6 +112,51 @@ TEST(ChannelTest, DroppingEverySenderOrReceiverCloses) {
   }());
 }
 
+// Sends racing the close, on plain threads: once the receiver is told OutOfRange, it has received
+// exactly the values whose sends succeeded (a send that read the channel open before the close
+// could otherwise land after the receiver found it closed and empty).
+void CloseRacingSendsLosesNoSentValue(std::pair<Sender<int>, Receiver<int>> channel) {
+  auto [tx, rx] = std::move(channel);
+  std::atomic<int> sent{0};
+  std::vector<std::thread> senders;
+  for (int s = 0; s < 2; ++s) {
+    senders.emplace_back([&sent, tx = tx]() mutable {
+      for (int i = 0;; ++i) {
+        SendResult<int> result = tx.TrySend(i);
+        if (result.ok()) {
+          sent.fetch_add(1, std::memory_order_relaxed);
+        } else if (absl::IsFailedPrecondition(result.status)) {
+          return;  // Closed.
+        }
+      }
+    });
+  }
+  std::thread closer([tx = tx]() mutable {
+    std::this_thread::yield();
+    tx.Close();
+  });
+  int received = 0;
+  for (;;) {
+    absl::StatusOr<int> value = rx.TryRecv();
+    if (value.ok()) {
+      ++received;
+    } else if (absl::IsOutOfRange(value.status())) {
+      break;
+    }
+  }
+  closer.join();
+  for (std::thread& sender : senders) sender.join();
+  EXPECT_EQ(received, sent.load());
+  EXPECT_TRUE(absl::IsOutOfRange(rx.TryRecv().status()));
+}
+
+TEST(ChannelTest, CloseRacingSendsLosesNoSentValue) {
+  for (int round = 0; round < 200; ++round) {
+    CloseRacingSendsLosesNoSentValue(Channel<int>::Bounded(4));
+    CloseRacingSendsLosesNoSentValue(Channel<int>::Unbounded());
+  }
+}
+
 TEST(ChannelTest, CancelledSendKeepsItsValueCancelledRecvConsumesNothing) {
   Runtime runtime({.num_workers = 2});
   auto [tx, rx] = Channel<int>::Bounded(1);

@@ -11,6 +11,11 @@
 // Invariants:
 //   - head_ is the next position a producer claims, tail_ the next a consumer claims; each only
 //     grows, by one CAS per claim. Position p lives in cell CellAt(p), in lap Lap(p).
+//   - Close sets kClosed in head_, which freezes it: a producer's claim is a CAS of the whole
+//     word, so every claim precedes the close in head_'s modification order or fails (and then
+//     TryPush reports closed). Positions claimed before the close may still be being written;
+//     once the ring is closed, TryPop waits for them instead of reporting empty, so that a
+//     consumer told "closed and empty" has seen every value a push reported sent.
 //   - A cell's turn is 2t while it is free for the producer of lap t, and 2t + 1 while it holds the
 //     value of lap t for that lap's consumer. Only the winner of the cursor CAS for a position
 //     touches its cell's storage, and it hands the cell on by storing the next turn: the producer
@@ -42,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "coral/internal/spin_lock.h"
 #include "coral/internal/sync_primitives.h"
 
 namespace coral::internal {
@@ -60,7 +66,7 @@ class BoundedRing {
   ~BoundedRing() {
     // relaxed: nothing runs concurrently with the destructor (whoever dropped the last reference
     // to the channel ordered every use before it), so every position in [tail_, head_) is full.
-    const uint64_t head = head_.load(std::memory_order_relaxed);
+    const uint64_t head = head_.load(std::memory_order_relaxed) & ~kClosed;
     for (uint64_t p = tail_.load(std::memory_order_relaxed); p != head; ++p) {
       std::launder(reinterpret_cast<T*>(&CellAt(p).storage))->~T();
     }
@@ -68,11 +74,25 @@ class BoundedRing {
 
   size_t capacity() const { return capacity_; }
 
-  // Moves *value in and resets it; false if full.
+  // Refuses every later push (see the header comment). Idempotent.
+  void Close() {
+    // seq_cst: publishes the pushes that precede it on this thread (a release), and a consumer
+    // that loads kClosed sees them (acquire); seq_cst keeps it in the channel's store-then-load
+    // order with the waiter counts (channel_state.h).
+    head_.fetch_or(kClosed, std::memory_order_seq_cst);
+  }
+  bool closed() const {
+    // acquire: a consumer that sees the close sees what its closer pushed before it.
+    return (head_.load(std::memory_order_acquire) & kClosed) != 0;
+  }
+
+  // Moves *value in and resets it; false if full or closed (closed() tells which).
   bool TryPush(std::optional<T>* value) {
-    // relaxed: the cursor only proposes a position; the cell's turn, acquired, decides.
+    // relaxed: the cursor only proposes a position; the cell's turn, acquired, decides. A stale
+    // head without kClosed fails the CAS, which reloads it.
     uint64_t head = head_.load(std::memory_order_relaxed);
     for (;;) {
+      if (head & kClosed) return false;
       Cell& cell = CellAt(head);
       // seq_cst: see the header comment; also acquires the consumer's move-out from the cell.
       if (cell.turn.load(std::memory_order_seq_cst) == 2 * Lap(head)) {
@@ -93,9 +113,11 @@ class BoundedRing {
     }
   }
 
-  // Moves the oldest value into *out; false if empty.
+  // Moves the oldest value into *out; false if empty. Once closed, waits for a value whose
+  // position was claimed before the close, rather than reporting empty.
   bool TryPop(std::optional<T>* out) {
     uint64_t tail = tail_.load(std::memory_order_relaxed);  // relaxed: as in TryPush.
+    SpinWait wait;
     for (;;) {
       Cell& cell = CellAt(tail);
       // seq_cst: acquires the producer's value; ordered against the waiting-sender count.
@@ -111,7 +133,9 @@ class BoundedRing {
       } else {
         const uint64_t previous = tail;
         tail = tail_.load(std::memory_order_relaxed);
-        if (tail == previous) return false;
+        if (tail != previous) continue;
+        if (!ClaimedBeforeClose(tail)) return false;
+        wait.Step();  // Its producer is between its claim and its publication.
       }
     }
   }
@@ -121,12 +145,22 @@ class BoundedRing {
     // relaxed: an estimate for deciding when to wake senders; a stale one only delays that to a
     // later pop, and the last pop of a draining ring sees it low.
     const uint64_t tail = tail_.load(std::memory_order_relaxed);
-    const uint64_t head = head_.load(std::memory_order_relaxed);
+    const uint64_t head = head_.load(std::memory_order_relaxed) & ~kClosed;
     return head > tail ? head - tail : 0;
   }
   bool AtMostHalfFull() const { return ApproximateSize() <= capacity_ / 2; }
 
  private:
+  // head_'s top bit: closed. Positions never reach it.
+  static constexpr uint64_t kClosed = uint64_t{1} << 63;
+
+  // Whether the ring is closed and `position` was claimed by a producer (before the close).
+  bool ClaimedBeforeClose(uint64_t position) const {
+    // acquire: as closed(); a claim before the close precedes kClosed in head_'s order.
+    const uint64_t head = head_.load(std::memory_order_acquire);
+    return (head & kClosed) != 0 && position < (head & ~kClosed);
+  }
+
   struct Cell {
     Atomic<uint64_t> turn{0};
     alignas(T) unsigned char storage[sizeof(T)];

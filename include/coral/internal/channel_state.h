@@ -33,11 +33,13 @@
 //     (a receiver torn down after the hand-over, a Select branch that lost after it popped). They
 //     are older than everything buffered, so every pop takes them first; spilled_count_ mirrors
 //     the size for lock-free pops.
-//   - Close sets closed_flag_ and closed_ under lock_ and empties both lists, waking each waiter
-//     whose claim it wins with `closed` set. A waiter reads closed_flag_ under lock_ before it
-//     links, so none links after the close. A lock-free push that read closed_ false before the
-//     close may still land in the buffer: it was sent before the close, and receivers drain it
-//     (or, after the last receiver's close, the state's destructor destroys it).
+//   - Close sets closed_flag_ and closes the buffer under lock_ and empties both lists, waking
+//     each waiter whose claim it wins with `closed` set. A waiter reads closed_flag_ under lock_
+//     before it links, so none links after the close. The buffer refuses every push after its
+//     close, and its pops wait for pushes already under way (bounded_ring.h): so a receive that
+//     finds the channel closed (either flag) and then the buffer empty has seen every value whose
+//     send succeeded. Every "closed" answer to a receive is therefore given only after one more
+//     pop, made after seeing the close.
 //   - References: one per handle, and one per awaiter that may suspend (ChannelHold); the last
 //     drop deletes the state. The last Sender's drop closes the channel; the last Receiver's drop
 //     closes it and destroys the buffered and spilled values.
@@ -116,6 +118,17 @@ class ChannelBuffer {
       return true;
     return ring_.AtMostHalfFull();
   }
+  // Refuses every later push; a pop that then finds it empty has seen every value pushed.
+  void Close() {
+    if (unbounded()) [[unlikely]]
+      return queue_.Close();
+    ring_.Close();
+  }
+  bool closed() const {
+    if (unbounded()) [[unlikely]]
+      return queue_.closed();
+    return ring_.closed();
+  }
 
  private:
   bool unbounded() const { return ring_.capacity() == kUnboundedCapacity; }
@@ -155,7 +168,7 @@ class ChannelState {
     if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  bool closed() const { return closed_.load(std::memory_order_acquire); }  // acquire: see Close.
+  bool closed() const { return buffer_.closed(); }
 
   // --- Without the lock.
   // Throws std::bad_alloc (the value untouched) if an unbounded channel cannot allocate a node.
@@ -271,7 +284,7 @@ class ChannelState {
     {
       SpinLockHolder hold(&lock_);
       closed_flag_ = true;
-      closed_.store(true, std::memory_order_seq_cst);  // seq_cst: ordered as the counts.
+      buffer_.Close();
       for (WaiterList* list : {&senders_list_, &receivers_list_}) {
         while (Waiter* waiter = list->PopFront()) {
           Add(list == &senders_list_ ? &senders_waiting_ : &receivers_waiting_, -1,
@@ -343,11 +356,10 @@ class ChannelState {
   }
 
   ChannelBuffer<T> buffer_;
-  Atomic<bool> closed_{false};
   Atomic<int64_t> senders_waiting_{0};    // Changed under lock_ (see the header comment).
   Atomic<int64_t> receivers_waiting_{0};  // Changed under lock_.
   SpinLock lock_;
-  bool closed_flag_ = false;         // Guarded by lock_ (closed_ for lock-free readers).
+  bool closed_flag_ = false;         // Guarded by lock_ (buffer_.closed() for lock-free readers).
   WaiterList senders_list_;          // Guarded by lock_; payload: std::optional<T>* offered.
   WaiterList receivers_list_;        // Guarded by lock_; payload: std::optional<T>* slot.
   std::deque<T> spilled_;            // Guarded by lock_: values re-offered when nobody could.

@@ -5,9 +5,9 @@
 // cancellation state's callback list, an fd registration's waiter list, the frame allocator's
 // depot). A contended std::mutex parks the waiter in the kernel at once, which costs a futex
 // round trip per contended push; measured on the global queue under spawn_outside, the futex
-// waits took ~6% of the main thread. Waiters spin with CpuRelax(), and after kSpinsBeforeYield
-// attempts yield the CPU so that a preempted holder can run (a runtime may have more threads
-// than the machine has cores).
+// waits took ~6% of the main thread. Waiters spin with SpinWait: CpuRelax(), and after
+// kSpinsBeforeYield steps a yield of the CPU, so that a preempted holder can run (a runtime may
+// have more threads than the machine has cores).
 //
 // CpuRelax() and ThreadYield(), the steps of every spin-wait in coral, live in
 // internal/sync_primitives.h with the atomics, so that the model checker sees a spinning thread.
@@ -20,20 +20,33 @@
 
 namespace coral::internal {
 
+// The steps of a spin-wait for another thread's short operation: CpuRelax, and after
+// kSpinsBeforeYield steps ThreadYield, so that a preempted thread being waited for can run.
+class SpinWait {
+ public:
+  void Step() {
+    if (spins_ < kSpinsBeforeYield) {
+      ++spins_;
+      CpuRelax();
+    } else {
+      ThreadYield();
+    }
+  }
+
+ private:
+  static constexpr int kSpinsBeforeYield = 100;
+  int spins_ = 0;
+};
+
 class ABSL_LOCKABLE SpinLock {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    for (int spins = 0;; ++spins) {
+    SpinWait wait;
+    for (;;) {
       // acquire: the critical section sees the previous holder's writes.
       if (!locked_.exchange(true, std::memory_order_acquire)) return;
       // relaxed: only a hint of when to retry the exchange.
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (spins++ < kSpinsBeforeYield) {
-          CpuRelax();
-        } else {
-          ThreadYield();
-        }
-      }
+      while (locked_.load(std::memory_order_relaxed)) wait.Step();
     }
   }
   void Unlock() ABSL_UNLOCK_FUNCTION() {
@@ -42,7 +55,6 @@ class ABSL_LOCKABLE SpinLock {
   }
 
  private:
-  static constexpr int kSpinsBeforeYield = 100;
   Atomic<bool> locked_{false};
 };
 

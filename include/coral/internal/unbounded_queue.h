@@ -8,8 +8,11 @@
 //     and size takes it for a few pointer operations, and nothing else is done while it is held
 //     (no wake-up, no other lock). Not lock-free, unlike the bounded channel's ring
 //     (bounded_ring.h): a ring needs a capacity.
-//   - Never full: TryPush succeeds unless memory for a node cannot be allocated; it then throws
-//     std::bad_alloc and leaves the queue and the value as they were. FIFO.
+//   - Never full: TryPush succeeds unless the queue is closed, or memory for a node cannot be
+//     allocated (it then throws std::bad_alloc and leaves the queue and the value as they were).
+//     FIFO.
+//   - Close sets closed_ under lock_, so every push precedes it or fails: a consumer that sees
+//     closed() sees every value a push reported sent.
 //   - Every push and pop ends, under the lock, with a seq_cst read-modify-write of published_,
 //     which places the change in the channel's store-then-load order against its waiter counts
 //     as the ring's seq_cst turn stores are (channel_state.h).
@@ -26,6 +29,7 @@
 
 #include "coral/internal/fault_injection.h"
 #include "coral/internal/spin_lock.h"
+#include "coral/internal/sync_primitives.h"
 
 namespace coral::internal {
 
@@ -36,11 +40,22 @@ class UnboundedQueue {
   UnboundedQueue(const UnboundedQueue&) = delete;
   UnboundedQueue& operator=(const UnboundedQueue&) = delete;
 
-  // Moves *value in and resets it. Throws std::bad_alloc, with *value untouched, if a node
-  // cannot be allocated (std::deque::push_back's strong guarantee).
+  // Refuses every later push. Idempotent.
+  void Close() {
+    SpinLockHolder hold(&lock_);
+    // release: a consumer that sees the close (acquire) sees every push before it, which lock_
+    // ordered before this store.
+    closed_.store(true, std::memory_order_release);
+  }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }  // acquire: see Close.
+
+  // Moves *value in and resets it; false if closed. Throws std::bad_alloc, with *value
+  // untouched, if a node cannot be allocated (std::deque::push_back's strong guarantee).
   bool TryPush(std::optional<T>* value) {
     MaybeFailAllocation(AllocationSite::kChannelNode);  // Any push may need a node.
     SpinLockHolder hold(&lock_);
+    // relaxed: under lock_, which orders it against Close's store.
+    if (closed_.load(std::memory_order_relaxed)) return false;
     deque_.push_back(std::move(**value));
     value->reset();
     Publish();
@@ -68,6 +83,7 @@ class UnboundedQueue {
   alignas(64) mutable SpinLock lock_;
   std::deque<T> deque_;  // Guarded by lock_.
   std::atomic<uint64_t> published_{0};
+  Atomic<bool> closed_{false};  // Written under lock_; read without it by closed().
 };
 
 }  // namespace coral::internal
