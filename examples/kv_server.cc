@@ -9,8 +9,9 @@
 // The commands are in kv_commands.h, the protocol in kv_resp.h, the data in kv_store.h. The
 // server listens on 127.0.0.1:PORT with --workers coral workers (2, as the peer benchmarks run).
 //
-// A connection is one task of the server's TaskGroup, which runs a TaskGroup of its own: the
-// request loop and, with --idle_timeout, a watchdog. The loop answers every whole request already
+// A connection is one task of the server's TaskGroup, with a TaskGroup of its own: the task runs
+// the request loop itself, under its group's token, and the group runs the connection's idle
+// watchdog (--idle_timeout). The loop answers every whole request already
 // buffered (pipelined requests in order, their replies appended to one buffer), sends that buffer
 // in one write (awaited in place: no copy, no coroutine frame), and reads more. So a batch of
 // pipelined requests costs one read and one write system call, however many requests it holds
@@ -18,9 +19,10 @@
 // bound). Requests are read through a coral::BufferedReader holding at most --max_request_bytes: a
 // larger request is refused with an error reply and the connection closed, as is malformed input
 // (Redis closes on protocol errors too); errors of a command (wrong arguments, unknown command)
-// only get an error reply. The watchdog fails, and so cancels the connection's group, once a whole
-// --idle_timeout went by without a read or a write (Redis's `timeout`): an idle connection is
-// closed after between one and two timeouts. The loop, when it ends, cancels the watchdog.
+// only get an error reply. The watchdog fails, and so cancels the connection's group and the loop
+// under it, once a whole --idle_timeout went by without a read or a write (Redis's `timeout`): an
+// idle connection is closed after between one and two timeouts. The loop, when it ends, cancels
+// the watchdog.
 //
 // Shutdown. On SIGINT or SIGTERM (received as events through coral::SignalListener) the server
 // stops accepting, stops reading, answers the requests it has already read, and closes each
@@ -178,14 +180,12 @@ coral::Task<void> ServeConnection(coral::TcpStream stream, Server* server,
   coral::CancellationSource reads(connection.token());
   const coral::CancellationCallback stop_reading(drain, [&reads] { reads.Cancel(); });
   ActivityCount activity{0};
-  connection.Spawn([&]() -> coral::Task<void> {
-    co_await coral::WithCancellation(reads.token(),
-                                     ServeRequests(&stream, server, connection.token(), &activity));
-    connection.Cancel();  // The watchdog's work is over too.
-  });
   if (server->idle_timeout > absl::ZeroDuration()) {
     connection.Spawn(CloseWhenIdle, server->idle_timeout, std::cref(activity));
   }
+  co_await coral::WithCancellation(reads.token(),
+                                   ServeRequests(&stream, server, connection.token(), &activity));
+  connection.Cancel();               // The watchdog's work is over.
   (void)co_await connection.Join();  // A watchdog's failure only says why the connection closed.
 }
 
