@@ -11,11 +11,13 @@
 // Invariants:
 //   - head_ is the next position a producer claims, tail_ the next a consumer claims; each only
 //     grows, by one CAS per claim. Position p lives in cell CellAt(p), in lap Lap(p).
-//   - Close sets kClosed in head_, which freezes it: a producer's claim is a CAS of the whole
-//     word, so every claim precedes the close in head_'s modification order or fails (and then
-//     TryPush reports closed). Positions claimed before the close may still be being written;
-//     once the ring is closed, TryPop waits for them instead of reporting empty, so that a
-//     consumer told "closed and empty" has seen every value a push reported sent.
+//   - Close sets closed_ and then kClosed in head_, which freezes head_: a producer's claim is a
+//     CAS of the whole word, so every claim precedes the close in head_'s modification order or
+//     fails (and then TryPush reports closed). Positions claimed before the close may still be
+//     being written; once the ring is closed, TryPop waits for them instead of reporting empty,
+//     so that a consumer told "closed and empty" has seen every value a push reported sent.
+//     closed_ sits on a line of its own that only Close writes, so that an empty pop checks it
+//     without touching head_, the producers' contended line.
 //   - A cell's turn is 2t while it is free for the producer of lap t, and 2t + 1 while it holds the
 //     value of lap t for that lap's consumer. Only the winner of the cursor CAS for a position
 //     touches its cell's storage, and it hands the cell on by storing the next turn: the producer
@@ -76,14 +78,17 @@ class BoundedRing {
 
   // Refuses every later push (see the header comment). Idempotent.
   void Close() {
-    // seq_cst: publishes the pushes that precede it on this thread (a release), and a consumer
-    // that loads kClosed sees them (acquire); seq_cst keeps it in the channel's store-then-load
-    // order with the waiter counts (channel_state.h).
+    // release: a consumer that sees closed_ (acquire) sees the pushes that precede the close on
+    // this thread.
+    closed_.store(true, std::memory_order_release);
+    // seq_cst: as closed_; and in the channel's store-then-load order with the waiter counts
+    // (channel_state.h).
     head_.fetch_or(kClosed, std::memory_order_seq_cst);
   }
   bool closed() const {
-    // acquire: a consumer that sees the close sees what its closer pushed before it.
-    return (head_.load(std::memory_order_acquire) & kClosed) != 0;
+    // acquire: see Close. A push refused by kClosed may precede closed_'s visibility here.
+    return closed_.load(std::memory_order_acquire) ||
+           (head_.load(std::memory_order_acquire) & kClosed) != 0;
   }
 
   // Moves *value in and resets it; false if full or closed (closed() tells which).
@@ -134,7 +139,7 @@ class BoundedRing {
         const uint64_t previous = tail;
         tail = tail_.load(std::memory_order_relaxed);
         if (tail != previous) continue;
-        if (!ClaimedBeforeClose(tail)) return false;
+        if (!ClaimedBeforeClose(tail, &wait)) return false;
         wait.Step();  // Its producer is between its claim and its publication.
       }
     }
@@ -155,10 +160,15 @@ class BoundedRing {
   static constexpr uint64_t kClosed = uint64_t{1} << 63;
 
   // Whether the ring is closed and `position` was claimed by a producer (before the close).
-  bool ClaimedBeforeClose(uint64_t position) const {
-    // acquire: as closed(); a claim before the close precedes kClosed in head_'s order.
-    const uint64_t head = head_.load(std::memory_order_acquire);
-    return (head & kClosed) != 0 && position < (head & ~kClosed);
+  // Once closed_ is seen, waits for kClosed, which its closer sets next.
+  bool ClaimedBeforeClose(uint64_t position, SpinWait* wait) const {
+    if (!closed_.load(std::memory_order_acquire)) return false;  // acquire: see Close.
+    for (;;) {
+      // acquire: as closed_; a claim before the close precedes kClosed in head_'s order.
+      const uint64_t head = head_.load(std::memory_order_acquire);
+      if (head & kClosed) return position < (head & ~kClosed);
+      wait->Step();
+    }
   }
 
   struct Cell {
@@ -193,6 +203,7 @@ class BoundedRing {
   const int shift_;
   const int spread_bits_;  // log2 of the number of lines positions are spread over (L above).
   std::vector<Cell> cells_;
+  alignas(64) Atomic<bool> closed_{false};
   alignas(64) Atomic<uint64_t> head_{0};  // Producers' cursor.
   alignas(64) Atomic<uint64_t> tail_{0};  // Consumers' cursor.
 };

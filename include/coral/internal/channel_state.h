@@ -173,7 +173,7 @@ class ChannelState {
   // --- Without the lock.
   // Throws std::bad_alloc (the value untouched) if an unbounded channel cannot allocate a node.
   bool TryPush(std::optional<T>* value) {
-    if (closed()) return false;
+    // A closed buffer refuses the push; Close emptied the receivers' list, so none is handed it.
     // seq_cst: see the header comment. A receiver waits only on an empty buffer: hand it over.
     if (receivers_waiting_.load(std::memory_order_seq_cst) != 0 && HandToReceiver(value)) {
       return true;

@@ -52,6 +52,7 @@ class UnboundedQueue {
   // Moves *value in and resets it; false if closed. Throws std::bad_alloc, with *value
   // untouched, if a node cannot be allocated (std::deque::push_back's strong guarantee).
   bool TryPush(std::optional<T>* value) {
+    if (closed()) return false;                         // Before the allocation a push would make.
     MaybeFailAllocation(AllocationSite::kChannelNode);  // Any push may need a node.
     SpinLockHolder hold(&lock_);
     // relaxed: under lock_, which orders it against Close's store.
