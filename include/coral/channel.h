@@ -48,6 +48,7 @@
 #include <cstddef>
 #include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -62,9 +63,13 @@ class Sender;
 template <typename T>
 class Receiver;
 
-// Makes a channel: its first Sender and first Receiver.
+// Makes a channel: its first Sender and first Receiver. T must be nothrow move-constructible
+// (checked at compile time): values move through the buffer without a lock, and a move that threw
+// halfway would leave a slot that no receiver can take.
 template <typename T>
 struct Channel {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "coral::Channel<T> needs a T whose move constructor is noexcept");
   // Send waits while `capacity` values are buffered; capacity >= 1 (aborts otherwise).
   static std::pair<Sender<T>, Receiver<T>> Bounded(size_t capacity) {
     CORAL_CHECK(capacity >= 1, "coral::Channel::Bounded needs a capacity of at least 1");
