@@ -169,14 +169,15 @@
 // A bounded channel's buffer is a lock-free ring (Vyukov's bounded MPMC queue); an unbounded
 // one's, a deque under its own spin lock. Values move without the waiters' lock: a task that finds
 // the buffer full (or empty) counts itself waiting, tries once more and links itself; a peer
-// changes the buffer, then reads the count, both seq_cst, so one of the two sees the other. Select
-// has its own claim protocol: one waiter per branch, all sharing a claim word that whoever hands a
-// branch a value or a close must first win by CAS, so a losing branch consumes nothing.
+// changes the buffer, then reads the count, both seq_cst, so one of the two sees the other. Close
+// closes the buffer: the ring's producers' cursor takes a closed bit (a claim then fails), and a
+// pop of a closed ring waits for claims made before it, so "closed" reaches a receiver only after
+// every value sent. Select has its own claim protocol: one waiter per branch, all sharing a claim
+// word that whoever hands a branch a value or a close must first win by CAS.
 //
-// Internal lists are one intrusive list (internal/intrusive_list.h); every spin-wait pauses
-// through one CpuRelax. The lock-free cores take their atomics, fences and mutex from
-// internal/sync_primitives.h: std's by default, Relacy's when CORAL_MODEL_CHECK is defined (the
-// local queue then has 4 slots), so tests/model checks the shipped code (docs/reliability.md).
+// One intrusive list (internal/intrusive_list.h), one SpinWait. The lock-free cores take their
+// atomics, fences and mutex from internal/sync_primitives.h, Relacy's under CORAL_MODEL_CHECK,
+// so tests/model checks the shipped code (docs/reliability.md).
 //
 // Shutdown
 // --------
