@@ -41,6 +41,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <string>
 #include <utility>
@@ -183,10 +184,19 @@ coral::Task<void> ServeConnection(coral::TcpStream stream, Server* server,
   if (server->idle_timeout > absl::ZeroDuration()) {
     connection.Spawn(CloseWhenIdle, server->idle_timeout, std::cref(activity));
   }
-  co_await coral::WithCancellation(reads.token(),
-                                   ServeRequests(&stream, server, connection.token(), &activity));
+  // The group must be joined before this frame goes, exception or not (task_group.h): a throw out
+  // of the loop is held until then, and then fails this connection alone (the server's group keeps
+  // going).
+  std::exception_ptr failure;
+  try {
+    co_await coral::WithCancellation(reads.token(),
+                                     ServeRequests(&stream, server, connection.token(), &activity));
+  } catch (...) {
+    failure = std::current_exception();
+  }
   connection.Cancel();               // The watchdog's work is over.
   (void)co_await connection.Join();  // A watchdog's failure only says why the connection closed.
+  if (failure) std::rethrow_exception(failure);
 }
 
 coral::Task<void> AcceptConnections(coral::TcpListener listener, coral::TaskGroup* connections,
