@@ -70,6 +70,8 @@ struct FreeBlock {
   FreeBlock* next_batch;  // In the depot: the first block of each batch links the batches.
 };
 
+// Shared by every thread's cache. It has no destructor: batches it holds when it goes are not
+// freed (the allocator's lives as long as the process; a test's empties it with Take).
 class Depot {
  public:
   // Takes `batch` (kBatch blocks linked through next); false if the depot is full.
