@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -265,16 +266,20 @@ bool ClosedByServer(int fd) {
 }
 
 TEST(KvServerTest, IdleConnectionsAreClosedActiveOnesKept) {
-  Server server({"--idle_timeout=500ms"});
+  Server server({"--idle_timeout=1s"});
   const int idle = ConnectLoopback(server.port());
   ASSERT_GE(idle, 0);
   const int active = ConnectLoopback(server.port());
   ASSERT_GE(active, 0);
-  // Three timeouts long, a request every 50 ms: never idle for a whole timeout.
-  for (int i = 0; i < 30; ++i) {
+  // Two and a half timeouts long, a request every 50 ms: never idle for a whole timeout.
+  for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(Send(active, Command({"PING"})));
     ASSERT_EQ(Receive(active, 7), "+PONG\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (i == 5) {  // Well within the first timeout: the idle connection is still open.
+      pollfd closed{.fd = idle, .events = POLLIN, .revents = 0};
+      EXPECT_EQ(::poll(&closed, 1, 0), 0);
+    }
   }
   EXPECT_TRUE(ClosedByServer(idle));  // Within two timeouts (the read gives up after 20 s).
   ASSERT_TRUE(Send(active, Command({"PING"})));

@@ -37,7 +37,9 @@
 // value in `unsent`: it was not delivered. A waiting Recv whose token is cancelled returns
 // absl::CancelledError and consumed nothing. A hand-off that races the cancellation wins (the
 // send reports delivery, the receive returns the value). A receiver task aborted after a value
-// was handed to it puts the value back at the head of the channel.
+// was handed to it puts the value back at the head of the channel; if the channel closed
+// meanwhile, that holds even after another receiver was told OutOfRange: the value goes to a later
+// receive, or is destroyed with the last Receiver.
 //
 // Oneshot<T> (oneshot.h) is the single-value special case; Select (select.h) waits on several
 // receives at once. The machinery is in coral/internal/channel_state.h.
