@@ -81,9 +81,9 @@ class BoundedRing {
     // release: a consumer that sees closed_ (acquire) sees the pushes that precede the close on
     // this thread.
     closed_.store(true, std::memory_order_release);
-    // seq_cst: as closed_; and in the channel's store-then-load order with the waiter counts
-    // (channel_state.h).
-    head_.fetch_or(kClosed, std::memory_order_seq_cst);
+    // release: a thread that sees kClosed (closed(), acquire) also sees closed_, so that its next
+    // pop waits for the claims made before the close (ClaimedBeforeClose reads closed_ first).
+    head_.fetch_or(kClosed, std::memory_order_release);
   }
   bool closed() const {
     // acquire: see Close. A push refused by kClosed may precede closed_'s visibility here.
@@ -164,8 +164,10 @@ class BoundedRing {
   bool ClaimedBeforeClose(uint64_t position, SpinWait* wait) const {
     if (!closed_.load(std::memory_order_acquire)) return false;  // acquire: see Close.
     for (;;) {
-      // acquire: as closed_; a claim before the close precedes kClosed in head_'s order.
-      const uint64_t head = head_.load(std::memory_order_acquire);
+      // relaxed: a claim before the close precedes kClosed in head_'s modification order, and
+      // head_ is frozen once kClosed is set, so the value that shows it is the final one; the
+      // claimed cells' values are acquired by TryPop's seq_cst turn loads.
+      const uint64_t head = head_.load(std::memory_order_relaxed);
       if (head & kClosed) return position < (head & ~kClosed);
       wait->Step();
     }
