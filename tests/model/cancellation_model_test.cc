@@ -15,31 +15,12 @@
 
 #include "runtime/cancellation.cc"
 #include "tests/model/model.h"
-
-namespace coral {
-
-// Read only by a deadline (CreateWithTimeout), which the model has none of.
-Instant Now() {
-  RL_ASSERT(false);
-  std::abort();
-}
-
-}  // namespace coral
+#include "tests/model/unreached_deadlines.h"
 
 namespace coral::internal {
 
-// The model's state is a root without a deadline and no task runs: the timer queue, the clock and
-// the current task are linked in by cancellation.cc's other functions, and never reached.
-TimerQueue& CurrentTimers() {
-  RL_ASSERT(false);
-  std::abort();
-}
-void TimerQueue::Reserve() { RL_ASSERT(false); }
-void TimerQueue::Insert(TimerEntry*) { RL_ASSERT(false); }
-bool TimerQueue::Remove(TimerEntry*) {
-  RL_ASSERT(false);
-  return false;
-}
+// The model's state is a root without a deadline and no task runs: the current task is linked in
+// by cancellation.cc's other functions, and never reached (the deadlines: unreached_deadlines.h).
 TaskHeader* CurrentTask() noexcept {
   RL_ASSERT(false);
   return nullptr;

@@ -34,20 +34,7 @@
 #include "sync/channel.cc"
 #include "sync/wait_queue.cc"
 #include "tests/model/model.h"
-
-namespace coral {
-
-// Read only by deadlines, which the model has none of.
-Instant Now() {
-  RL_ASSERT(false);
-  std::abort();
-}
-Instant internal::FromWallTime(absl::Time) {
-  RL_ASSERT(false);
-  std::abort();
-}
-
-}  // namespace coral
+#include "tests/model/unreached_deadlines.h"
 
 namespace coral::internal {
 
@@ -77,16 +64,6 @@ int IndexOf(const TaskHeader* task) {
 
 // The model's tasks have no token and no deadline: timers, the scheduler and Select's task are
 // linked in by the included sources' other functions, and never reached.
-TimerQueue& CurrentTimers() {
-  RL_ASSERT(false);
-  std::abort();
-}
-void TimerQueue::Reserve() { RL_ASSERT(false); }
-void TimerQueue::Insert(TimerEntry*) { RL_ASSERT(false); }
-bool TimerQueue::Remove(TimerEntry*) {
-  RL_ASSERT(false);
-  return false;
-}
 Scheduler* CurrentScheduler() noexcept {
   RL_ASSERT(false);
   return nullptr;

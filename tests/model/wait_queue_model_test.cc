@@ -41,35 +41,12 @@
 #include "sync/notify.cc"
 #include "sync/wait_queue.cc"
 #include "tests/model/model.h"
-
-namespace coral {
-
-// Read only by deadlines, which the model has none of.
-Instant Now() {
-  RL_ASSERT(false);
-  std::abort();
-}
-Instant internal::FromWallTime(absl::Time) {
-  RL_ASSERT(false);
-  std::abort();
-}
-
-}  // namespace coral
+#include "tests/model/unreached_deadlines.h"
 
 namespace coral::internal {
 
 // The model's states have no deadline and its tasks are plain headers: timers and frames are
 // linked in by the included sources' other functions, and never reached.
-TimerQueue& CurrentTimers() {
-  RL_ASSERT(false);
-  std::abort();
-}
-void TimerQueue::Reserve() { RL_ASSERT(false); }
-void TimerQueue::Insert(TimerEntry*) { RL_ASSERT(false); }
-bool TimerQueue::Remove(TimerEntry*) {
-  RL_ASSERT(false);
-  return false;
-}
 // Linked in by cancellation_token.cc's awaitables and sources, which the model does not use.
 Scheduler* CurrentScheduler() noexcept {
   RL_ASSERT(false);
